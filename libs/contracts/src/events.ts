@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/** The one topic exchange every service publishes to; routing key = event type. */
+export const EVENTS_EXCHANGE = 'dvd.events';
+
+const id = z.string().min(1).max(200);
+const uuid = z.string().uuid();
+
+/**
+ * Payload schemas of every event, by name. Payloads hold ids and plain data, change
+ * additively, and a published name is never renamed (a breaking change gets a new name
+ * with a version suffix). Consumers validate what they receive against these schemas.
+ */
+export const eventSchemas = {
+  'document.received': z.object({
+    documentId: uuid,
+    citizenId: id,
+    authorityId: id,
+    documentType: z.string(),
+    serviceKey: z.string().nullable(),
+    regionKey: z.string().nullable(),
+    /** The Aktenzeichen: needed for `referenceNumberPrefix` rules. Never log it. */
+    referenceNumber: z.string(),
+    createdAt: z.string(),
+  }),
+  'document.routed': z.object({
+    documentId: uuid,
+    authorityId: id,
+    unitId: id,
+    ruleId: z.string().nullable(),
+  }),
+  'document.purged': z.object({ documentId: uuid, authorityId: id }),
+  'authority.changed': z.object({
+    authorityId: id,
+    name: z.string(),
+    retentionPeriod: z.string(),
+    defaultUnitId: z.string().nullable(),
+    activeKeyIds: z.array(z.string()),
+    deleted: z.boolean().default(false),
+  }),
+  'routing-rules.changed': z.object({ authorityId: id }),
+  'thread.created': z.object({ threadId: uuid, documentId: uuid, type: z.string() }),
+  'thread.claimed': z.object({ threadId: uuid, documentId: uuid, officialId: id }),
+  'message.posted': z.object({
+    messageId: uuid,
+    threadId: uuid,
+    documentId: uuid,
+    senderRole: z.string(),
+  }),
+  'export.requested': z.object({ jobId: uuid, documentId: uuid, authorityId: id }),
+  'export.completed': z.object({ jobId: uuid, documentId: uuid, authorityId: id }),
+  'export.failed': z.object({
+    jobId: uuid,
+    documentId: uuid,
+    authorityId: id,
+    reason: z.string(),
+  }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventMap = { [K in EventType]: z.infer<(typeof eventSchemas)[K]> };
+export const EVENT_TYPES = Object.keys(eventSchemas) as EventType[];
+
+export interface EventEnvelope<K extends EventType = EventType> {
+  id: string;
+  type: K;
+  occurredAt: string;
+  correlationId: string;
+  causationId: string | null;
+  data: EventMap[K];
+}
+
+export function isEventType(value: string): value is EventType {
+  return Object.prototype.hasOwnProperty.call(eventSchemas, value);
+}
+
+const envelopeSchema = z.object({
+  id: uuid,
+  type: z.string(),
+  occurredAt: z.string(),
+  correlationId: z.string(),
+  causationId: z.string().nullable().default(null),
+  data: z.unknown(),
+});
+
+export type EnvelopeParseResult =
+  | { ok: true; envelope: EventEnvelope }
+  | { ok: false; reason: string };
+
+/** Validates a received message body against the envelope and its type's payload schema. */
+export function parseEnvelope(raw: unknown): EnvelopeParseResult {
+  const env = envelopeSchema.safeParse(raw);
+  if (!env.success) return { ok: false, reason: 'malformed envelope' };
+  if (!isEventType(env.data.type)) return { ok: false, reason: `unknown event type` };
+  const data = eventSchemas[env.data.type].safeParse(env.data.data);
+  if (!data.success) {
+    const fields = data.error.issues.map((i) => i.path.join('.')).join(', ');
+    return { ok: false, reason: `invalid payload (${fields})` };
+  }
+  return {
+    ok: true,
+    envelope: { ...env.data, type: env.data.type, data: data.data } as EventEnvelope,
+  };
+}

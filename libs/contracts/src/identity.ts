@@ -1,0 +1,37 @@
+/** Roles as the gateway derives them from issuer and scope (API.md, "Identity"). */
+export const ROLES = ['citizen', 'official', 'admin', 'platform-admin', 'service'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that act for an authority and therefore always carry an authority id. */
+export const AUTHORITY_ROLES: readonly Role[] = ['official', 'admin', 'platform-admin'];
+
+/**
+ * Headers the gateway stamps on every forwarded request. Services trust them only
+ * when the signature over them verifies (see libs/platform/auth-context).
+ */
+export const IdentityHeader = {
+  userId: 'x-user-id',
+  role: 'x-user-role',
+  authorityId: 'x-authority-id',
+  requestId: 'x-request-id',
+  timestamp: 'x-identity-timestamp',
+  signature: 'x-identity-signature',
+} as const;
+
+/** Every identity header name; the gateway drops all of them from client requests. */
+export const IDENTITY_HEADER_NAMES: readonly string[] = Object.values(IdentityHeader);
+
+export interface Identity {
+  userId: string;
+  role: Role;
+  /** Set for officials, admins and platform admins; empty for citizens and services. */
+  authorityId: string | null;
+  requestId: string;
+}
+
+/** Token scopes on authority-IdP tokens. */
+export const Scope = {
+  official: 'dvd:official',
+  admin: 'dvd:admin',
+  platformAdmin: 'dvd:platform-admin',
+} as const;

@@ -1,0 +1,2 @@
+export * from './identity-signature';
+export * from './identity.guard';

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not make a valid configuration. Lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: Array<{ variable: string; message: string }>) {
+    super(
+      'Invalid configuration: ' +
+        problems.map((p) => `${p.variable} ${p.message}`).join('; '),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Builds a typed configuration from the environment. Every problem is reported at once,
+ * naming the variable but never echoing its value (it may be a secret).
+ */
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: Env = process.env): z.output<S> {
+  // Empty strings count as unset, so `FOO=` falls back to the default like a missing FOO.
+  const cleaned: Env = {};
+  for (const [k, v] of Object.entries(env)) cleaned[k] = v === '' ? undefined : v;
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data as z.output<S>;
+  const problems = result.error.issues.map((issue) => ({
+    variable: String(issue.path[0] ?? '(environment)'),
+    message: describeIssue(issue),
+  }));
+  throw new ConfigError(problems);
+}
+
+function describeIssue(issue: z.ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
+  return `is invalid (${issue.message.toLowerCase()})`;
+}
+
+// ---- reusable variable definitions -------------------------------------------------
+
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const url = (protocols: string[], fallback?: string) => {
+  const base = z
+    .string()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    }, `must be a ${protocols.join(' or ')} URL`);
+  return fallback === undefined ? base : base.default(fallback);
+};
+
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');
+
+/** Variables every service reads. */
+export const commonEnv = {
+  LOG_LEVEL: logLevel,
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+};
+
+export const internalAuthEnv = {
+  INTERNAL_AUTH_SECRET: z.string().min(32, 'must be at least 32 characters'),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/dvd'),
+};
+
+export const amqpEnv = {
+  AMQP_URL: url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+  EVENT_MAX_DELIVERIES: positiveInt(5),
+};
+
+export const redisEnv = {
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+};
+
+export const s3Env = {
+  S3_ENDPOINT: url(['http', 'https']).optional(),
+  S3_BUCKET: z.string().min(3).max(63).default('dvd-documents'),
+  S3_ACCESS_KEY_ID: z.string().default('S3RVER'),
+  S3_SECRET_ACCESS_KEY: z.string().default('S3RVER'),
+  S3_REGION: z.string().default('eu-central-1'),
+};

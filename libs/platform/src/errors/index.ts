@@ -1,0 +1,3 @@
+export * from './problem';
+export * from './problem-json.filter';
+export * from './zod';

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { ApiError, FieldError } from './problem';
+
+/**
+ * Validates input with a zod schema and turns failures into a 400 problem with errors[].
+ * Messages name fields and rules, never the offending values.
+ */
+export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, input: unknown, detail = 'The request body is invalid'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data as z.output<S>;
+  throw ApiError.badRequest(detail, zodFieldErrors(result.error));
+}
+
+export function zodFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.join('.') || '(body)',
+    message:
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : issue.code === 'invalid_type' && issue.received === 'undefined'
+          ? 'is required'
+          : issue.message,
+  }));
+}

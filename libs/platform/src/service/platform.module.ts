@@ -1,0 +1,165 @@
+import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { IdentityGuard, INTERNAL_AUTH_SECRET } from '../auth-context/identity.guard';
+import { ServiceDataSourceOptions, openServiceDatabase, serviceDataSourceOptions } from '../database/database';
+import { ProblemJsonFilter } from '../errors/problem-json.filter';
+import { HealthController, METRICS_REGISTRY, READINESS_PROBES, ReadinessProbe } from '../health/health.controller';
+import { createMetricsRegistry } from '../health/metrics';
+import { createLogger, loggingModule } from '../logging/logging';
+import { Messaging } from '../messaging/messaging';
+import { MESSAGING_ENTITIES } from '../messaging/messaging-tables';
+import { ObjectStorage, ObjectStorageOptions } from '../storage/object-storage';
+
+export const REDIS = Symbol('REDIS');
+export const SERVICE_NAME = Symbol('SERVICE_NAME');
+
+export interface PlatformOptions {
+  service: string;
+  logLevel: string;
+  /** Verify gateway-stamped identity on every non-public route (all services but gateway and dev IdP). */
+  internalAuthSecret?: string;
+  database?: Omit<ServiceDataSourceOptions, 'applicationName'>;
+  messaging?: { amqpUrl: string; maxDeliveries: number; relayIntervalMs?: number; relayEnabled?: boolean };
+  storage?: ObjectStorageOptions;
+  redis?: { url: string };
+}
+
+@Injectable()
+class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(private readonly messaging: Messaging) {}
+  async onApplicationBootstrap() {
+    await this.messaging.start();
+  }
+  async beforeApplicationShutdown() {
+    await this.messaging.stop();
+  }
+}
+
+@Injectable()
+class ClientsLifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(ObjectStorage) private readonly storage: ObjectStorage | null,
+  ) {}
+  async onApplicationShutdown() {
+    this.storage?.destroy();
+    if (this.redis) await this.redis.quit().catch(() => this.redis?.disconnect());
+  }
+}
+
+type Token = string | symbol | typeof Messaging | typeof ObjectStorage;
+
+/**
+ * Everything a service needs from the platform, wired once: structured logging,
+ * problem+json errors, the identity guard, health and metrics, and, as the service
+ * asks, its database (migrated at start), event bus, object storage and Redis.
+ */
+export class PlatformModule {
+  static forService(o: PlatformOptions): DynamicModule {
+    const log = createLogger(o.service, o.logLevel);
+    const imports: DynamicModule[] = [loggingModule(o.service, o.logLevel), TerminusModule.forRoot({ logger: false })];
+    const providers: Provider[] = [
+      { provide: APP_FILTER, useClass: ProblemJsonFilter },
+      { provide: SERVICE_NAME, useValue: o.service },
+      { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry(o.service) },
+    ];
+    const exportsList: Token[] = [SERVICE_NAME, METRICS_REGISTRY];
+    const probes: Array<{ name: string; token: Token | ReturnType<typeof getDataSourceToken> }> = [];
+
+    if (o.internalAuthSecret) {
+      providers.push({ provide: INTERNAL_AUTH_SECRET, useValue: o.internalAuthSecret }, { provide: APP_GUARD, useClass: IdentityGuard });
+      exportsList.push(INTERNAL_AUTH_SECRET);
+    }
+
+    if (o.database) {
+      const db: ServiceDataSourceOptions = {
+        ...o.database,
+        entities: [...(o.database.entities as unknown[]), ...MESSAGING_ENTITIES] as ServiceDataSourceOptions['entities'],
+        applicationName: o.service,
+      };
+      imports.push(
+        TypeOrmModule.forRootAsync({
+          useFactory: () => serviceDataSourceOptions(db),
+          dataSourceFactory: async () => openServiceDatabase(db, log),
+        }),
+      );
+      probes.push({ name: 'database', token: getDataSourceToken() });
+    }
+
+    if (o.messaging) {
+      if (!o.database) throw new Error('messaging needs the database (outbox and processed events)');
+      const m = o.messaging;
+      providers.push(
+        {
+          provide: Messaging,
+          inject: [getDataSourceToken()],
+          useFactory: (dataSource: DataSource) =>
+            new Messaging({
+              amqpUrl: m.amqpUrl,
+              service: o.service,
+              maxDeliveries: m.maxDeliveries,
+              dataSource,
+              log,
+              relayIntervalMs: m.relayIntervalMs,
+              relayEnabled: m.relayEnabled,
+            }),
+        },
+        MessagingLifecycle,
+      );
+      exportsList.push(Messaging);
+      probes.push({ name: 'broker', token: Messaging });
+    }
+
+    providers.push({ provide: ObjectStorage, useFactory: () => (o.storage ? new ObjectStorage(o.storage) : null) });
+    exportsList.push(ObjectStorage);
+    if (o.storage) probes.push({ name: 'storage', token: ObjectStorage });
+
+    providers.push({
+      provide: REDIS,
+      useFactory: () => (o.redis ? new Redis(o.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null),
+    });
+    exportsList.push(REDIS);
+    if (o.redis) probes.push({ name: 'redis', token: REDIS });
+    providers.push(ClientsLifecycle);
+
+    providers.push({
+      provide: READINESS_PROBES,
+      inject: probes.map((p) => p.token),
+      useFactory: (...deps: unknown[]): ReadinessProbe[] => probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]) })),
+    });
+
+    return {
+      module: PlatformModule,
+      global: true,
+      imports,
+      controllers: [HealthController],
+      providers,
+      exports: [...exportsList, ...imports],
+    };
+  }
+}
+
+function probeFor(name: string, dep: unknown): () => Promise<void> {
+  switch (name) {
+    case 'database':
+      return async () => {
+        await (dep as DataSource).query('SELECT 1');
+      };
+    case 'broker':
+      return async () => {
+        if (!(dep as Messaging).isConnected()) throw new Error('not connected');
+      };
+    case 'storage':
+      return () => (dep as ObjectStorage).ping();
+    case 'redis':
+      return async () => {
+        await (dep as Redis).ping();
+      };
+    default:
+      return async () => undefined;
+  }
+}
