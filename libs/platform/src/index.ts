@@ -8,3 +8,4 @@ export * from './messaging';
 export * from './service/platform.module';
 export * from './service/bootstrap';
 export * from './storage';
+export * from './http';

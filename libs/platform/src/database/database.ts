@@ -92,3 +92,15 @@ export async function openServiceDatabase(o: ServiceDataSourceOptions, log?: Log
   }
   return ds;
 }
+
+/** Applies a service's pending migrations and disconnects (`node main.js migrate`). */
+export async function migrateOnly(o: ServiceDataSourceOptions, log?: Logger): Promise<string[]> {
+  await ensureDatabase(o.url);
+  const ds = new DataSource(serviceDataSourceOptions(o));
+  await ds.initialize();
+  try {
+    return await migrate(ds, o.schema, log);
+  } finally {
+    await ds.destroy();
+  }
+}

@@ -82,3 +82,22 @@ export function genericError(status: number, detail?: string): ApiError {
   const [code, title] = GENERIC[status] ?? (status >= 500 ? GENERIC[500] : GENERIC[400]);
   return new ApiError(status, code, title, detail);
 }
+
+/** Writes a problem+json answer on a raw Node/Express response (outside Nest's filter chain). */
+export function sendProblem(
+  res: import('node:http').ServerResponse,
+  err: ApiError,
+  instance?: string,
+  requestId?: string,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(toProblem(err, instance, requestId));
+  for (const [k, v] of Object.entries(err.headers ?? {})) res.setHeader(k, v);
+  res.statusCode = err.status;
+  res.setHeader('Content-Type', 'application/problem+json');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}

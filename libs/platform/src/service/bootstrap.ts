@@ -37,3 +37,28 @@ export function runMain(name: string, main: () => Promise<INestApplication | voi
     process.exit(1);
   });
 }
+
+export interface ServiceMainOptions<C> {
+  name: string;
+  loadConfig: () => C;
+  create: (config: C) => Promise<INestApplication>;
+  port: (config: C) => number;
+  host: (config: C) => string;
+  /** Runs the service's migrations and returns; used by `main.js migrate` (Kubernetes Job, `nx run <app>:migrate`). */
+  migrate?: (config: C) => Promise<void>;
+}
+
+/** The whole main.ts of a service: `node main.js` serves, `node main.js migrate` migrates and exits. */
+export function serviceMain<C>(o: ServiceMainOptions<C>): void {
+  runMain(o.name, async () => {
+    const config = o.loadConfig();
+    if (process.argv[2] === 'migrate') {
+      if (!o.migrate) throw new Error(`${o.name} has no migrations`);
+      await o.migrate(config);
+      return;
+    }
+    const app = await o.create(config);
+    await app.listen(o.port(config), o.host(config));
+    return app;
+  });
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { CommunicationModule, databaseOptions } from './app.module';
+import { CommunicationConfig, communicationConfigSchema } from './communication.config';
+
+export function createCommunicationApp(config: CommunicationConfig) {
+  // A message's contentBlob is at most 256 KiB; the route answers 413 above that itself.
+  return createServiceApp(CommunicationModule.register(config), { jsonLimit: '1mb' });
+}
+
+export async function migrateCommunication(config: CommunicationConfig) {
+  await migrateOnly(databaseOptions(config), createLogger('communication', config.LOG_LEVEL));
+}
+
+if (require.main === module) {
+  serviceMain({
+    name: 'communication',
+    loadConfig: () => loadConfig(communicationConfigSchema),
+    create: createCommunicationApp,
+    migrate: migrateCommunication,
+    port: (c) => c.COMMUNICATION_PORT,
+    host: (c) => c.BIND_HOST,
+  });
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, positiveInt, s3Env, url } from '@dvd/platform';
+
+export const exportWorkerConfigSchema = z.object({
+  ...commonEnv,
+  ...internalAuthEnv,
+  ...databaseEnv,
+  ...amqpEnv,
+  ...s3Env,
+  EXPORT_WORKER_PORT: port(3004),
+  BIND_HOST: z.string().default('0.0.0.0'),
+  EXPORT_MAX_ATTEMPTS: positiveInt(5),
+  EXPORT_RETRY_BASE_MS: positiveInt(1000),
+  COMMUNICATION_URL: url(['http', 'https'], 'http://127.0.0.1:3003'),
+  ROUTING_ENGINE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
+});
+export type ExportWorkerConfig = z.output<typeof exportWorkerConfigSchema>;

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { ExportWorkerModule, databaseOptions } from './app.module';
+import { ExportWorkerConfig, exportWorkerConfigSchema } from './export-worker.config';
+
+export function createExportWorkerApp(config: ExportWorkerConfig) {
+  return createServiceApp(ExportWorkerModule.register(config), { jsonLimit: '16kb' });
+}
+
+export async function migrateExportWorker(config: ExportWorkerConfig) {
+  await migrateOnly(databaseOptions(config), createLogger('export-worker', config.LOG_LEVEL));
+}
+
+if (require.main === module) {
+  serviceMain({
+    name: 'export-worker',
+    loadConfig: () => loadConfig(exportWorkerConfigSchema),
+    create: createExportWorkerApp,
+    migrate: migrateExportWorker,
+    port: (c) => c.EXPORT_WORKER_PORT,
+    host: (c) => c.BIND_HOST,
+  });
+}

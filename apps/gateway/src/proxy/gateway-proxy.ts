@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import type { Logger } from 'pino';
+import { IDENTITY_HEADER_NAMES, Identity } from '@dvd/contracts';
+import { ApiError, genericError, requestIdFrom, sendProblem, signIdentity } from '@dvd/platform';
+import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
+import { GatewayConfig } from '../gateway.config';
+import { RateLimiter } from '../rate-limit/rate-limiter';
+import { upstreamFor, upstreamUrls } from './route-table';
+
+export const API_BASE = '/api/v1';
+
+/** Request headers never forwarded: identity is ours to stamp, the token stays at the edge. */
+const DROPPED_REQUEST_HEADERS = [...IDENTITY_HEADER_NAMES, 'authorization', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'];
+
+type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string } };
+
+/**
+ * The public edge: authenticate, rate-limit, replace identity headers with signed ones,
+ * and stream the request to the owning service and its response back (never buffered).
+ */
+export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limiter: RateLimiter, log: Logger) {
+  const upstreams = upstreamUrls(config);
+
+  const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+    router: (req) => (req as GatewayRequest).dvd!.upstream,
+    changeOrigin: false,
+    xfwd: false,
+    proxyTimeout: config.UPSTREAM_TIMEOUT_MS,
+    logger: undefined,
+    on: {
+      error: (err, req, res) => {
+        const r = req as GatewayRequest;
+        const code = (err as NodeJS.ErrnoException).code;
+        log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code }, 'upstream failed');
+        if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
+        const status = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 503 : code === 'ECONNRESET' || code === 'ETIMEDOUT' ? 504 : 502;
+        sendProblem(res as ServerResponse, genericError(status, 'The responsible service did not answer'), r.originalUrl.split('?')[0], r.dvd?.requestId);
+      },
+    },
+  });
+
+  return async function handle(req: GatewayRequest, res: Response, next: NextFunction): Promise<void> {
+    if (req.path !== API_BASE && !req.path.startsWith(`${API_BASE}/`)) return next();
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('X-Request-Id', requestId);
+    const instance = req.path;
+    const fail = (err: ApiError) => {
+      // A refused upload: stop reading it instead of draining the rest.
+      res.setHeader('Connection', 'close');
+      sendProblem(res, err, instance, requestId);
+    };
+
+    const auth = req.headers.authorization;
+    const match = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9_\-.~+/=]+)$/.exec(auth) : null;
+    if (!match) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="dvd-api"');
+      return fail(ApiError.unauthorized('A bearer token is required'));
+    }
+    let identity: Identity;
+    try {
+      const caller = await verifier.verify(match[1]);
+      identity = { ...caller, requestId };
+    } catch (err) {
+      const reason = err instanceof AuthenticationError ? err.reason : 'verification failed';
+      log.info({ requestId, reason }, 'token refused');
+      res.setHeader('WWW-Authenticate', 'Bearer realm="dvd-api", error="invalid_token"');
+      return fail(ApiError.unauthorized(`The bearer token was refused (${reason})`));
+    }
+
+    const decision = await limiter.hit(identity);
+    for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
+    if (!decision.allowed) {
+      return fail(new ApiError(429, 'rate-limited', 'Too Many Requests', 'The rate limit for your role is exhausted; retry later', undefined, { 'Retry-After': String(decision.retryAfterSeconds) }));
+    }
+
+    const upstream = upstreamFor(req.path.slice(API_BASE.length));
+    if (!upstream) return fail(ApiError.notFound('route'));
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    // Multipart framing and the JSON base64 variant add overhead on top of the payload.
+    if (declaredLength > config.MAX_UPLOAD_BYTES + 1024 * 1024) {
+      return fail(new ApiError(413, 'payload-too-large', 'Content Too Large', `Uploads are limited to ${config.MAX_UPLOAD_BYTES} bytes`));
+    }
+
+    for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
+    Object.assign(req.headers, signIdentity(config.INTERNAL_AUTH_SECRET, identity, req.method, req.originalUrl));
+    req.dvd = { requestId, upstream: upstreams[upstream] };
+    await proxy(req, res, next);
+  };
+}

@@ -1,0 +1,41 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { SERVICE_SCHEMA } from '@dvd/contracts';
+import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { DocumentController } from './documents/document.controller';
+import { DocumentEntity } from './documents/document.entity';
+import { DocumentService } from './documents/document.service';
+import { IntakeConfig } from './intake.config';
+import { INTAKE_MIGRATIONS } from './migrations';
+
+export const INTAKE_CONFIG = Symbol('INTAKE_CONFIG');
+
+export function databaseOptions(config: IntakeConfig): ServiceDataSourceOptions {
+  return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.intake, entities: [DocumentEntity], migrations: INTAKE_MIGRATIONS };
+}
+
+@Module({})
+export class IntakeModule {
+  static register(config: IntakeConfig, o: { relayEnabled?: boolean } = {}): DynamicModule {
+    return {
+      module: IntakeModule,
+      imports: [
+        PlatformModule.forService({
+          service: 'intake',
+          logLevel: config.LOG_LEVEL,
+          internalAuthSecret: config.INTERNAL_AUTH_SECRET,
+          database: databaseOptions(config),
+          messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, relayEnabled: o.relayEnabled },
+          storage: {
+            endpoint: config.S3_ENDPOINT,
+            bucket: config.S3_BUCKET,
+            region: config.S3_REGION,
+            accessKeyId: config.S3_ACCESS_KEY_ID,
+            secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+          },
+        }),
+      ],
+      controllers: [DocumentController],
+      providers: [{ provide: INTAKE_CONFIG, useValue: config }, DocumentService],
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { Identity } from '@dvd/contracts';
+import { DocumentEntity } from './document.entity';
+
+/** The public JSON of a document (API.md). Officials also see the citizen's `replyKey`. */
+export function toDocumentView(d: DocumentEntity, viewer: Identity) {
+  const view: Record<string, unknown> = {
+    id: d.id,
+    status: d.status,
+    referenceNumber: d.referenceNumber,
+    authorityId: d.authorityId,
+    documentType: d.documentType,
+    serviceKey: d.serviceKey,
+    regionKey: d.regionKey,
+    unitId: d.unitId,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+    retentionDate: d.retentionDate.toISOString(),
+    payload: { size: Number(d.payloadSize), sha256: d.payloadSha256 },
+  };
+  if (viewer.role !== 'citizen') view.replyKey = d.replyKey;
+  return view;
+}
+
+/**
+ * Strong ETag of a document's representation. `version` rises with every status or unit
+ * change; the viewer class is included because officials see more fields than citizens.
+ */
+export function documentETag(d: DocumentEntity, viewer: Identity): string {
+  const audience = viewer.role === 'citizen' ? 'c' : 'o';
+  const h = createHash('sha256').update(`${d.id}:${d.version}:${d.status}:${d.unitId ?? ''}:${audience}`).digest('base64url');
+  return `"${h.slice(0, 32)}"`;
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { IntakeModule, databaseOptions } from './app.module';
+import { IntakeConfig, intakeConfigSchema } from './intake.config';
+
+export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolean } = {}) {
+  // JSON uploads carry up to 10 MiB of base64 payload (API.md).
+  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '11mb' });
+}
+
+export async function migrateIntake(config: IntakeConfig) {
+  await migrateOnly(databaseOptions(config), createLogger('intake', config.LOG_LEVEL));
+}
+
+if (require.main === module) {
+  serviceMain({
+    name: 'intake',
+    loadConfig: () => loadConfig(intakeConfigSchema),
+    create: createIntakeApp,
+    migrate: migrateIntake,
+    port: (c) => c.INTAKE_PORT,
+    host: (c) => c.BIND_HOST,
+  });
+}

@@ -1,0 +1,15 @@
+// Shared jest settings: ts-jest transpiles only (types are checked by `tsc` in the build),
+// path aliases from tsconfig.base.json, UTC everywhere.
+process.env.TZ = 'UTC';
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@dvd/contracts$': '<rootDir>/libs/contracts/src/index.ts',
+    '^@dvd/platform$': '<rootDir>/libs/platform/src/index.ts',
+    '^@dvd/testing$': '<rootDir>/libs/testing/src/index.ts',
+  },
+  setupFiles: ['reflect-metadata'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+};

@@ -1,0 +1,150 @@
+import amqp from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { EVENTS_EXCHANGE, EventEnvelope } from '@dvd/contracts';
+import { createTestDatabase, createTestVhost, pollUntil } from '@dvd/testing';
+import { serviceDataSourceOptions } from '../database/database';
+import { createLogger } from '../logging/logging';
+import { Messaging } from './messaging';
+import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
+
+const log = createLogger('messaging-test', 'silent');
+
+describe('Messaging over the real RabbitMQ and Postgres', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  const sources: DataSource[] = [];
+  const buses: Messaging[] = [];
+
+  async function dataSourceFor(schema: string): Promise<DataSource> {
+    const ds = new DataSource(serviceDataSourceOptions({ url: db.url, schema, entities: MESSAGING_ENTITIES, migrations: [] }));
+    await ds.initialize();
+    const exists: unknown[] = await ds.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = $1`, [schema]);
+    if (!exists.length) {
+      await ds.query(`CREATE SCHEMA "${schema}"`);
+      for (const sql of messagingTablesSql(schema)) await ds.query(sql);
+      await ds.query(`CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, payload jsonb NOT NULL)`);
+    }
+    sources.push(ds);
+    return ds;
+  }
+
+  function bus(service: string, dataSource: DataSource, extra: Partial<ConstructorParameters<typeof Messaging>[0]> = {}) {
+    const m = new Messaging({ amqpUrl: vhost.url, service, maxDeliveries: 3, dataSource, log, relayIntervalMs: 100, ...extra });
+    buses.push(m);
+    return m;
+  }
+
+  const applied = async (ds: DataSource) => ds.query(`SELECT event_id, payload FROM applied ORDER BY payload->>'threadId'`) as Promise<Array<{ event_id: string; payload: { threadId: string } }>>;
+
+  beforeAll(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+  });
+
+  afterAll(async () => {
+    for (const b of buses) await b.stop();
+    for (const s of sources) if (s.isInitialized) await s.destroy();
+    await Promise.all([db.drop(), vhost.drop()]);
+  });
+
+  function claimed(threadId = randomUUID()) {
+    return { threadId, documentId: randomUUID(), officialId: 'official-1' };
+  }
+
+  it('fans one event out to every subscribed service, each applying it once', async () => {
+    const [pubDs, aDs, bDs] = await Promise.all([dataSourceFor('pub'), dataSourceFor('svc_a'), dataSourceFor('svc_b')]);
+    const record = async (data: unknown, ctx: { envelope: EventEnvelope; manager: import('typeorm').EntityManager }) => {
+      await ctx.manager.query(`INSERT INTO applied (event_id, payload) VALUES ($1, $2)`, [ctx.envelope.id, JSON.stringify(data)]);
+    };
+    await bus('svc-a', aDs).on('thread.claimed', record).start();
+    await bus('svc-b', bDs).on('thread.claimed', record).start();
+    const publisher = bus('pub', pubDs);
+    await publisher.start();
+
+    const payload = claimed();
+    await publisher.transaction(async (_m, emit) => emit('thread.claimed', payload));
+
+    await pollUntil(async () => (await applied(aDs)).length === 1 && (await applied(bDs)).length === 1, { what: 'both services applying the event' });
+    expect((await applied(aDs))[0].payload).toEqual(payload);
+    expect((await applied(bDs))[0].payload).toEqual(payload);
+    // the relay deletes an outbox row only after the broker confirmed it
+    expect(await pubDs.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 0 }]);
+  });
+
+  it('applies a redelivered event once', async () => {
+    const aDs = sources[1];
+    const before = (await applied(aDs)).length;
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    const envelope = { id: randomUUID(), type: 'thread.claimed', occurredAt: new Date().toISOString(), correlationId: 'c', causationId: null, data: claimed() };
+    for (let i = 0; i < 3; i++) ch.publish(EVENTS_EXCHANGE, 'thread.claimed', Buffer.from(JSON.stringify(envelope)), { persistent: true });
+    await ch.waitForConfirms();
+    await pollUntil(async () => (await applied(aDs)).length === before + 1, { what: 'the event applied' });
+    // all three copies consumed (none ready, none unacked) before counting effects
+    await pollUntil(async () => (await ch.checkQueue('svc-a.events')).messageCount === 0, { what: 'queue drained' });
+    await new Promise((r) => setTimeout(r, 300));
+    await conn.close();
+    expect((await applied(aDs)).filter((r) => r.event_id === envelope.id)).toHaveLength(1);
+  });
+
+  it('dead-letters a poison message after EVENT_MAX_DELIVERIES while the queue keeps flowing', async () => {
+    const ds = await dataSourceFor('svc_c');
+    const poisonThread = randomUUID();
+    let poisonAttempts = 0;
+    await bus('svc-c', ds)
+      .on('thread.claimed', async (data, ctx) => {
+        if (data.threadId === poisonThread) {
+          poisonAttempts++;
+          throw new Error('cannot handle this one');
+        }
+        await ctx.manager.query(`INSERT INTO applied (event_id, payload) VALUES ($1, $2)`, [ctx.envelope.id, JSON.stringify(data)]);
+      })
+      .start();
+    const publisher = bus('pub2', sources[0]);
+    await publisher.start();
+    await publisher.transaction(async (_m, emit) => {
+      await emit('thread.claimed', claimed(poisonThread));
+      for (let i = 0; i < 5; i++) await emit('thread.claimed', claimed());
+    });
+    // a malformed message goes to the DLQ at once, without retries
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    ch.publish(EVENTS_EXCHANGE, 'thread.claimed', Buffer.from('{not json'), { persistent: true });
+    await ch.waitForConfirms();
+
+    await pollUntil(async () => (await applied(ds)).length === 5, { what: 'the healthy events' });
+    const dlq = await pollUntil(async () => {
+      const q = await ch.checkQueue('svc-c.events.dlq');
+      return q.messageCount === 2 ? q : null;
+    }, { what: 'two messages in the dead-letter queue' });
+    expect(dlq.messageCount).toBe(2);
+    expect(poisonAttempts).toBe(3);
+    const main = await ch.checkQueue('svc-c.events');
+    expect(main.messageCount).toBe(0);
+    await conn.close();
+  });
+
+  it('publishes an event committed before a crash once the relay runs again', async () => {
+    const ds = await dataSourceFor('svc_d');
+    const received: string[] = [];
+    await bus('svc-d', ds)
+      .on('thread.claimed', async (data) => {
+        received.push(data.threadId);
+      })
+      .start();
+    const crashedDs = await dataSourceFor('crashy');
+    const crashed = bus('crashy', crashedDs, { relayEnabled: false });
+    await crashed.start();
+    const payload = claimed();
+    await crashed.transaction(async (_m, emit) => emit('thread.claimed', payload));
+    await crashed.stop(); // the process "dies" after commit, before publishing
+    expect(await crashedDs.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 1 }]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toEqual([]);
+
+    const restarted = bus('crashy', crashedDs);
+    await restarted.start();
+    await pollUntil(async () => received.includes(payload.threadId), { what: 'the event after restart' });
+    await pollUntil(async () => (await crashedDs.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { what: 'outbox emptied' });
+  });
+});

@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+
+const run = promisify(execFile);
+
+/** A short unique id for this test process: names of databases, vhosts and buckets. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+export const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BASE_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_INTERNAL_SECRET = 'test-internal-auth-secret-0123456789abcdef';
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/**
+ * A fresh, empty database for one test file (services migrate it at start). The guard
+ * refuses any name without `test`, so a misconfigured run cannot touch real data.
+ */
+export async function createTestDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = uniqueName('dvd_test');
+  if (!name.includes('test')) throw new Error('refusing to use a database whose name lacks "test"');
+  const admin = new Client({ connectionString: BASE_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  return {
+    url: withDatabase(BASE_DATABASE_URL, name),
+    name,
+    drop: async () => {
+      const c = new Client({ connectionString: BASE_DATABASE_URL });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** A RabbitMQ virtual host of its own, so parallel test files never share queues. */
+export async function createTestVhost(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = uniqueName('dvd-test');
+  await run('rabbitmqctl', ['-q', 'add_vhost', name]);
+  await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
+  const u = new URL(BASE_AMQP_URL);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return { url: u.toString(), name, drop: async () => void (await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined)) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until `check` returns a truthy value (asynchronous effects without sleeps). */
+export async function pollUntil<T>(check: () => Promise<T | undefined | null | false>, o: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (o.timeoutMs ?? 15_000);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`pollUntil timed out${o.what ? ` waiting for ${o.what}` : ''}${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
+  }
+}
