@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
@@ -26,6 +26,8 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
     router: (req) => (req as GatewayRequest).dvd!.upstream,
+    // keep-alive to the services; without an agent every request would open a connection
+    agent: new Agent({ keepAlive: true, maxSockets: 1024 }),
     changeOrigin: false,
     xfwd: false,
     proxyTimeout: config.UPSTREAM_TIMEOUT_MS,

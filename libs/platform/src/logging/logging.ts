@@ -72,9 +72,8 @@ export function loggingModule(service: string, level: string): DynamicModule {
     pinoHttp: {
       ...baseLoggerOptions(service, level),
       genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),
-      customProps: (req: IncomingMessage) => ({
-        userId: (req.headers['x-user-id'] as string | undefined) ?? undefined,
-      }),
+      // only the verified caller (set by the identity guard), never an unverified header
+      customProps: (req: IncomingMessage) => ({ userId: (req as IncomingMessage & { identity?: { userId: string } }).identity?.userId }),
       autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',

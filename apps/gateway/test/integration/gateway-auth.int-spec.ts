@@ -1,0 +1,291 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { INestApplication } from '@nestjs/common';
+import { JWK, KeyLike, SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import request from 'supertest';
+import { verifyIdentity } from '@dvd/platform';
+import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, pollUntil } from '@dvd/testing';
+import { gatewayConfigSchema } from '../../src/gateway.config';
+import { createGatewayApp } from '../../src/main';
+
+/** A real JWKS endpoint that counts how often it is asked. */
+async function jwksServer(initial: Array<{ jwk: JWK }>) {
+  const state = { keys: initial.map((k) => k.jwk), hits: 0 };
+  const server = createServer((req, res) => {
+    state.hits++;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: state.keys }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  return { server, url, state };
+}
+
+async function keyPair(alg: 'RS256' | 'ES256' | 'PS256', kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { privateKey, publicKey, kid, alg, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+type Received = { headers: IncomingMessage['headers']; method: string; url: string; sha256: string; bytes: number };
+
+/** Stands in for a downstream service: records what arrives and answers with it. */
+async function echoUpstream() {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      hash.update(c);
+      bytes += c.length;
+    });
+    req.on('end', () => {
+      const r = { headers: req.headers, method: req.method!, url: req.url!, sha256: hash.digest('hex'), bytes };
+      received.push(r);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(r));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+const AUD = 'dvd-api';
+const CITIZEN_ISS = 'https://bundid.test/citizen';
+const OFFICIAL_ISS = 'https://idp.test/official';
+
+describe('gateway authentication (real gateway, real JWKS servers)', () => {
+  let app: INestApplication;
+  let citizenKey: Awaited<ReturnType<typeof keyPair>>;
+  let officialKey: Awaited<ReturnType<typeof keyPair>>;
+  let attackerKey: Awaited<ReturnType<typeof keyPair>>;
+  let citizenJwks: Awaited<ReturnType<typeof jwksServer>>;
+  let officialJwks: Awaited<ReturnType<typeof jwksServer>>;
+  let attackerJwks: Awaited<ReturnType<typeof jwksServer>>;
+  let upstream: Awaited<ReturnType<typeof echoUpstream>>;
+  let deadPort: number;
+  const servers: Server[] = [];
+
+  async function sign(
+    claims: Record<string, unknown>,
+    o: { key?: { privateKey: KeyLike; kid: string; alg: string }; header?: Record<string, unknown>; iss?: string; aud?: string; exp?: number | string } = {},
+  ) {
+    const key = o.key ?? citizenKey;
+    const jwt = new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, ...o.header })
+      .setIssuer(o.iss ?? CITIZEN_ISS)
+      .setAudience(o.aud ?? AUD)
+      .setIssuedAt();
+    if (o.exp !== undefined) jwt.setExpirationTime(o.exp);
+    else jwt.setExpirationTime('5m');
+    return jwt.sign(key.privateKey);
+  }
+
+  const citizenToken = (sub = 'citizen-1') => sign({ sub });
+  const officialToken = (scope?: string, authority = 'a1', sub = 'official-1') =>
+    sign({ sub, authority_id: authority, ...(scope ? { scope } : {}) }, { key: officialKey, iss: OFFICIAL_ISS });
+
+  beforeAll(async () => {
+    citizenKey = await keyPair('RS256', 'citizen-k1');
+    officialKey = await keyPair('ES256', 'official-k1');
+    attackerKey = await keyPair('RS256', 'citizen-k1'); // same kid as the real key
+    citizenJwks = await jwksServer([citizenKey]);
+    officialJwks = await jwksServer([officialKey]);
+    attackerJwks = await jwksServer([attackerKey]);
+    upstream = await echoUpstream();
+    servers.push(citizenJwks.server, officialJwks.server, attackerJwks.server, upstream.server);
+    deadPort = await freePort();
+    const config = gatewayConfigSchema.parse({
+      LOG_LEVEL: 'silent',
+      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      REDIS_URL: TEST_REDIS_URL,
+      CITIZEN_ISSUER: CITIZEN_ISS,
+      CITIZEN_JWKS_URI: citizenJwks.url,
+      OFFICIAL_ISSUER: OFFICIAL_ISS,
+      OFFICIAL_JWKS_URI: officialJwks.url,
+      INTAKE_URL: upstream.url,
+      COMMUNICATION_URL: upstream.url,
+      ROUTING_ENGINE_URL: upstream.url,
+      EXPORT_WORKER_URL: `http://127.0.0.1:${deadPort}`,
+      JWKS_COOLDOWN_MS: '1000',
+      MAX_UPLOAD_BYTES: String(30 * 1024 * 1024),
+    });
+    app = await createGatewayApp(config);
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    for (const s of servers) s.closeAllConnections(), s.close();
+  });
+
+  async function expect401(token: string | null, extra: Record<string, string> = {}) {
+    const req = request(app.getHttpServer()).get('/api/v1/documents').set(extra);
+    if (token !== null) req.set('Authorization', `Bearer ${token}`);
+    const res = await req;
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 401, type: expect.stringContaining('/problems/unauthorized') });
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/); // never a stack trace
+    return res;
+  }
+
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const future = () => Math.floor(Date.now() / 1000) + 300;
+
+  it('refuses a request without a token', async () => {
+    const res = await expect401(null);
+    expect(res.headers['www-authenticate']).toContain('Bearer');
+  });
+
+  it.each(['not-a-jwt', 'a.b.c', 'Basic abc', '....'])('refuses the malformed token %p', async (token) => {
+    await expect401(token);
+  });
+
+  it.each(['none', 'None', 'NONE', 'nOnE'])('refuses alg %p', async (alg) => {
+    const token = `${b64({ alg, typ: 'JWT', kid: 'citizen-k1' })}.${b64({ sub: 'x', iss: CITIZEN_ISS, aud: AUD, exp: future() })}.`;
+    await expect401(token);
+  });
+
+  it('refuses HS256 signed with the RSA public key (algorithm confusion)', async () => {
+    const pem = await exportSPKI(citizenKey.publicKey);
+    const token = await new SignJWT({ sub: 'x' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'citizen-k1' })
+      .setIssuer(CITIZEN_ISS)
+      .setAudience(AUD)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(pem));
+    await expect401(token);
+  });
+
+  it('refuses an expired token, beyond the clock leeway', async () => {
+    await expect401(await sign({ sub: 'x' }, { exp: Math.floor(Date.now() / 1000) - 120 }));
+  });
+
+  it('honours nbf: refused in the future, accepted within the leeway', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expect401(await sign({ sub: 'x', nbf: now + 600 }));
+    const ok = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${await sign({ sub: 'x', nbf: now + 10 })}`);
+    expect(ok.status).toBe(200);
+  });
+
+  it('refuses a wrong issuer and a wrong audience', async () => {
+    await expect401(await sign({ sub: 'x' }, { iss: 'https://evil.test/citizen' }));
+    await expect401(await sign({ sub: 'x' }, { aud: 'another-api' }));
+  });
+
+  it('refuses tokens without sub or exp, and official tokens without authority_id', async () => {
+    await expect401(await sign({}));
+    const noExp = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: 'citizen-k1' }).setIssuer(CITIZEN_ISS).setAudience(AUD).sign(citizenKey.privateKey);
+    await expect401(noExp);
+    await expect401(await sign({ sub: 'o' }, { key: officialKey, iss: OFFICIAL_ISS }));
+  });
+
+  it('refuses an unknown kid and a token signed by another key under a known kid', async () => {
+    const stranger = await keyPair('RS256', 'stranger');
+    await expect401(await sign({ sub: 'x' }, { key: stranger }));
+    await expect401(await sign({ sub: 'x' }, { key: attackerKey }));
+  });
+
+  it.each(['jku', 'x5u', 'jwk'])('refuses a %s header pointing elsewhere and never fetches it', async (param) => {
+    const before = attackerJwks.state.hits;
+    const value = param === 'jwk' ? attackerKey.jwk : attackerJwks.url;
+    await expect401(await sign({ sub: 'x' }, { key: attackerKey, header: { [param]: value } }));
+    // even a token signed by the real key is refused when it carries such a header
+    await expect401(await sign({ sub: 'x' }, { header: { [param]: value } }));
+    expect(attackerJwks.state.hits).toBe(before);
+  });
+
+  it('rate-limits JWKS refetches caused by a flood of unknown kids', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past the cooldown of earlier tests
+    const before = citizenJwks.state.hits;
+    const strangers = await Promise.all(Array.from({ length: 25 }, (_, i) => keyPair('ES256', `flood-${i}`)));
+    for (const key of strangers) await expect401(await sign({ sub: 'x' }, { key }));
+    expect(citizenJwks.state.hits - before).toBeLessThanOrEqual(2);
+  });
+
+  it('picks up a rotated key: an unknown kid refetches the JWKS after the cooldown', async () => {
+    const rotated = await keyPair('PS256', 'citizen-k2');
+    citizenJwks.state.keys = [citizenKey.jwk, rotated.jwk];
+    const token = await sign({ sub: 'rotated-user' }, { key: rotated });
+    const res = await pollUntil(async () => {
+      const r = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${token}`);
+      return r.status === 200 ? r : null;
+    }, { timeoutMs: 5_000, intervalMs: 300 });
+    expect(res.body.headers['x-user-id']).toBe('rotated-user');
+  });
+
+  it.each([
+    ['citizen', () => citizenToken('alice'), { id: 'alice', role: 'citizen', authority: '' }],
+    ['official (default scope)', () => officialToken(undefined, 'a1', 'off-1'), { id: 'off-1', role: 'official', authority: 'a1' }],
+    ['official', () => officialToken('openid dvd:official', 'a1', 'off-2'), { id: 'off-2', role: 'official', authority: 'a1' }],
+    ['admin', () => officialToken('dvd:admin', 'a2', 'adm-1'), { id: 'adm-1', role: 'admin', authority: 'a2' }],
+    ['platform-admin', () => officialToken('dvd:platform-admin', 'platform', 'pa-1'), { id: 'pa-1', role: 'platform-admin', authority: 'platform' }],
+  ])('stamps the signed identity of a %s downstream', async (_name, token, expected) => {
+    const res = await request(app.getHttpServer())
+      .get('/api/v1/documents?limit=5')
+      .set('Authorization', `Bearer ${await token()}`)
+      .set('X-User-Id', 'mallory')
+      .set('X-User-Role', 'platform-admin')
+      .set('X-Authority-Id', 'other')
+      .set('X-Identity-Signature', 'forged')
+      .set('X-Request-Id', 'client-req-1');
+    expect(res.status).toBe(200);
+    const h = res.body.headers as Record<string, string>;
+    expect(h['x-user-id']).toBe(expected.id);
+    expect(h['x-user-role']).toBe(expected.role);
+    expect(h['x-authority-id']).toBe(expected.authority);
+    expect(h['x-request-id']).toBe('client-req-1');
+    expect(h.authorization).toBeUndefined(); // the token stays at the edge
+    expect(res.headers['x-request-id']).toBe('client-req-1');
+    const identity = verifyIdentity(TEST_INTERNAL_SECRET, h, 'GET', res.body.url);
+    expect(identity).toEqual({ userId: expected.id, role: expected.role, authorityId: expected.authority || null, requestId: 'client-req-1' });
+  });
+
+  it('replaces an insane client request id', async () => {
+    const res = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${await citizenToken()}`).set('X-Request-Id', 'x'.repeat(300));
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers unknown routes with 404 and a dead upstream with 503, as problem+json', async () => {
+    const token = await officialToken();
+    const missing = await request(app.getHttpServer()).get('/api/v1/nothing-here').set('Authorization', `Bearer ${token}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/problem\+json/);
+    const dead = await request(app.getHttpServer()).get(`/api/v1/exports/${randomUUID()}`).set('Authorization', `Bearer ${token}`);
+    expect(dead.status).toBe(503);
+    expect(dead.body.type).toContain('service-unavailable');
+  });
+
+  it('streams a request body through unchanged', async () => {
+    const body = Buffer.alloc(20 * 1024 * 1024, 7);
+    body.write('begin', 0);
+    const res = await request(app.getHttpServer())
+      .post('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('Content-Type', 'application/octet-stream')
+      .send(body);
+    expect(res.status).toBe(200);
+    expect(res.body.bytes).toBe(body.length);
+    expect(res.body.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+  });
+
+  it('refuses a declared body above MAX_UPLOAD_BYTES before forwarding it', async () => {
+    const before = upstream.received.length;
+    const res = await request(app.getHttpServer())
+      .post('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('Content-Type', 'application/octet-stream')
+      .send(Buffer.alloc(32 * 1024 * 1024));
+    expect(res.status).toBe(413);
+    expect(upstream.received.length).toBe(before);
+  });
+
+  it('serves the OpenAPI document of the whole public API', async () => {
+    const res = await request(app.getHttpServer()).get('/api/docs-json');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/documents', '/threads/{id}/claim', '/exports', '/authorities/{id}/keys']));
+    const html = await request(app.getHttpServer()).get('/api/docs');
+    expect(html.status).toBe(200);
+  });
+});

@@ -1,0 +1,58 @@
+// Lint with type information, and the Nx module-boundary matrix that keeps the layers honest:
+// apps → platform, contracts; platform → contracts; contracts → nothing of ours and no
+// framework; testing → only from tests (and dev tooling).
+const nx = require('@nx/eslint-plugin');
+const tseslint = require('typescript-eslint');
+
+/** The tag matrix. Only test files (forTests) may reach into libs/testing. */
+function boundaries(forTests) {
+  const testing = forTests ? ['type:testing'] : [];
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', ...testing] },
+      { sourceTag: 'type:platform', onlyDependOnLibsWithTags: ['type:contracts', ...testing] },
+      {
+        sourceTag: 'type:contracts',
+        onlyDependOnLibsWithTags: [...testing],
+        bannedExternalImports: ['@nestjs/*', 'typeorm', 'express', 'amqplib', 'amqp-connection-manager', 'pg', 'ioredis', '@aws-sdk/*'],
+      },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:contracts'] },
+      { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:contracts'] },
+    ],
+  };
+}
+
+module.exports = tseslint.config(
+  { ignores: ['**/dist', '**/node_modules', '**/.nx', 'coverage', '.data', 'tmp', '**/*.js'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: [] }, tsconfigRootDir: __dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      'no-console': 'error',
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
+    },
+  },
+  {
+    // Tests may use the testing harness and talk loosely to what they inspect.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaries(true)],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['tools/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

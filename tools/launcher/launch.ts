@@ -1,0 +1,142 @@
+/**
+ * `npm start`: the whole platform on one machine, from the compiled apps. Starts the
+ * local S3 store (unless S3_ENDPOINT is set), the development IdP (unless both JWKS URIs
+ * are set), the four services (each migrates its schema at start) and the gateway; waits
+ * until every one is ready; prints where the gateway listens and how to get a token.
+ * Ctrl-C or SIGTERM stops everything, leaving no process behind.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { startLocalS3, LocalS3 } from '@dvd/testing';
+
+const env: Record<string, string | undefined> = { ...process.env };
+const root = resolve(__dirname, '..', '..', '..');
+const dataDir = resolve(root, env.DVD_DATA_DIR ?? '.data');
+const host = '127.0.0.1';
+
+const ports = {
+  gateway: Number(env.GATEWAY_PORT ?? 3000),
+  intake: Number(env.INTAKE_PORT ?? 3001),
+  'routing-engine': Number(env.ROUTING_ENGINE_PORT ?? 3002),
+  communication: Number(env.COMMUNICATION_PORT ?? 3003),
+  'export-worker': Number(env.EXPORT_WORKER_PORT ?? 3004),
+  'dev-idp': Number(env.DEV_IDP_PORT ?? 3100),
+};
+type App = keyof typeof ports;
+
+const children = new Map<App, ChildProcess>();
+let localS3: LocalS3 | undefined;
+let stopping = false;
+
+function say(line: string) {
+  process.stdout.write(`[dvd] ${line}\n`);
+}
+
+function startApp(app: App, extra: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [resolve(root, 'dist', 'apps', app, 'src', 'main.js')], {
+    env: { ...env, ...extra } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.set(app, child);
+  child.on('exit', (code, signal) => {
+    children.delete(app);
+    if (!stopping) {
+      say(`${app} exited unexpectedly (${signal ?? `code ${code}`}); stopping the platform`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+async function waitReady(app: App, timeoutMs = 120_000): Promise<void> {
+  const url = `http://${host}:${ports[app]}/health/${app === 'dev-idp' ? 'live' : 'ready'}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) throw new Error('stopping');
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${app} did not become ready within ${timeoutMs / 1000}s`);
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const waits = [...children.values()].map(
+    (child) =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+  );
+  await Promise.all(waits);
+  await localS3?.stop().catch(() => undefined);
+  say('stopped');
+  process.exit(code);
+}
+
+async function main() {
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const shared: Record<string, string> = {
+    // One secret for the gateway and the services; random per start unless configured.
+    INTERNAL_AUTH_SECRET: env.INTERNAL_AUTH_SECRET ?? randomBytes(32).toString('base64url'),
+    INTAKE_URL: env.INTAKE_URL ?? `http://${host}:${ports.intake}`,
+    ROUTING_ENGINE_URL: env.ROUTING_ENGINE_URL ?? `http://${host}:${ports['routing-engine']}`,
+    COMMUNICATION_URL: env.COMMUNICATION_URL ?? `http://${host}:${ports.communication}`,
+    EXPORT_WORKER_URL: env.EXPORT_WORKER_URL ?? `http://${host}:${ports['export-worker']}`,
+  };
+
+  if (!env.S3_ENDPOINT) {
+    const bucket = env.S3_BUCKET ?? 'dvd-documents';
+    localS3 = await startLocalS3({ directory: resolve(dataDir, 's3'), port: Number(env.LOCAL_S3_PORT ?? 4568), buckets: [bucket] });
+    shared.S3_ENDPOINT = localS3.endpoint;
+    say(`local S3 store on ${localS3.endpoint} (bucket ${bucket}, data in ${resolve(dataDir, 's3')})`);
+  }
+
+  const useDevIdp = !env.CITIZEN_JWKS_URI || !env.OFFICIAL_JWKS_URI;
+  if (useDevIdp) {
+    const base = `http://${host}:${ports['dev-idp']}`;
+    Object.assign(shared, {
+      CITIZEN_ISSUER: `${base}/citizen`,
+      CITIZEN_JWKS_URI: `${base}/citizen/jwks.json`,
+      OFFICIAL_ISSUER: `${base}/official`,
+      OFFICIAL_JWKS_URI: `${base}/official/jwks.json`,
+    });
+    startApp('dev-idp', { ...shared, DEV_IDP_DATA_DIR: resolve(dataDir, 'dev-idp'), DEV_IDP_BASE_URL: base });
+    await waitReady('dev-idp');
+    say(`development IdP on ${base}`);
+  }
+
+  const services: App[] = ['routing-engine', 'intake', 'communication', 'export-worker'];
+  for (const app of services) startApp(app, shared);
+  await Promise.all(services.map((app) => waitReady(app)));
+  startApp('gateway', shared);
+  await waitReady('gateway');
+
+  const gateway = `http://${host}:${ports.gateway}`;
+  say(`ready: gateway on ${gateway}/api/v1 (OpenAPI: ${gateway}/api/docs)`);
+  if (useDevIdp) {
+    say(`get a token: npm run -s token -- citizen   |   npm run -s token -- official --authority a1   |   --scope "dvd:admin"`);
+  } else {
+    say('tokens come from the configured IdPs (CITIZEN_JWKS_URI / OFFICIAL_JWKS_URI)');
+  }
+  say('press Ctrl-C to stop');
+}
+
+main().catch((err: unknown) => {
+  say(`start failed: ${(err as Error)?.message ?? String(err)}`);
+  void shutdown(1);
+});
