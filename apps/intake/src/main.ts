@@ -5,7 +5,7 @@ import { IntakeConfig, intakeConfigSchema } from './intake.config';
 
 export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolean } = {}) {
   // JSON uploads carry up to 10 MiB of base64 payload (API.md).
-  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '11mb' });
+  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '11mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
 }
 
 export async function migrateIntake(config: IntakeConfig) {

@@ -1,8 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { Identity, Role } from '@dvd/contracts';
-import { ApiError } from '../errors/problem';
+import { ApiError, sendProblem } from '../errors/problem';
+import { requestIdFrom } from '../logging/logging';
 import { verifyIdentity } from './identity-signature';
 
 export const INTERNAL_AUTH_SECRET = Symbol('INTERNAL_AUTH_SECRET');
@@ -16,8 +17,28 @@ export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
 type RequestWithIdentity = Request & { identity?: Identity };
 
+/** Paths served without identity: probes and metrics, scraped inside the cluster. */
+const OPEN_PATHS = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+
 /**
- * Global guard: every non-public route requires identity headers signed with
+ * Express middleware in front of every route, matched or not: a request without a valid
+ * identity signature gets 401 before routing, so unknown paths cannot be probed either.
+ */
+export function identityMiddleware(secret: string) {
+  return (req: RequestWithIdentity, res: Response, next: NextFunction) => {
+    if (OPEN_PATHS.test(req.originalUrl)) return next();
+    const identity = verifyIdentity(secret, req.headers, req.method, req.originalUrl);
+    if (!identity) {
+      sendProblem(res, ApiError.unauthorized('Missing or invalid identity signature'), req.originalUrl.split('?')[0], requestIdFrom(req.headers['x-request-id']));
+      return;
+    }
+    req.identity = identity;
+    next();
+  };
+}
+
+/**
+ * Global guard (behind identityMiddleware): every non-public route requires identity headers signed with
  * INTERNAL_AUTH_SECRET (stamped by the gateway, or by a calling service). Missing or
  * wrong signature → 401.
  */
@@ -32,7 +53,7 @@ export class IdentityGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = context.switchToHttp().getRequest<RequestWithIdentity>();
-    const identity = verifyIdentity(this.secret, req.headers, req.method, req.originalUrl);
+    const identity = req.identity ?? verifyIdentity(this.secret, req.headers, req.method, req.originalUrl);
     if (!identity) throw ApiError.unauthorized('Missing or invalid identity signature');
     req.identity = identity;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);

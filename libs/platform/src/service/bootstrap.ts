@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { identityMiddleware } from '../auth-context/identity.guard';
 import { ConfigError } from '../config/config';
 import { METRICS_REGISTRY } from '../health/health.controller';
 import { httpMetricsMiddleware } from '../health/metrics';
@@ -9,6 +10,8 @@ import { httpMetricsMiddleware } from '../health/metrics';
 export interface CreateAppOptions {
   /** Largest JSON body accepted (express `limit` syntax); 0 disables the JSON parser. */
   jsonLimit?: string | 0;
+  /** Require gateway-signed identity on every path but health and metrics. */
+  internalAuthSecret?: string;
 }
 
 /** Creates a service's Nest app with the platform's conventions. Used by main.ts and tests. */
@@ -17,6 +20,7 @@ export async function createServiceApp(module: DynamicModule, o: CreateAppOption
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(app.get(METRICS_REGISTRY)));
+  if (o.internalAuthSecret) app.use(identityMiddleware(o.internalAuthSecret));
   if (o.jsonLimit !== 0) app.useBodyParser('json', { limit: o.jsonLimit ?? '1mb', type: ['application/json', 'application/*+json'] });
   app.enableShutdownHooks();
   return app;

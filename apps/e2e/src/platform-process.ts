@@ -1,0 +1,88 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createTestDatabase, createTestVhost, freePort, uniqueName } from '@dvd/testing';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
+
+export interface RunningPlatform {
+  gateway: string;
+  ports: Record<'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'dev-idp' | 's3', number>;
+  output: () => string;
+  child: ChildProcess;
+  env: Record<string, string>;
+  token: (body: Record<string, unknown>) => Promise<string>;
+  stop: () => Promise<number | null>;
+}
+
+/**
+ * Starts the platform exactly as `npm start` does (the compiled launcher), isolated on
+ * its own database, RabbitMQ vhost, S3 data folder, bucket and ports.
+ */
+export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
+  if (!existsSync(LAUNCHER)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  const [db, vhost, dataDir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-e2e-'))]);
+  const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 's3'] as const;
+  const ports = {} as RunningPlatform['ports'];
+  for (const n of names) ports[n] = await freePort();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: db.url,
+    AMQP_URL: vhost.url,
+    DVD_DATA_DIR: dataDir,
+    S3_BUCKET: uniqueName('e2e').replace(/_/g, '-'),
+    LOG_LEVEL: 'info',
+    GATEWAY_PORT: String(ports.gateway),
+    INTAKE_PORT: String(ports.intake),
+    ROUTING_ENGINE_PORT: String(ports['routing-engine']),
+    COMMUNICATION_PORT: String(ports.communication),
+    EXPORT_WORKER_PORT: String(ports['export-worker']),
+    DEV_IDP_PORT: String(ports['dev-idp']),
+    LOCAL_S3_PORT: String(ports.s3),
+    ...extraEnv,
+  };
+  const child = spawn(process.execPath, [LAUNCHER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platform not ready in 120 s:\n${out.slice(-4000)}`)), 120_000);
+    const check = () => {
+      if (out.includes('[dvd] ready')) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`launcher exited (${code}) before ready:\n${out.slice(-4000)}`));
+    });
+  });
+
+  const idp = `http://127.0.0.1:${ports['dev-idp']}`;
+  return {
+    gateway: `http://127.0.0.1:${ports.gateway}`,
+    ports,
+    output: () => out,
+    child,
+    env,
+    token: async (body) => {
+      const res = await fetch(`${idp}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`dev IdP refused: ${res.status}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      await Promise.all([db.drop(), vhost.drop(), rm(dataDir, { recursive: true, force: true })]);
+      return code;
+    },
+  };
+}
