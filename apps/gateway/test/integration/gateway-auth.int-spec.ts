@@ -116,7 +116,10 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
 
   afterAll(async () => {
     await app?.close();
-    for (const s of servers) s.closeAllConnections(), s.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
   });
 
   async function expect401(token: string | null, extra: Record<string, string> = {}) {
