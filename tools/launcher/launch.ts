@@ -131,7 +131,11 @@ async function main() {
     ? 'get a token: npm run -s token -- citizen   |   npm run -s token -- official --authority a1   |   --scope "dvd:admin"'
     : 'tokens come from the configured IdPs (CITIZEN_JWKS_URI / OFFICIAL_JWKS_URI)';
   // one write, so that whoever waits for "ready" also sees how to get a token
-  process.stdout.write([`ready: gateway on ${gateway}/api/v1 (OpenAPI: ${gateway}/api/docs)`, howToToken, 'press Ctrl-C to stop'].map((l) => `[dvd] ${l}\n`).join(''));
+  process.stdout.write(
+    [`ready: gateway on ${gateway}/api/v1 (OpenAPI: ${gateway}/api/docs)`, howToToken, 'press Ctrl-C to stop']
+      .map((l) => `[dvd] ${l}\n`)
+      .join(''),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -13,7 +13,10 @@ const tokenRequest = z
   .object({
     role: z.enum(['citizen', 'official', 'admin', 'platform-admin']),
     sub: z.string().min(1).max(200).optional(),
-    authority: z.string().regex(/^[a-z0-9-]{2,50}$/).optional(),
+    authority: z
+      .string()
+      .regex(/^[a-z0-9-]{2,50}$/)
+      .optional(),
     scope: z.string().max(500).optional(),
     ttlSeconds: z.number().int().min(1).max(86_400).default(3600),
   })

@@ -74,7 +74,11 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     child,
     env,
     token: async (body) => {
-      const res = await fetch(`${idp}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${idp}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (!res.ok) throw new Error(`dev IdP refused: ${res.status}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },

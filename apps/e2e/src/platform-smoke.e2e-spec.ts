@@ -56,7 +56,14 @@ describe('the whole platform, started as `npm start` starts it', () => {
   it('answers 401 to a direct call to any service with forged identity headers', async () => {
     for (const service of ['intake', 'routing-engine', 'communication', 'export-worker'] as const) {
       const res = await fetch(`http://127.0.0.1:${p.ports[service]}/api/v1/documents`, {
-        headers: { 'x-user-id': 'mallory', 'x-user-role': 'platform-admin', 'x-authority-id': 'a1', 'x-request-id': 'r', 'x-identity-timestamp': String(Math.floor(Date.now() / 1000)), 'x-identity-signature': 'forged' },
+        headers: {
+          'x-user-id': 'mallory',
+          'x-user-role': 'platform-admin',
+          'x-authority-id': 'a1',
+          'x-request-id': 'r',
+          'x-identity-timestamp': String(Math.floor(Date.now() / 1000)),
+          'x-identity-signature': 'forged',
+        },
       });
       expect({ service, status: res.status }).toEqual({ service, status: 401 });
     }
@@ -75,7 +82,12 @@ describe('the whole platform, started as `npm start` starts it', () => {
 
   it('mints tokens with `npm run token` for every role', async () => {
     const env = { ...process.env, DEV_IDP_PORT: String(p.ports['dev-idp']) };
-    for (const args of [['citizen'], ['official', '--authority', 'a1'], ['official', '--authority', 'a1', '--scope', 'dvd:admin'], ['platform-admin']]) {
+    for (const args of [
+      ['citizen'],
+      ['official', '--authority', 'a1'],
+      ['official', '--authority', 'a1', '--scope', 'dvd:admin'],
+      ['platform-admin'],
+    ]) {
       const { stdout } = await run(process.execPath, [join(ROOT, 'tools', 'scripts', 'token.js'), ...args], { env });
       const token = stdout.trim();
       expect(token.split('.')).toHaveLength(3);

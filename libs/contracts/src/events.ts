@@ -83,9 +83,7 @@ const envelopeSchema = z.object({
   data: z.unknown(),
 });
 
-export type EnvelopeParseResult =
-  | { ok: true; envelope: EventEnvelope }
-  | { ok: false; reason: string };
+export type EnvelopeParseResult = { ok: true; envelope: EventEnvelope } | { ok: false; reason: string };
 
 /** Validates a received message body against the envelope and its type's payload schema. */
 export function parseEnvelope(raw: unknown): EnvelopeParseResult {

@@ -55,7 +55,11 @@ export async function createTestVhost(): Promise<{ url: string; name: string; dr
   await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
   const u = new URL(BASE_AMQP_URL);
   u.pathname = `/${encodeURIComponent(name)}`;
-  return { url: u.toString(), name, drop: async () => void (await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined)) };
+  return {
+    url: u.toString(),
+    name,
+    drop: async () => void (await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined)),
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -71,7 +75,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls until `check` returns a truthy value (asynchronous effects without sleeps). */
-export async function pollUntil<T>(check: () => Promise<T | undefined | null | false>, o: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function pollUntil<T>(
+  check: () => Promise<T | undefined | null | false>,
+  o: { timeoutMs?: number; intervalMs?: number; what?: string; diagnose?: () => Promise<string> } = {},
+): Promise<T> {
   const deadline = Date.now() + (o.timeoutMs ?? 15_000);
   let lastError: unknown;
   for (;;) {
@@ -82,7 +89,11 @@ export async function pollUntil<T>(check: () => Promise<T | undefined | null | f
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`pollUntil timed out${o.what ? ` waiting for ${o.what}` : ''}${lastError ? `: ${String(lastError)}` : ''}`);
+      const diagnosis = o.diagnose ? await o.diagnose().catch((e: unknown) => `diagnosis failed: ${String(e)}`) : '';
+      throw new Error(
+        (diagnosis ? `[${diagnosis}] ` : '') +
+          `pollUntil timed out${o.what ? ` waiting for ${o.what}` : ''}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
   }

@@ -47,6 +47,7 @@ export class InitCommunication1764150000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['messages', 'threads', 'known_documents', 'processed_events', 'outbox']) await q.query(`DROP TABLE communication.${t}`);
+    for (const t of ['messages', 'threads', 'known_documents', 'processed_events', 'outbox'])
+      await q.query(`DROP TABLE communication.${t}`);
   }
 }

@@ -12,10 +12,10 @@ export class ExportController {
   @Get(':jobId')
   async get(@CurrentIdentity() viewer: Identity, @Param('jobId') jobId: string) {
     if (!/^[0-9a-f-]{36}$/i.test(jobId)) throw ApiError.notFound('export job', 'export-job-not-found');
-    const rows: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT id FROM export_jobs WHERE id = $1 AND authority_id = $2`,
-      [jobId, viewer.authorityId],
-    );
+    const rows: Array<Record<string, unknown>> = await this.db.query(`SELECT id FROM export_jobs WHERE id = $1 AND authority_id = $2`, [
+      jobId,
+      viewer.authorityId,
+    ]);
     if (!rows.length) throw ApiError.notFound('export job', 'export-job-not-found');
     return rows[0];
   }

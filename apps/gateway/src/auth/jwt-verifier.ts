@@ -55,7 +55,8 @@ export class JwtVerifier {
     try {
       const header = decodeProtectedHeader(token);
       if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new AuthenticationError('token header references external keys');
-      if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.includes(header.alg)) throw new AuthenticationError('algorithm not allowed');
+      if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.includes(header.alg))
+        throw new AuthenticationError('algorithm not allowed');
       unverifiedIssuer = decodeJwt(token).iss;
     } catch (err) {
       if (err instanceof AuthenticationError) throw err;

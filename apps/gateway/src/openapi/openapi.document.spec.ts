@@ -164,11 +164,7 @@ describe('buildOpenApiDocument', () => {
       for (const [status, response] of Object.entries(op.responses)) {
         if (!response || Number(status) < 400) continue;
         const resolved = resolve<ResponseObject>(doc, response);
-        expect([where, status, Object.keys(resolved.content ?? {})]).toEqual([
-          where,
-          status,
-          ['application/problem+json'],
-        ]);
+        expect([where, status, Object.keys(resolved.content ?? {})]).toEqual([where, status, ['application/problem+json']]);
         expect(resolved.content?.['application/problem+json']?.schema).toEqual({
           $ref: '#/components/schemas/Problem',
         });
@@ -205,9 +201,7 @@ describe('buildOpenApiDocument', () => {
   it('declares every path template variable as a required path parameter', () => {
     for (const [method, path, op] of allOperations(doc)) {
       const expected = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
-      const declared = (op.parameters ?? [])
-        .map((p) => resolve<ParameterObject>(doc, p))
-        .filter((p) => p.in === 'path');
+      const declared = (op.parameters ?? []).map((p) => resolve<ParameterObject>(doc, p)).filter((p) => p.in === 'path');
       expect([method, path, declared.map((p) => p.name).sort()]).toEqual([method, path, expected]);
       for (const p of declared) expect(p.required).toBe(true);
     }
@@ -259,8 +253,7 @@ describe('buildOpenApiDocument', () => {
   });
 
   it('uses patterns that accept and refuse what API.md says', () => {
-    const pattern = (schema: string, prop: string): RegExp =>
-      new RegExp(property(doc, schema, prop).pattern ?? '(?!)');
+    const pattern = (schema: string, prop: string): RegExp => new RegExp(property(doc, schema, prop).pattern ?? '(?!)');
     const documentType = pattern('DocumentMetadata', 'documentType');
     expect(documentType.test('WOHNGELD_ANTRAG')).toBe(true);
     expect(documentType.test('wohngeld')).toBe(false);
@@ -307,12 +300,13 @@ describe('buildOpenApiDocument', () => {
     const get = doc.paths['/documents/{id}'].get;
     const names = (get?.parameters ?? []).map((p) => resolve<ParameterObject>(doc, p).name);
     expect(names).toContain('If-None-Match');
-    const payload = resolve<ResponseObject>(doc, doc.paths['/documents/{id}/payload'].get?.responses['200'] ?? {
-      $ref: '#/missing',
-    });
-    expect(Object.keys(payload.content ?? {})).toEqual(
-      expect.arrayContaining(['application/jose', 'application/octet-stream']),
+    const payload = resolve<ResponseObject>(
+      doc,
+      doc.paths['/documents/{id}/payload'].get?.responses['200'] ?? {
+        $ref: '#/missing',
+      },
     );
+    expect(Object.keys(payload.content ?? {})).toEqual(expect.arrayContaining(['application/jose', 'application/octet-stream']));
     expect(Object.keys(payload.headers ?? {})).toEqual(expect.arrayContaining(['ETag', 'Content-Length']));
   });
 

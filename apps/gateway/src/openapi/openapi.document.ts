@@ -62,14 +62,7 @@ type SchemaName =
   | 'ExportJob'
   | 'ExportWebhook';
 
-type HeaderName =
-  | 'X-Request-Id'
-  | 'RateLimit-Limit'
-  | 'RateLimit-Remaining'
-  | 'RateLimit-Reset'
-  | 'ETag'
-  | 'Location'
-  | 'Retry-After';
+type HeaderName = 'X-Request-Id' | 'RateLimit-Limit' | 'RateLimit-Remaining' | 'RateLimit-Reset' | 'ETag' | 'Location' | 'Retry-After';
 
 type ParameterName =
   | 'RequestId'
@@ -124,31 +117,18 @@ function page(item: SchemaName, description: string): SchemaObject {
 
 /** Headers on every response: the request id and the rate-limit state. */
 function standardHeaders(...extra: HeaderName[]): Record<string, ReferenceObject> {
-  const names: HeaderName[] = [
-    'X-Request-Id',
-    'RateLimit-Limit',
-    'RateLimit-Remaining',
-    'RateLimit-Reset',
-    ...extra,
-  ];
+  const names: HeaderName[] = ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', ...extra];
   return Object.fromEntries(names.map((name) => [name, headerRef(name)]));
 }
 
 /** A successful JSON response (or one without body when `body` is omitted). */
-function success(
-  description: string,
-  body?: SchemaName,
-  ...extraHeaders: HeaderName[]
-): ResponseObject {
+function success(description: string, body?: SchemaName, ...extraHeaders: HeaderName[]): ResponseObject {
   const response: ResponseObject = { description, headers: standardHeaders(...extraHeaders) };
   if (body) response.content = { [JSON_TYPE]: { schema: schemaRef(body) } };
   return response;
 }
 
-const PROBLEM_RESPONSES: Record<
-  ProblemStatus,
-  { component: string; description: string; headers: HeaderName[] }
-> = {
+const PROBLEM_RESPONSES: Record<ProblemStatus, { component: string; description: string; headers: HeaderName[] }> = {
   400: {
     component: 'BadRequest',
     description:
@@ -193,9 +173,7 @@ const PROBLEM_RESPONSES: Record<
   },
   429: {
     component: 'TooManyRequests',
-    description:
-      'The per-user rate limit (sliding window of 60 s) is exhausted; retry after ' +
-      '`Retry-After` seconds.',
+    description: 'The per-user rate limit (sliding window of 60 s) is exhausted; retry after ' + '`Retry-After` seconds.',
     headers: ['Retry-After'],
   },
   503: {
@@ -250,16 +228,12 @@ function operation(spec: OperationSpec): OperationObject {
   const specific = problems(...(spec.errors ?? []));
   const common = problems(...ALWAYS.filter((status) => !(String(status) in specific)));
   const responses = { ...spec.responses, ...specific, ...common };
-  const sorted = Object.fromEntries(
-    Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)),
-  );
+  const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
   const op: OperationObject = {
     operationId: spec.id,
     tags: [spec.tag],
     summary: spec.summary,
-    description: [`**Who may call:** ${spec.who}`, spec.description]
-      .filter((part): part is string => Boolean(part))
-      .join('\n\n'),
+    description: [`**Who may call:** ${spec.who}`, spec.description].filter((part): part is string => Boolean(part)).join('\n\n'),
     parameters: [...(spec.parameters ?? []), paramRef('RequestId')],
     responses: sorted,
   };
@@ -321,14 +295,13 @@ const REFERENCE_NUMBER: SchemaObject = {
   example: 'WG-2025-000123',
 };
 /** ISO 8601 duration with at least one component, e.g. `P180D`, `PT5S`, `P1Y6M`. */
-const ISO_DURATION_PATTERN =
-  '^P(?=\\d|T\\d)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$';
+const ISO_DURATION_PATTERN = '^P(?=\\d|T\\d)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$';
 const RETENTION_PERIOD: SchemaObject = {
   type: 'string',
   pattern: ISO_DURATION_PATTERN,
   description:
     'ISO 8601 duration after which a document and everything belonging to it is purged ' +
-    '(`P180D`; `PT5S` is valid too). Each document\'s `retentionDate` is its creation ' +
+    "(`P180D`; `PT5S` is valid too). Each document's `retentionDate` is its creation " +
     'time plus this period.',
   example: 'P180D',
 };
@@ -342,9 +315,7 @@ const INGEST_SECRET: SchemaObject = {
   type: 'string',
   writeOnly: true,
   pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$',
-  description:
-    'Standard Webhooks signing secret: `whsec_` followed by the base64 of 24–64 random ' +
-    'bytes. Write-only: never returned.',
+  description: 'Standard Webhooks signing secret: `whsec_` followed by the base64 of 24–64 random ' + 'bytes. Write-only: never returned.',
   example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 };
 const JWE: SchemaObject = {
@@ -367,9 +338,7 @@ const SLOT_PROPERTIES: Record<string, SchemaObject> = {
 const schemas: Record<SchemaName, SchemaObject> = {
   Problem: {
     type: 'object',
-    description:
-      'An error (RFC 9457, `application/problem+json`). Never contains a stack trace or ' +
-      'personal input values.',
+    description: 'An error (RFC 9457, `application/problem+json`). Never contains a stack trace or ' + 'personal input values.',
     required: ['type', 'title', 'status'],
     properties: {
       type: {
@@ -500,7 +469,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
   },
   Jwks: {
     type: 'object',
-    description: 'A JWK Set of the authority\'s active public encryption keys.',
+    description: "A JWK Set of the authority's active public encryption keys.",
     required: ['keys'],
     properties: { keys: { type: 'array', items: schemaRef('Jwk') } },
   },
@@ -516,14 +485,14 @@ const schemas: Record<SchemaName, SchemaObject> = {
       regionKeyPrefix: {
         type: 'string',
         pattern: '^[0-9]{1,12}$',
-        description: 'Prefix of the document\'s 12-digit `regionKey` (ARS).',
+        description: "Prefix of the document's 12-digit `regionKey` (ARS).",
         example: '09162',
       },
       referenceNumberPrefix: {
         type: 'string',
         minLength: 1,
         maxLength: 50,
-        description: 'Prefix of the document\'s `referenceNumber`.',
+        description: "Prefix of the document's `referenceNumber`.",
         example: 'WG-',
       },
     },
@@ -571,7 +540,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
       regionKey: REGION_KEY,
       replyKey: {
         allOf: [schemaRef('Jwk')],
-        description: 'The citizen\'s public JWK; officials encrypt replies to it.',
+        description: "The citizen's public JWK; officials encrypt replies to it.",
       },
     },
   },
@@ -646,8 +615,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
       updatedAt: TIMESTAMP,
       retentionDate: {
         ...TIMESTAMP,
-        description:
-          'Creation time plus the authority\'s `retentionPeriod`; the document is purged after it.',
+        description: "Creation time plus the authority's `retentionPeriod`; the document is purged after it.",
       },
       payload: {
         type: 'object',
@@ -663,7 +631,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
       },
       replyKey: {
         allOf: [schemaRef('Jwk')],
-        description: 'The citizen\'s reply key, if given. Present only in responses to officials.',
+        description: "The citizen's reply key, if given. Present only in responses to officials.",
       },
     },
   },
@@ -688,9 +656,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
   },
   Callback: {
     type: 'object',
-    description:
-      'When the citizen would like to be called back. The phone number travels only ' +
-      'inside an encrypted message.',
+    description: 'When the citizen would like to be called back. The phone number travels only ' + 'inside an encrypted message.',
     required: ['preferredFrom', 'preferredTo'],
     properties: { preferredFrom: TIMESTAMP, preferredTo: TIMESTAMP },
   },
@@ -764,9 +730,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
     properties: {
       contentBlob: {
         ...JWE,
-        description:
-          `${JWE.description ?? ''} Any \`kid\` is accepted ` +
-          '(replies are encrypted to the citizen\'s `replyKey`).',
+        description: `${JWE.description ?? ''} Any \`kid\` is accepted ` + "(replies are encrypted to the citizen's `replyKey`).",
       },
     },
   },
@@ -817,14 +781,14 @@ const schemas: Record<SchemaName, SchemaObject> = {
         type: 'object',
         nullable: true,
         additionalProperties: true,
-        description: 'The authority\'s JSON response body to the successful delivery, if it sent JSON.',
+        description: "The authority's JSON response body to the successful delivery, if it sent JSON.",
       },
     },
   },
   ExportWebhook: {
     type: 'object',
     description: [
-      'The message the export worker POSTs to the authority\'s `ingestUrl` (a webhook; ',
+      "The message the export worker POSTs to the authority's `ingestUrl` (a webhook; ",
       'OpenAPI 3.0 cannot declare webhooks, so it is documented here). It is a ',
       '[Standard Webhooks](https://www.standardwebhooks.com/) message, verifiable with ',
       'any Standard Webhooks library. Request headers:\n\n',
@@ -834,7 +798,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
       '- `webhook-id: <jobId>` (the same on every retry)\n',
       '- `webhook-timestamp: <unix seconds>`\n',
       '- `webhook-signature: v1,<base64 HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>">`, ',
-      'keyed with the authority\'s `ingestSecret` (the base64-decoded bytes after `whsec_`)\n\n',
+      "keyed with the authority's `ingestSecret` (the base64-decoded bytes after `whsec_`)\n\n",
       'The package is a ZIP holding `manifest.json` (document metadata, thread and message ',
       'metadata, sha256 of every file), `payload.jwe` (the encrypted container byte for ',
       'byte) and `messages.json` (every thread with its encrypted messages, oldest first).\n\n',
@@ -880,7 +844,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
 const headers: Record<HeaderName, HeaderObject> = {
   'X-Request-Id': {
     description:
-      'The request id: the client\'s `X-Request-Id` if it sent a sane one ' +
+      "The request id: the client's `X-Request-Id` if it sent a sane one " +
       '(`^[A-Za-z0-9._:-]{1,128}$`), otherwise a fresh UUID. Also in problem bodies as `requestId`.',
     schema: { type: 'string' },
   },
@@ -995,8 +959,7 @@ const authorityPaths: Record<string, PathItemObject> = {
       summary: 'Change an authority',
       who: 'admin of the authority (`dvd:admin` with this `authority_id`).',
       description:
-        'Changes `name`, `ingestUrl`, `ingestSecret`, `retentionPeriod` or ' +
-        '`defaultUnitId`; fields left out stay as they are.',
+        'Changes `name`, `ingestUrl`, `ingestSecret`, `retentionPeriod` or ' + '`defaultUnitId`; fields left out stay as they are.',
       parameters: [paramRef('AuthorityId')],
       body: {
         required: true,
@@ -1026,11 +989,11 @@ const authorityPaths: Record<string, PathItemObject> = {
     get: operation({
       id: 'listAuthorityKeys',
       tag: 'Authorities',
-      summary: 'Get the authority\'s public encryption keys',
+      summary: "Get the authority's public encryption keys",
       who: 'any authenticated caller.',
       description:
         'The active public encryption keys as a JWKS; each key has `kid`, `use: "enc"` and ' +
-        '`alg`. Citizens\' apps encrypt payloads to one of them.',
+        "`alg`. Citizens' apps encrypt payloads to one of them.",
       parameters: [paramRef('AuthorityId')],
       responses: { 200: success('The JWKS.', 'Jwks') },
       errors: [404],
@@ -1148,11 +1111,7 @@ const documentPaths: Record<string, PathItemObject> = {
         },
       },
       responses: {
-        201: success(
-          'The document was stored. A replay of an `Idempotency-Key` returns the first response again.',
-          'Document',
-          'Location',
-        ),
+        201: success('The document was stored. A replay of an `Idempotency-Key` returns the first response again.', 'Document', 'Location'),
       },
       errors: [
         [400, 'Malformed body or metadata, unknown metadata fields, or `metadata` not the first part.'],
@@ -1172,7 +1131,7 @@ const documentPaths: Record<string, PathItemObject> = {
       id: 'listDocuments',
       tag: 'Documents',
       summary: 'List documents',
-      who: 'citizen (their own documents) or official/admin (their authority\'s documents).',
+      who: "citizen (their own documents) or official/admin (their authority's documents).",
       description: 'Newest first.',
       parameters: [
         ...PAGING,
@@ -1267,7 +1226,7 @@ const threadPaths: Record<string, PathItemObject> = {
       id: 'listThreads',
       tag: 'Threads',
       summary: 'List threads',
-      who: 'citizen (threads on their own documents) or official/admin (their authority\'s threads).',
+      who: "citizen (threads on their own documents) or official/admin (their authority's threads).",
       description: 'Newest first.',
       parameters: [
         ...PAGING,
@@ -1302,7 +1261,7 @@ const threadPaths: Record<string, PathItemObject> = {
       id: 'claimThread',
       tag: 'Threads',
       summary: 'Claim a thread',
-      who: 'an official of the document\'s authority.',
+      who: "an official of the document's authority.",
       description:
         'Sets `assignedOfficialId` to the caller and moves the document to `ASSIGNED`. ' +
         'Claiming again as the same official answers `200`; of two racing claims exactly one wins.',
@@ -1397,10 +1356,10 @@ const exportPaths: Record<string, PathItemObject> = {
       id: 'createExport',
       tag: 'Exports',
       summary: 'Export a document to its authority',
-      who: 'an official of the document\'s authority.',
+      who: "an official of the document's authority.",
       description:
         'Queues a job that packages the document, its threads and messages and delivers it ' +
-        'to the authority\'s `ingestUrl` as a Standard Webhooks message (see the ' +
+        "to the authority's `ingestUrl` as a Standard Webhooks message (see the " +
         '`ExportWebhook` schema). Poll the job at `Location`.',
       body: jsonBody('ExportCreate'),
       responses: { 202: success('The job was queued.', 'ExportAccepted', 'Location') },
@@ -1412,7 +1371,7 @@ const exportPaths: Record<string, PathItemObject> = {
       id: 'getExport',
       tag: 'Exports',
       summary: 'Get an export job',
-      who: 'officials of the document\'s authority.',
+      who: "officials of the document's authority.",
       parameters: [paramRef('JobId')],
       responses: { 200: success('The job.', 'ExportJob') },
       errors: [404],

@@ -13,7 +13,15 @@ import { upstreamFor, upstreamUrls } from './route-table';
 export const API_BASE = '/api/v1';
 
 /** Request headers never forwarded: identity is ours to stamp, the token stays at the edge. */
-const DROPPED_REQUEST_HEADERS = [...IDENTITY_HEADER_NAMES, 'authorization', 'cookie', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto'];
+const DROPPED_REQUEST_HEADERS = [
+  ...IDENTITY_HEADER_NAMES,
+  'authorization',
+  'cookie',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+];
 
 type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string } };
 
@@ -39,7 +47,12 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
         log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code }, 'upstream failed');
         if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
         const status = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 503 : code === 'ECONNRESET' || code === 'ETIMEDOUT' ? 504 : 502;
-        sendProblem(res as ServerResponse, genericError(status, 'The responsible service did not answer'), r.originalUrl.split('?')[0], r.dvd?.requestId);
+        sendProblem(
+          res as ServerResponse,
+          genericError(status, 'The responsible service did not answer'),
+          r.originalUrl.split('?')[0],
+          r.dvd?.requestId,
+        );
       },
     },
   });
@@ -75,7 +88,11 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     const decision = await limiter.hit(identity);
     for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
     if (!decision.allowed) {
-      return fail(new ApiError(429, 'rate-limited', 'Too Many Requests', 'The rate limit for your role is exhausted; retry later', undefined, { 'Retry-After': String(decision.retryAfterSeconds) }));
+      return fail(
+        new ApiError(429, 'rate-limited', 'Too Many Requests', 'The rate limit for your role is exhausted; retry later', undefined, {
+          'Retry-After': String(decision.retryAfterSeconds),
+        }),
+      );
     }
 
     const upstream = upstreamFor(req.path.slice(API_BASE.length));

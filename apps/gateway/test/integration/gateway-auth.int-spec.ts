@@ -68,7 +68,13 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
 
   async function sign(
     claims: Record<string, unknown>,
-    o: { key?: { privateKey: KeyLike; kid: string; alg: string }; header?: Record<string, unknown>; iss?: string; aud?: string; exp?: number | string } = {},
+    o: {
+      key?: { privateKey: KeyLike; kid: string; alg: string };
+      header?: Record<string, unknown>;
+      iss?: string;
+      aud?: string;
+      exp?: number | string;
+    } = {},
   ) {
     const key = o.key ?? citizenKey;
     const jwt = new SignJWT({ ...claims })
@@ -168,7 +174,9 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
   it('honours nbf: refused in the future, accepted within the leeway', async () => {
     const now = Math.floor(Date.now() / 1000);
     await expect401(await sign({ sub: 'x', nbf: now + 600 }));
-    const ok = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${await sign({ sub: 'x', nbf: now + 10 })}`);
+    const ok = await request(app.getHttpServer())
+      .get('/api/v1/documents')
+      .set('Authorization', `Bearer ${await sign({ sub: 'x', nbf: now + 10 })}`);
     expect(ok.status).toBe(200);
   });
 
@@ -179,7 +187,11 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
 
   it('refuses tokens without sub or exp, and official tokens without authority_id', async () => {
     await expect401(await sign({}));
-    const noExp = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'RS256', kid: 'citizen-k1' }).setIssuer(CITIZEN_ISS).setAudience(AUD).sign(citizenKey.privateKey);
+    const noExp = await new SignJWT({ sub: 'x' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'citizen-k1' })
+      .setIssuer(CITIZEN_ISS)
+      .setAudience(AUD)
+      .sign(citizenKey.privateKey);
     await expect401(noExp);
     await expect401(await sign({ sub: 'o' }, { key: officialKey, iss: OFFICIAL_ISS }));
   });
@@ -211,10 +223,13 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     const rotated = await keyPair('PS256', 'citizen-k2');
     citizenJwks.state.keys = [citizenKey.jwk, rotated.jwk];
     const token = await sign({ sub: 'rotated-user' }, { key: rotated });
-    const res = await pollUntil(async () => {
-      const r = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${token}`);
-      return r.status === 200 ? r : null;
-    }, { timeoutMs: 5_000, intervalMs: 300 });
+    const res = await pollUntil(
+      async () => {
+        const r = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${token}`);
+        return r.status === 200 ? r : null;
+      },
+      { timeoutMs: 5_000, intervalMs: 300 },
+    );
     expect(res.body.headers['x-user-id']).toBe('rotated-user');
   });
 
@@ -223,7 +238,11 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     ['official (default scope)', () => officialToken(undefined, 'a1', 'off-1'), { id: 'off-1', role: 'official', authority: 'a1' }],
     ['official', () => officialToken('openid dvd:official', 'a1', 'off-2'), { id: 'off-2', role: 'official', authority: 'a1' }],
     ['admin', () => officialToken('dvd:admin', 'a2', 'adm-1'), { id: 'adm-1', role: 'admin', authority: 'a2' }],
-    ['platform-admin', () => officialToken('dvd:platform-admin', 'platform', 'pa-1'), { id: 'pa-1', role: 'platform-admin', authority: 'platform' }],
+    [
+      'platform-admin',
+      () => officialToken('dvd:platform-admin', 'platform', 'pa-1'),
+      { id: 'pa-1', role: 'platform-admin', authority: 'platform' },
+    ],
   ])('stamps the signed identity of a %s downstream', async (_name, token, expected) => {
     const res = await request(app.getHttpServer())
       .get('/api/v1/documents?limit=5')
@@ -242,11 +261,19 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(h.authorization).toBeUndefined(); // the token stays at the edge
     expect(res.headers['x-request-id']).toBe('client-req-1');
     const identity = verifyIdentity(TEST_INTERNAL_SECRET, h, 'GET', res.body.url);
-    expect(identity).toEqual({ userId: expected.id, role: expected.role, authorityId: expected.authority || null, requestId: 'client-req-1' });
+    expect(identity).toEqual({
+      userId: expected.id,
+      role: expected.role,
+      authorityId: expected.authority || null,
+      requestId: 'client-req-1',
+    });
   });
 
   it('replaces an insane client request id', async () => {
-    const res = await request(app.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${await citizenToken()}`).set('X-Request-Id', 'x'.repeat(300));
+    const res = await request(app.getHttpServer())
+      .get('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('X-Request-Id', 'x'.repeat(300));
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -287,7 +314,9 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
   it('serves the OpenAPI document of the whole public API', async () => {
     const res = await request(app.getHttpServer()).get('/api/docs-json');
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/documents', '/threads/{id}/claim', '/exports', '/authorities/{id}/keys']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/documents', '/threads/{id}/claim', '/exports', '/authorities/{id}/keys']),
+    );
     const html = await request(app.getHttpServer()).get('/api/docs');
     expect(html.status).toBe(200);
   });

@@ -36,7 +36,13 @@ export class DocumentController {
     const etag = documentETag(doc, viewer);
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'private, no-cache');
-    if (ifNoneMatch && ifNoneMatch.split(',').map((t) => t.trim()).some((t) => t === etag || t === '*')) {
+    if (
+      ifNoneMatch &&
+      ifNoneMatch
+        .split(',')
+        .map((t) => t.trim())
+        .some((t) => t === etag || t === '*')
+    ) {
       res.status(304);
       return undefined;
     }

@@ -27,7 +27,9 @@ export class DocumentService {
   async getVisible(id: string, viewer: Identity): Promise<DocumentEntity> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw ApiError.notFound('document', 'document-not-found');
     const scope = scopeOf(viewer);
-    const doc = await this.db.getRepository(DocumentEntity).findOneBy({ id, [scope.column === 'citizen_id' ? 'citizenId' : 'authorityId']: scope.value });
+    const doc = await this.db
+      .getRepository(DocumentEntity)
+      .findOneBy({ id, [scope.column === 'citizen_id' ? 'citizenId' : 'authorityId']: scope.value });
     if (!doc) throw ApiError.notFound('document', 'document-not-found');
     return doc;
   }
@@ -61,7 +63,13 @@ export class DocumentService {
       params,
     );
     const page = rows.slice(0, f.limit);
-    const entities = page.length ? await this.db.getRepository(DocumentEntity).createQueryBuilder('d').whereInIds(page.map((r) => r.id)).getMany() : [];
+    const entities = page.length
+      ? await this.db
+          .getRepository(DocumentEntity)
+          .createQueryBuilder('d')
+          .whereInIds(page.map((r) => r.id))
+          .getMany()
+      : [];
     const byId = new Map(entities.map((e) => [e.id, e]));
     const items = page.map((r) => byId.get(r.id)).filter((e): e is DocumentEntity => !!e);
     const last = page[page.length - 1];

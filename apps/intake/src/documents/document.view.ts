@@ -28,6 +28,8 @@ export function toDocumentView(d: DocumentEntity, viewer: Identity) {
  */
 export function documentETag(d: DocumentEntity, viewer: Identity): string {
   const audience = viewer.role === 'citizen' ? 'c' : 'o';
-  const h = createHash('sha256').update(`${d.id}:${d.version}:${d.status}:${d.unitId ?? ''}:${audience}`).digest('base64url');
+  const h = createHash('sha256')
+    .update(`${d.id}:${d.version}:${d.status}:${d.unitId ?? ''}:${audience}`)
+    .digest('base64url');
   return `"${h.slice(0, 32)}"`;
 }

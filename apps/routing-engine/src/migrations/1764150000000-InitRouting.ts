@@ -57,7 +57,9 @@ export class InitRouting1764150000000 implements MigrationInterface {
         reason text,
         decided_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX routing_decisions_unroutable_idx ON routing.routing_decisions (decided_at DESC, document_id) WHERE outcome = 'UNROUTABLE'`);
+    await q.query(
+      `CREATE INDEX routing_decisions_unroutable_idx ON routing.routing_decisions (decided_at DESC, document_id) WHERE outcome = 'UNROUTABLE'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -17,13 +17,7 @@ function mac(secret: string, text: string): string {
  * HMAC binds identity to method, path and time, so captured headers cannot be replayed
  * against another route or later.
  */
-export function signIdentity(
-  secret: string,
-  identity: Identity,
-  method: string,
-  path: string,
-  now = Date.now(),
-): Record<string, string> {
+export function signIdentity(secret: string, identity: Identity, method: string, path: string, now = Date.now()): Record<string, string> {
   const timestamp = String(Math.floor(now / 1000));
   return {
     [IdentityHeader.userId]: identity.userId,
@@ -42,13 +36,7 @@ const one = (h: Headers, name: string) => {
 };
 
 /** Returns the identity when the signature verifies, otherwise null. */
-export function verifyIdentity(
-  secret: string,
-  headers: Headers,
-  method: string,
-  path: string,
-  now = Date.now(),
-): Identity | null {
+export function verifyIdentity(secret: string, headers: Headers, method: string, path: string, now = Date.now()): Identity | null {
   const userId = one(headers, IdentityHeader.userId);
   const role = one(headers, IdentityHeader.role);
   const authorityId = one(headers, IdentityHeader.authorityId) ?? '';

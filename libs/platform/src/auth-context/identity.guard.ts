@@ -29,7 +29,12 @@ export function identityMiddleware(secret: string) {
     if (OPEN_PATHS.test(req.originalUrl)) return next();
     const identity = verifyIdentity(secret, req.headers, req.method, req.originalUrl);
     if (!identity) {
-      sendProblem(res, ApiError.unauthorized('Missing or invalid identity signature'), req.originalUrl.split('?')[0], requestIdFrom(req.headers['x-request-id']));
+      sendProblem(
+        res,
+        ApiError.unauthorized('Missing or invalid identity signature'),
+        req.originalUrl.split('?')[0],
+        requestIdFrom(req.headers['x-request-id']),
+      );
       return;
     }
     req.identity = identity;

@@ -35,12 +35,7 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const err = error as ConfigError;
-    expect(err.problems.map((p) => p.variable).sort()).toEqual([
-      'DATABASE_URL',
-      'EVENT_MAX_DELIVERIES',
-      'INTERNAL_AUTH_SECRET',
-      'PORT',
-    ]);
+    expect(err.problems.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'EVENT_MAX_DELIVERIES', 'INTERNAL_AUTH_SECRET', 'PORT']);
     expect(err.message).toContain('INTERNAL_AUTH_SECRET is required');
     expect(err.message).not.toContain('secret-host');
     expect(err.message.split('\n')).toHaveLength(1);

@@ -3,10 +3,7 @@ import { z } from 'zod';
 /** Thrown when the environment does not make a valid configuration. Lists every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: Array<{ variable: string; message: string }>) {
-    super(
-      'Invalid configuration: ' +
-        problems.map((p) => `${p.variable} ${p.message}`).join('; '),
-    );
+    super('Invalid configuration: ' + problems.map((p) => `${p.variable} ${p.message}`).join('; '));
     this.name = 'ConfigError';
   }
 }
@@ -42,21 +39,20 @@ export const port = (fallback: number) => z.coerce.number().int().min(0).max(655
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const url = (protocols: string[], fallback?: string) => {
-  const base = z
-    .string()
-    .refine((v) => {
+  const base = z.string().refine(
+    (v) => {
       try {
         return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
       } catch {
         return false;
       }
-    }, `must be a ${protocols.join(' or ')} URL`);
+    },
+    `must be a ${protocols.join(' or ')} URL`,
+  );
   return fallback === undefined ? base : base.default(fallback);
 };
 
-export const logLevel = z
-  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  .default('info');
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 /** Variables every service reads. */
 export const commonEnv = {

@@ -84,12 +84,7 @@ export function genericError(status: number, detail?: string): ApiError {
 }
 
 /** Writes a problem+json answer on a raw Node/Express response (outside Nest's filter chain). */
-export function sendProblem(
-  res: import('node:http').ServerResponse,
-  err: ApiError,
-  instance?: string,
-  requestId?: string,
-): void {
+export function sendProblem(res: import('node:http').ServerResponse, err: ApiError, instance?: string, requestId?: string): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -10,7 +10,10 @@ describe('cursor', () => {
     expect(decodeCursor(undefined)).toBeNull();
   });
 
-  it.each(['garbage', encodeCursor({ at: 'not-a-date', id: 'x' }), Buffer.from('{"a":1}').toString('base64url')])('refuses %s with a 400', (c) => {
-    expect(() => decodeCursor(c)).toThrow(ApiError);
-  });
+  it.each(['garbage', encodeCursor({ at: 'not-a-date', id: 'x' }), Buffer.from('{"a":1}').toString('base64url')])(
+    'refuses %s with a 400',
+    (c) => {
+      expect(() => decodeCursor(c)).toThrow(ApiError);
+    },
+  );
 });

@@ -17,7 +17,15 @@ describe('logging', () => {
   it('redacts personal and secret fields at any depth of one level', () => {
     const { lines, stream } = capture();
     const log = pino(baseLoggerOptions('test', 'info'), stream);
-    log.info({ documentId: 'd-1', referenceNumber: 'AZ-4711/26', data: { referenceNumber: 'AZ-1', contentBlob: 'eyJ' }, authorization: 'Bearer abc' }, 'stored');
+    log.info(
+      {
+        documentId: 'd-1',
+        referenceNumber: 'AZ-4711/26',
+        data: { referenceNumber: 'AZ-1', contentBlob: 'eyJ' },
+        authorization: 'Bearer abc',
+      },
+      'stored',
+    );
     const out = lines.join('');
     expect(out).toContain('d-1');
     expect(out).not.toContain('AZ-4711');

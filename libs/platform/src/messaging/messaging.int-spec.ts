@@ -8,7 +8,7 @@ import { createLogger } from '../logging/logging';
 import { Messaging } from './messaging';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
 
-const log = createLogger('messaging-test', 'silent');
+const log = createLogger('messaging-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 describe('Messaging over the real RabbitMQ and Postgres', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -35,7 +35,10 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     return m;
   }
 
-  const applied = async (ds: DataSource) => ds.query(`SELECT event_id, payload FROM applied ORDER BY payload->>'threadId'`) as Promise<Array<{ event_id: string; payload: { threadId: string } }>>;
+  const applied = async (ds: DataSource) =>
+    ds.query(`SELECT event_id, payload FROM applied ORDER BY payload->>'threadId'`) as Promise<
+      Array<{ event_id: string; payload: { threadId: string } }>
+    >;
 
   beforeAll(async () => {
     [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
@@ -64,7 +67,9 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     const payload = claimed();
     await publisher.transaction(async (_m, emit) => emit('thread.claimed', payload));
 
-    await pollUntil(async () => (await applied(aDs)).length === 1 && (await applied(bDs)).length === 1, { what: 'both services applying the event' });
+    await pollUntil(async () => (await applied(aDs)).length === 1 && (await applied(bDs)).length === 1, {
+      what: 'both services applying the event',
+    });
     expect((await applied(aDs))[0].payload).toEqual(payload);
     expect((await applied(bDs))[0].payload).toEqual(payload);
     // the relay deletes an outbox row only after the broker confirmed it
@@ -76,10 +81,25 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     const before = (await applied(aDs)).length;
     const conn = await amqp.connect(vhost.url);
     const ch = await conn.createConfirmChannel();
-    const envelope = { id: randomUUID(), type: 'thread.claimed', occurredAt: new Date().toISOString(), correlationId: 'c', causationId: null, data: claimed() };
+    const envelope = {
+      id: randomUUID(),
+      type: 'thread.claimed',
+      occurredAt: new Date().toISOString(),
+      correlationId: 'c',
+      causationId: null,
+      data: claimed(),
+    };
     for (let i = 0; i < 3; i++) ch.publish(EVENTS_EXCHANGE, 'thread.claimed', Buffer.from(JSON.stringify(envelope)), { persistent: true });
     await ch.waitForConfirms();
-    await pollUntil(async () => (await applied(aDs)).length === before + 1, { what: 'the event applied' });
+    await pollUntil(async () => (await applied(aDs)).length === before + 1, {
+      what: 'the event applied',
+      timeoutMs: 30_000,
+      diagnose: async () => {
+        const q = await ch.checkQueue('svc-a.events');
+        const seen = await aDs.query('SELECT count(*)::int AS n FROM processed_events WHERE event_id = $1', [envelope.id]);
+        return `queue ready=${q.messageCount} consumers=${q.consumerCount} processed=${seen[0].n} applied=${(await applied(aDs)).length} before=${before}`;
+      },
+    });
     // all three copies consumed (none ready, none unacked) before counting effects
     await pollUntil(async () => (await ch.checkQueue('svc-a.events')).messageCount === 0, { what: 'queue drained' });
     await new Promise((r) => setTimeout(r, 300));
@@ -113,10 +133,13 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     await ch.waitForConfirms();
 
     await pollUntil(async () => (await applied(ds)).length === 5, { what: 'the healthy events' });
-    const dlq = await pollUntil(async () => {
-      const q = await ch.checkQueue('svc-c.events.dlq');
-      return q.messageCount === 2 ? q : null;
-    }, { what: 'two messages in the dead-letter queue' });
+    const dlq = await pollUntil(
+      async () => {
+        const q = await ch.checkQueue('svc-c.events.dlq');
+        return q.messageCount === 2 ? q : null;
+      },
+      { what: 'two messages in the dead-letter queue' },
+    );
     expect(dlq.messageCount).toBe(2);
     expect(poisonAttempts).toBe(3);
     const main = await ch.checkQueue('svc-c.events');

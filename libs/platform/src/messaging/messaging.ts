@@ -287,9 +287,12 @@ export async function enqueueEvent<K extends EventType>(
   meta: { correlationId?: string; causationId?: string } = {},
 ): Promise<string> {
   const id = randomUUID();
-  await manager.query(
-    `INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id) VALUES ($1, $2, $3, now(), $4, $5)`,
-    [id, type, JSON.stringify(data), meta.correlationId ?? id, meta.causationId ?? null],
-  );
+  await manager.query(`INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id) VALUES ($1, $2, $3, now(), $4, $5)`, [
+    id,
+    type,
+    JSON.stringify(data),
+    meta.correlationId ?? id,
+    meta.causationId ?? null,
+  ]);
   return id;
 }

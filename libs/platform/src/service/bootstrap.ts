@@ -36,7 +36,9 @@ export function runMain(name: string, main: () => Promise<INestApplication | voi
       process.stderr.write(`${name}: ${err.message}\n`);
     } else {
       const e = err as Error;
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', service: name, msg: 'startup failed', errorName: e?.name, error: e?.message })}\n`);
+      process.stderr.write(
+        `${JSON.stringify({ level: 'fatal', service: name, msg: 'startup failed', errorName: e?.name, error: e?.message })}\n`,
+      );
     }
     process.exit(1);
   });

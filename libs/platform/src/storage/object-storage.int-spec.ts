@@ -30,7 +30,13 @@ describe('ObjectStorage against the local S3 server', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dvd-s3-'));
     s3 = await startLocalS3({ directory: dir });
-    storage = new ObjectStorage({ endpoint: s3.endpoint, bucket: uniqueName('test').replace(/_/g, '-'), region: 'eu-central-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    storage = new ObjectStorage({
+      endpoint: s3.endpoint,
+      bucket: uniqueName('test').replace(/_/g, '-'),
+      region: 'eu-central-1',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    });
     await storage.ensureBucket();
   });
 
@@ -61,7 +67,9 @@ describe('ObjectStorage against the local S3 server', () => {
   it('stores a streamed PutObject byte for byte (the client must not send aws-chunked bodies)', async () => {
     const size = 5 * 1024 * 1024;
     const upHash = createHash('sha256');
-    await storage.client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: 'put/stream', Body: randomStream(size, upHash), ContentLength: size }));
+    await storage.client.send(
+      new PutObjectCommand({ Bucket: storage.bucket, Key: 'put/stream', Body: randomStream(size, upHash), ContentLength: size }),
+    );
     const object = await storage.download('put/stream');
     const chunks: Buffer[] = [];
     for await (const c of object.body) chunks.push(c as Buffer);
