@@ -5,7 +5,7 @@ import { CommunicationConfig } from './communication.config';
 import { COMMUNICATION_MIGRATIONS } from './migrations';
 import { ThreadController } from './threads/thread.controller';
 
-export function databaseOptions(config: CommunicationConfig): ServiceDataSourceOptions {
+export function databaseOptions(config: Pick<CommunicationConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.communication, entities: [], migrations: COMMUNICATION_MIGRATIONS };
 }
 

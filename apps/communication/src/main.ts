@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { CommunicationModule, databaseOptions } from './app.module';
 import { CommunicationConfig, communicationConfigSchema } from './communication.config';
 
@@ -8,7 +8,9 @@ export function createCommunicationApp(config: CommunicationConfig) {
   return createServiceApp(CommunicationModule.register(config), { jsonLimit: '1mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
 }
 
-export async function migrateCommunication(config: CommunicationConfig) {
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+export async function migrateCommunication() {
+  const config = loadConfig(migrationConfigSchema);
   await migrateOnly(databaseOptions(config), createLogger('communication', config.LOG_LEVEL));
 }
 

@@ -5,7 +5,7 @@ import { ExportWorkerConfig } from './export-worker.config';
 import { ExportController } from './exports/export.controller';
 import { EXPORT_MIGRATIONS } from './migrations';
 
-export function databaseOptions(config: ExportWorkerConfig): ServiceDataSourceOptions {
+export function databaseOptions(config: Pick<ExportWorkerConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA['export-worker'], entities: [], migrations: EXPORT_MIGRATIONS };
 }
 

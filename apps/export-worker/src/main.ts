@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { ExportWorkerModule, databaseOptions } from './app.module';
 import { ExportWorkerConfig, exportWorkerConfigSchema } from './export-worker.config';
 
@@ -7,7 +7,9 @@ export function createExportWorkerApp(config: ExportWorkerConfig) {
   return createServiceApp(ExportWorkerModule.register(config), { jsonLimit: '16kb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
 }
 
-export async function migrateExportWorker(config: ExportWorkerConfig) {
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+export async function migrateExportWorker() {
+  const config = loadConfig(migrationConfigSchema);
   await migrateOnly(databaseOptions(config), createLogger('export-worker', config.LOG_LEVEL));
 }
 

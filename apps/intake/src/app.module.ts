@@ -9,7 +9,7 @@ import { INTAKE_MIGRATIONS } from './migrations';
 
 export const INTAKE_CONFIG = Symbol('INTAKE_CONFIG');
 
-export function databaseOptions(config: IntakeConfig): ServiceDataSourceOptions {
+export function databaseOptions(config: Pick<IntakeConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.intake, entities: [DocumentEntity], migrations: INTAKE_MIGRATIONS };
 }
 

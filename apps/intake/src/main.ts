@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { IntakeModule, databaseOptions } from './app.module';
 import { IntakeConfig, intakeConfigSchema } from './intake.config';
 
@@ -8,7 +8,9 @@ export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolea
   return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '11mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
 }
 
-export async function migrateIntake(config: IntakeConfig) {
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+export async function migrateIntake() {
+  const config = loadConfig(migrationConfigSchema);
   await migrateOnly(databaseOptions(config), createLogger('intake', config.LOG_LEVEL));
 }
 

@@ -8,7 +8,7 @@ import { RoutingEngineConfig } from './routing-engine.config';
 
 export const ROUTING_ENTITIES = [AuthorityEntity, UnitEntity];
 
-export function databaseOptions(config: RoutingEngineConfig): ServiceDataSourceOptions {
+export function databaseOptions(config: Pick<RoutingEngineConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA['routing-engine'], entities: ROUTING_ENTITIES, migrations: ROUTING_MIGRATIONS };
 }
 

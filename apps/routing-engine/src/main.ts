@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, createServiceApp, loadConfig, migrateOnly, serviceMain } from '@dvd/platform';
+import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { RoutingEngineModule, databaseOptions } from './app.module';
 import { RoutingEngineConfig, routingEngineConfigSchema } from './routing-engine.config';
 
@@ -7,7 +7,9 @@ export function createRoutingEngineApp(config: RoutingEngineConfig) {
   return createServiceApp(RoutingEngineModule.register(config), { jsonLimit: '64kb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
 }
 
-export async function migrateRoutingEngine(config: RoutingEngineConfig) {
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+export async function migrateRoutingEngine() {
+  const config = loadConfig(migrationConfigSchema);
   await migrateOnly(databaseOptions(config), createLogger('routing-engine', config.LOG_LEVEL));
 }
 

@@ -84,3 +84,6 @@ export const s3Env = {
   S3_SECRET_ACCESS_KEY: z.string().default('S3RVER'),
   S3_REGION: z.string().default('eu-central-1'),
 };
+
+/** What `main.js migrate` needs: the database and nothing else. */
+export const migrationConfigSchema = z.object({ LOG_LEVEL: logLevel, ...databaseEnv });

@@ -51,18 +51,18 @@ export interface ServiceMainOptions<C> {
   port: (config: C) => number;
   host: (config: C) => string;
   /** Runs the service's migrations and returns; used by `main.js migrate` (Kubernetes Job, `nx run <app>:migrate`). */
-  migrate?: (config: C) => Promise<void>;
+  migrate?: () => Promise<void>;
 }
 
 /** The whole main.ts of a service: `node main.js` serves, `node main.js migrate` migrates and exits. */
 export function serviceMain<C>(o: ServiceMainOptions<C>): void {
   runMain(o.name, async () => {
-    const config = o.loadConfig();
     if (process.argv[2] === 'migrate') {
       if (!o.migrate) throw new Error(`${o.name} has no migrations`);
-      await o.migrate(config);
+      await o.migrate();
       return;
     }
+    const config = o.loadConfig();
     const app = await o.create(config);
     await app.listen(o.port(config), o.host(config));
     return app;
