@@ -3,10 +3,22 @@ import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
 import { AuthorityController } from './authorities/authority.controller';
 import { AuthorityEntity, UnitEntity } from './authorities/authority.entity';
+import { AuthorityService } from './authorities/authority.service';
+import { AuthorityKeyEntity } from './keys/authority-key.entity';
+import { KeyController } from './keys/key.controller';
+import { KeyService } from './keys/key.service';
 import { ROUTING_MIGRATIONS } from './migrations';
+import { ForgetDecisionOnDocumentPurged } from './routing/forget-decision-on-document-purged.consumer';
+import { RouteDocumentOnDocumentReceived } from './routing/route-document-on-document-received.consumer';
+import { RoutingDecisionEntity } from './routing/routing-decision.entity';
+import { UnroutableController } from './routing/unroutable.controller';
 import { RoutingEngineConfig } from './routing-engine.config';
+import { RoutingRuleEntity } from './rules/routing-rule.entity';
+import { RuleController } from './rules/rule.controller';
+import { RuleService } from './rules/rule.service';
+import { RulesCache } from './rules/rules-cache';
 
-export const ROUTING_ENTITIES = [AuthorityEntity, UnitEntity];
+export const ROUTING_ENTITIES = [AuthorityEntity, UnitEntity, AuthorityKeyEntity, RoutingRuleEntity, RoutingDecisionEntity];
 
 export function databaseOptions(config: Pick<RoutingEngineConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA['routing-engine'], entities: ROUTING_ENTITIES, migrations: ROUTING_MIGRATIONS };
@@ -24,10 +36,11 @@ export class RoutingEngineModule {
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES },
-          redis: { url: config.REDIS_URL },
+          redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX },
         }),
       ],
-      controllers: [AuthorityController],
+      controllers: [AuthorityController, KeyController, RuleController, UnroutableController],
+      providers: [AuthorityService, KeyService, RuleService, RulesCache, RouteDocumentOnDocumentReceived, ForgetDecisionOnDocumentPurged],
     };
   }
 }

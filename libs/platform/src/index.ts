@@ -9,3 +9,5 @@ export * from './service/platform.module';
 export * from './service/bootstrap';
 export * from './storage';
 export * from './http';
+export * from './crypto';
+export * from './time/retention';

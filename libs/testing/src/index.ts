@@ -1,2 +1,4 @@
+export * from './events';
+export * from './identity';
 export * from './infra';
 export * from './local-s3';

@@ -2,7 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity } from '@dvd/contracts';
-import { AllowRoles, ApiError, CurrentIdentity } from '@dvd/platform';
+import { AllowRoles, ApiError, isUuid, CurrentIdentity } from '@dvd/platform';
 
 @AllowRoles('official', 'admin', 'platform-admin')
 @Controller('api/v1/exports')
@@ -11,7 +11,7 @@ export class ExportController {
 
   @Get(':jobId')
   async get(@CurrentIdentity() viewer: Identity, @Param('jobId') jobId: string) {
-    if (!/^[0-9a-f-]{36}$/i.test(jobId)) throw ApiError.notFound('export job', 'export-job-not-found');
+    if (!isUuid(jobId)) throw ApiError.notFound('export job', 'export-job-not-found');
     const rows: Array<Record<string, unknown>> = await this.db.query(`SELECT id FROM export_jobs WHERE id = $1 AND authority_id = $2`, [
       jobId,
       viewer.authorityId,

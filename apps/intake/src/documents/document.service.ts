@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity } from '@dvd/contracts';
-import { ApiError, Keyset, decodeCursor, encodeCursor } from '@dvd/platform';
+import { ApiError, isUuid, Keyset, decodeCursor, encodeCursor } from '@dvd/platform';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 
 export interface ListFilter {
@@ -25,7 +25,7 @@ export class DocumentService {
 
   /** One document if the viewer may see it; otherwise 404 (never 403: ids cannot be probed). */
   async getVisible(id: string, viewer: Identity): Promise<DocumentEntity> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw ApiError.notFound('document', 'document-not-found');
+    if (!isUuid(id)) throw ApiError.notFound('document', 'document-not-found');
     const scope = scopeOf(viewer);
     const doc = await this.db
       .getRepository(DocumentEntity)

@@ -1,25 +1,48 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { ApiError } from '@dvd/platform';
-import { AuthorityEntity, UnitEntity } from './authority.entity';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { Identity } from '@dvd/contracts';
+import { AllowRoles, CurrentIdentity, parseOrThrow } from '@dvd/platform';
+import { assertAdminOf } from './access';
+import { createAuthoritySchema, createUnitSchema, patchAuthoritySchema } from './authority.dto';
+import { AuthorityService } from './authority.service';
 
 @Controller('api/v1/authorities')
 export class AuthorityController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly authorities: AuthorityService) {}
 
-  /** Any authenticated caller may read an authority's public profile (no secrets). */
+  @Post()
+  @AllowRoles('platform-admin')
+  async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = parseOrThrow(createAuthoritySchema, body);
+    const view = await this.authorities.create(input);
+    res.status(201).setHeader('Location', `/api/v1/authorities/${view.id}`);
+    return view;
+  }
+
+  /** Anyone signed in may read an authority's public profile; its admins also see ingestUrl. */
   @Get(':id')
-  async get(@Param('id') id: string) {
-    const authority = await this.db.getRepository(AuthorityEntity).findOneBy({ id });
-    if (!authority) throw ApiError.notFound('authority', 'authority-not-found');
-    const units = await this.db.getRepository(UnitEntity).find({ where: { authorityId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
-    return {
-      id: authority.id,
-      name: authority.name,
-      retentionPeriod: authority.retentionPeriod,
-      defaultUnitId: authority.defaultUnitId,
-      units: units.map((u) => ({ id: u.id, name: u.name })),
-    };
+  get(@CurrentIdentity() viewer: Identity, @Param('id') id: string) {
+    const isAdmin = (viewer.role === 'admin' || viewer.role === 'platform-admin') && viewer.authorityId === id;
+    return this.authorities.get(id, isAdmin);
+  }
+
+  @Patch(':id')
+  patch(@CurrentIdentity() viewer: Identity, @Param('id') id: string, @Body() body: unknown) {
+    assertAdminOf(viewer, id);
+    return this.authorities.patch(id, parseOrThrow(patchAuthoritySchema, body));
+  }
+
+  @Post(':id/units')
+  @HttpCode(201)
+  async addUnit(
+    @CurrentIdentity() viewer: Identity,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    assertAdminOf(viewer, id);
+    const unit = await this.authorities.addUnit(id, parseOrThrow(createUnitSchema, body));
+    res.setHeader('Location', `/api/v1/authorities/${id}`);
+    return unit;
   }
 }

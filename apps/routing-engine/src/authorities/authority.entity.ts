@@ -9,6 +9,7 @@ export class AuthorityEntity {
   @Column('text', { name: 'ingest_secret' }) ingestSecret!: string;
   @Column('text', { name: 'retention_period' }) retentionPeriod!: string;
   @Column('text', { name: 'default_unit_id', nullable: true }) defaultUnitId!: string | null;
+  @Column('integer', { name: 'rules_version' }) rulesVersion!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }

@@ -75,6 +75,8 @@ export const amqpEnv = {
 
 export const redisEnv = {
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /** Prefix of every key this deployment writes (lets environments or test runs share a Redis). */
+  REDIS_KEY_PREFIX: z.string().max(100).default('dvd:'),
 };
 
 export const s3Env = {

@@ -30,3 +30,10 @@ export function decodeCursor(cursor: string | undefined): Keyset | null {
   }
   throw ApiError.badRequest('The cursor is not valid', [{ field: 'cursor', message: 'is not a cursor this API issued' }]);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids in paths are uuids; anything else cannot exist (answer 404 without a query). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

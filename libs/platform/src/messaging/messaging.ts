@@ -269,6 +269,7 @@ export class Messaging {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.relayTimer) clearTimeout(this.relayTimer);
     await this.consumer?.cancelAll().catch(() => undefined);

@@ -33,7 +33,7 @@ export interface PlatformOptions {
   database?: Omit<ServiceDataSourceOptions, 'applicationName'>;
   messaging?: { amqpUrl: string; maxDeliveries: number; relayIntervalMs?: number; relayEnabled?: boolean };
   storage?: ObjectStorageOptions;
-  redis?: { url: string };
+  redis?: { url: string; keyPrefix?: string };
 }
 
 @Injectable()
@@ -55,7 +55,9 @@ class ClientsLifecycle implements OnApplicationShutdown {
   ) {}
   async onApplicationShutdown() {
     this.storage?.destroy();
-    if (this.redis) await this.redis.quit().catch(() => this.redis?.disconnect());
+    if (!this.redis) return;
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
+    else this.redis.disconnect(); // down or reconnecting: stop trying
   }
 }
 
@@ -128,7 +130,15 @@ export class PlatformModule {
 
     providers.push({
       provide: REDIS,
-      useFactory: () => (o.redis ? new Redis(o.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null),
+      useFactory: () =>
+        o.redis
+          ? new Redis(o.redis.url, {
+              keyPrefix: o.redis.keyPrefix,
+              maxRetriesPerRequest: 1,
+              enableOfflineQueue: false,
+              commandTimeout: 1_000,
+            })
+          : null,
     });
     exportsList.push(REDIS);
     if (o.redis) probes.push({ name: 'redis', token: REDIS });

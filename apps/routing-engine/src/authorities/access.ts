@@ -1,0 +1,14 @@
+import { Identity } from '@dvd/contracts';
+import { ApiError } from '@dvd/platform';
+
+export const authorityNotFound = () => ApiError.notFound('authority', 'authority-not-found');
+
+/** Admins (and platform admins) of this very authority; everyone else sees 404. */
+export function assertAdminOf(viewer: Identity, authorityId: string): void {
+  if ((viewer.role !== 'admin' && viewer.role !== 'platform-admin') || viewer.authorityId !== authorityId) throw authorityNotFound();
+}
+
+/** Any official, admin or platform admin of this authority. */
+export function assertMemberOf(viewer: Identity, authorityId: string): void {
+  if (viewer.role === 'citizen' || viewer.role === 'service' || viewer.authorityId !== authorityId) throw authorityNotFound();
+}

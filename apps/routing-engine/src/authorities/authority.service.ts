@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ApiError, Emitter, Messaging } from '@dvd/platform';
+import { authorityNotFound } from './access';
+import { authoritySnapshot } from './authority-snapshot';
+import { CreateAuthority, PatchAuthority } from './authority.dto';
+import { AuthorityEntity, UnitEntity } from './authority.entity';
+
+export interface AuthorityView {
+  id: string;
+  name: string;
+  retentionPeriod: string;
+  defaultUnitId: string | null;
+  units: Array<{ id: string; name: string }>;
+  ingestUrl?: string;
+}
+
+@Injectable()
+export class AuthorityService {
+  constructor(
+    private readonly messaging: Messaging,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  async create(input: CreateAuthority): Promise<AuthorityView> {
+    return this.messaging.transaction(async (manager, emit) => {
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO authorities (id, name, ingest_url, ingest_secret, retention_period)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [input.id, input.name, input.ingestUrl, input.ingestSecret, input.retentionPeriod],
+      );
+      if (inserted.length === 0) throw ApiError.conflict('authority-exists', 'An authority with this id is already registered');
+      return this.publishAndView(manager, emit, input.id, true);
+    });
+  }
+
+  async get(id: string, withIngestUrl: boolean, manager?: EntityManager): Promise<AuthorityView> {
+    const run = async (m: EntityManager) => {
+      const authority = await m.getRepository(AuthorityEntity).findOneBy({ id });
+      if (!authority) throw authorityNotFound();
+      const units = await m.getRepository(UnitEntity).find({ where: { authorityId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
+      const view: AuthorityView = {
+        id: authority.id,
+        name: authority.name,
+        retentionPeriod: authority.retentionPeriod,
+        defaultUnitId: authority.defaultUnitId,
+        units: units.map((u) => ({ id: u.id, name: u.name })),
+      };
+      if (withIngestUrl) view.ingestUrl = authority.ingestUrl;
+      return view;
+    };
+    return run(manager ?? this.db.manager);
+  }
+
+  async patch(id: string, input: PatchAuthority): Promise<AuthorityView> {
+    return this.messaging.transaction(async (manager, emit) => {
+      const repo = manager.getRepository(AuthorityEntity);
+      const authority = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!authority) throw authorityNotFound();
+      if (input.defaultUnitId !== undefined) {
+        const unit = await manager.getRepository(UnitEntity).findOneBy({ authorityId: id, id: input.defaultUnitId });
+        if (!unit)
+          throw ApiError.unprocessable('unknown-unit', 'defaultUnitId names no unit of this authority', [
+            { field: 'defaultUnitId', message: 'is not a unit of this authority' },
+          ]);
+      }
+      await repo.update({ id }, { ...input, updatedAt: () => 'now()' } as never);
+      return this.publishAndView(manager, emit, id, true);
+    });
+  }
+
+  async addUnit(authorityId: string, unit: { id: string; name: string }): Promise<{ id: string; name: string; isDefault: boolean }> {
+    return this.messaging.transaction(async (manager, emit) => {
+      const authority = await manager
+        .getRepository(AuthorityEntity)
+        .findOne({ where: { id: authorityId }, lock: { mode: 'pessimistic_write' } });
+      if (!authority) throw authorityNotFound();
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO units (authority_id, id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id`,
+        [authorityId, unit.id, unit.name],
+      );
+      if (inserted.length === 0) throw ApiError.conflict('unit-exists', 'This authority already has a unit with this id');
+      // The first unit becomes the default until an admin changes it.
+      const isDefault = authority.defaultUnitId === null;
+      if (isDefault)
+        await manager.query(`UPDATE authorities SET default_unit_id = $2, updated_at = now() WHERE id = $1`, [authorityId, unit.id]);
+      await this.publishAndView(manager, emit, authorityId, false);
+      return { ...unit, isDefault };
+    });
+  }
+
+  /** Emits authority.changed with the state as of this transaction and returns the view. */
+  async publishAndView(manager: EntityManager, emit: Emitter, id: string, withIngestUrl: boolean): Promise<AuthorityView> {
+    const authority = await manager.getRepository(AuthorityEntity).findOneByOrFail({ id });
+    await emit('authority.changed', await authoritySnapshot(manager, authority));
+    return this.get(id, withIngestUrl, manager);
+  }
+}

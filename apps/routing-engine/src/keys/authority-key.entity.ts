@@ -1,0 +1,14 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type KeyStatus = 'ACTIVE' | 'RETIRED';
+
+@Entity({ name: 'authority_keys' })
+export class AuthorityKeyEntity {
+  @PrimaryColumn('text', { name: 'authority_id' }) authorityId!: string;
+  @PrimaryColumn('text') kid!: string;
+  @Column('text') alg!: string;
+  @Column('jsonb') jwk!: Record<string, unknown>;
+  @Column('text') status!: KeyStatus;
+  @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'retired_at', nullable: true }) retiredAt!: Date | null;
+}
