@@ -492,7 +492,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
         type: 'string',
         minLength: 1,
         maxLength: 50,
-        description: "Prefix of the document's `referenceNumber`.",
+        description: "Prefix of the document's `referenceNumber`, compared case-insensitively.",
         example: 'WG-',
       },
     },
@@ -505,7 +505,8 @@ const schemas: Record<SchemaName, SchemaObject> = {
       authorityId: AUTHORITY_ID,
       priority: {
         type: 'integer',
-        description: 'Rules are evaluated by ascending priority; the first match wins.',
+        description:
+          'Rules are evaluated by ascending priority; the first match wins. Equal priorities: the rule created first wins (then the smaller id).',
       },
       conditions: schemaRef('RoutingRuleConditions'),
       targetUnitId: UNIT_ID,
@@ -518,7 +519,8 @@ const schemas: Record<SchemaName, SchemaObject> = {
     properties: {
       priority: {
         type: 'integer',
-        description: 'Rules are evaluated by ascending priority; the first match wins.',
+        description:
+          'Rules are evaluated by ascending priority; the first match wins. Equal priorities: the rule created first wins (then the smaller id).',
         example: 10,
       },
       conditions: schemaRef('RoutingRuleConditions'),

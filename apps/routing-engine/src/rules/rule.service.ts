@@ -109,5 +109,11 @@ export class RuleService {
 }
 
 export function forEvaluation(r: RoutingRuleEntity): RuleForEvaluation {
-  return { id: r.id, priority: r.priority, conditions: r.conditions, targetUnitId: r.targetUnitId, createdAt: r.createdAt.toISOString() };
+  return {
+    id: r.id,
+    priority: r.priority,
+    conditions: r.conditions,
+    targetUnitId: r.targetUnitId,
+    createdAt: r.createdAt.toISOString(),
+  };
 }
