@@ -13,6 +13,7 @@ import { RulesCache } from './rules-cache';
 export function toRuleView(r: RoutingRuleEntity) {
   return {
     id: r.id,
+    authorityId: r.authorityId,
     priority: r.priority,
     conditions: r.conditions,
     targetUnitId: r.targetUnitId,
