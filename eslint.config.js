@@ -51,7 +51,7 @@ module.exports = tseslint.config(
   },
   {
     // Tests may use the testing harness and talk loosely to what they inspect.
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'apps/*/test/**/*.ts', 'apps/e2e/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': ['error', boundaries(true)],
       'no-console': 'off',

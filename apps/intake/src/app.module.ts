@@ -1,13 +1,22 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { KeepAuthorityOnAuthorityChanged } from './authorities/keep-authority-on-authority-changed.consumer';
+import {
+  MarkDocumentAssignedOnThreadClaimed,
+  MarkDocumentExportedOnExportCompleted,
+  MarkDocumentRoutedOnDocumentRouted,
+} from './documents/document-status.consumers';
 import { DocumentController } from './documents/document.controller';
 import { DocumentEntity } from './documents/document.entity';
 import { DocumentService } from './documents/document.service';
+import { InternalDocumentController } from './documents/internal-document.controller';
+import { INTAKE_CONFIG } from './intake-config.token';
 import { IntakeConfig } from './intake.config';
 import { INTAKE_MIGRATIONS } from './migrations';
-
-export const INTAKE_CONFIG = Symbol('INTAKE_CONFIG');
+import { IdempotencyService } from './payloads/idempotency.service';
+import { UploadService } from './payloads/upload.service';
+import { PendingObjectSweeper } from './retention/pending-object.sweeper';
 
 export function databaseOptions(config: Pick<IntakeConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.intake, entities: [DocumentEntity], migrations: INTAKE_MIGRATIONS };
@@ -34,8 +43,18 @@ export class IntakeModule {
           },
         }),
       ],
-      controllers: [DocumentController],
-      providers: [{ provide: INTAKE_CONFIG, useValue: config }, DocumentService],
+      controllers: [DocumentController, InternalDocumentController],
+      providers: [
+        { provide: INTAKE_CONFIG, useValue: config },
+        DocumentService,
+        IdempotencyService,
+        UploadService,
+        PendingObjectSweeper,
+        KeepAuthorityOnAuthorityChanged,
+        MarkDocumentRoutedOnDocumentRouted,
+        MarkDocumentAssignedOnThreadClaimed,
+        MarkDocumentExportedOnExportCompleted,
+      ],
     };
   }
 }

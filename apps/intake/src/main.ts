@@ -4,8 +4,8 @@ import { IntakeModule, databaseOptions } from './app.module';
 import { IntakeConfig, intakeConfigSchema } from './intake.config';
 
 export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolean } = {}) {
-  // JSON uploads carry up to 10 MiB of base64 payload (API.md).
-  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '11mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
+  // The JSON upload variant: up to 10 MiB of body (API.md); multipart streams unlimited by this.
+  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '10mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
 }
 
 /** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */

@@ -12,6 +12,17 @@ export const admin = (authorityId: string, userId = `admin-${authorityId}`): Tes
 export const platformAdmin = (userId = 'platform-admin-1'): TestUser => ({ userId, role: 'platform-admin', authorityId: 'platform' });
 export const service = (userId: string): TestUser => ({ userId, role: 'service' });
 
+/** Identity headers as the gateway stamps them, for `fetch` calls straight to a service. */
+export function signedHeaders(user: TestUser, method: string, path: string, secret = TEST_INTERNAL_SECRET): Record<string, string> {
+  const identity: Identity = {
+    userId: user.userId,
+    role: user.role,
+    authorityId: user.authorityId ?? null,
+    requestId: `test-${Date.now()}`,
+  };
+  return signIdentity(secret, identity, method, path);
+}
+
 /**
  * Requests to a service as the gateway would send them: identity headers signed with the
  * test secret. `as(user).get('/api/v1/...')`.

@@ -1,4 +1,5 @@
 export * from './events';
 export * from './identity';
 export * from './infra';
+export * from './jwe';
 export * from './local-s3';

@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { Logger } from 'pino';
 import { IDENTITY_HEADER_NAMES, Identity } from '@dvd/contracts';
-import { ApiError, genericError, requestIdFrom, sendProblem, signIdentity } from '@dvd/platform';
+import { ApiError, genericError, lingerAfterEarlyResponse, requestIdFrom, sendProblem, signIdentity } from '@dvd/platform';
 import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
@@ -23,7 +23,7 @@ const DROPPED_REQUEST_HEADERS = [
   'x-forwarded-proto',
 ];
 
-type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string } };
+type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean } };
 
 /**
  * The public edge: authenticate, rate-limit, replace identity headers with signed ones,
@@ -41,8 +41,18 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     proxyTimeout: config.UPSTREAM_TIMEOUT_MS,
     logger: undefined,
     on: {
+      proxyRes: (_proxyRes, req, res) => {
+        // the service answered; a later error writing the rest of the body (it refused the
+        // upload early, e.g. 413) must not replace that answer
+        (req as GatewayRequest).dvd!.answered = true;
+        lingerAfterEarlyResponse(req, res);
+      },
       error: (err, req, res) => {
         const r = req as GatewayRequest;
+        if (r.dvd?.answered) {
+          r.unpipe();
+          return;
+        }
         const code = (err as NodeJS.ErrnoException).code;
         log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code }, 'upstream failed');
         if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
@@ -63,8 +73,7 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     res.setHeader('X-Request-Id', requestId);
     const instance = req.path;
     const fail = (err: ApiError) => {
-      // A refused upload: stop reading it instead of draining the rest.
-      res.setHeader('Connection', 'close');
+      lingerAfterEarlyResponse(req, res); // a refused upload is not read on, only discarded
       sendProblem(res, err, instance, requestId);
     };
 

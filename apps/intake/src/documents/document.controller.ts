@@ -1,8 +1,9 @@
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Headers, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { Identity } from '@dvd/contracts';
-import { AllowRoles, CurrentIdentity, pageQuery, parseOrThrow } from '@dvd/platform';
+import { AllowRoles, ApiError, CurrentIdentity, ObjectStorage, lingerAfterEarlyResponse, pageQuery, parseOrThrow } from '@dvd/platform';
+import { UploadService } from '../payloads/upload.service';
 import { DOCUMENT_STATUSES } from './document.entity';
 import { DocumentService } from './document.service';
 import { documentETag, toDocumentView } from './document.view';
@@ -13,10 +14,32 @@ const listQuery = z.object({
   unitId: z.string().max(50).optional(),
 });
 
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  return !!ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*');
+}
+
 @AllowRoles('citizen', 'official', 'admin', 'platform-admin')
 @Controller('api/v1/documents')
 export class DocumentController {
-  constructor(private readonly documents: DocumentService) {}
+  constructor(
+    private readonly documents: DocumentService,
+    private readonly uploads: UploadService,
+    private readonly storage: ObjectStorage,
+  ) {}
+
+  @Post()
+  @AllowRoles('citizen')
+  async create(@CurrentIdentity() citizen: Identity, @Req() req: Request, @Res() res: Response, @Headers('idempotency-key') key?: string) {
+    try {
+      const result = await this.uploads.upload(req, citizen, key);
+      res.status(result.status).setHeader('Location', result.location);
+      res.json(result.body);
+    } catch (err) {
+      // refused before the body was read to its end: answer now, discard the rest
+      lingerAfterEarlyResponse(req, res);
+      throw err;
+    }
+  }
 
   @Get()
   async list(@CurrentIdentity() viewer: Identity, @Query() query: unknown) {
@@ -36,16 +59,42 @@ export class DocumentController {
     const etag = documentETag(doc, viewer);
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'private, no-cache');
-    if (
-      ifNoneMatch &&
-      ifNoneMatch
-        .split(',')
-        .map((t) => t.trim())
-        .some((t) => t === etag || t === '*')
-    ) {
+    if (matches(ifNoneMatch, etag)) {
       res.status(304);
       return undefined;
     }
     return toDocumentView(doc, viewer);
+  }
+
+  /** The encrypted container exactly as stored, streamed. Its sha256 is a strong ETag: the payload never changes. */
+  @Get(':id/payload')
+  async payload(
+    @CurrentIdentity() viewer: Identity,
+    @Param('id') id: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    const doc = await this.documents.getVisible(id, viewer);
+    const etag = `"sha256-${doc.payloadSha256}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'private, no-cache');
+    if (matches(ifNoneMatch, etag)) {
+      res.status(304).end();
+      return;
+    }
+    let object;
+    try {
+      object = await this.storage.download(doc.payloadKey);
+    } catch {
+      throw ApiError.unavailable('The payload store is unavailable');
+    }
+    res.status(200);
+    res.setHeader('Content-Type', doc.payloadFormat === 'json' ? 'application/jose+json' : 'application/jose');
+    res.setHeader('Content-Length', String(object.contentLength));
+    res.setHeader('Content-Disposition', `attachment; filename="${doc.id}.jwe"`);
+    req.on('close', () => object.body.destroy());
+    object.body.on('error', () => res.destroy());
+    object.body.pipe(res);
   }
 }

@@ -20,6 +20,7 @@ export class DocumentEntity {
   @Column('text', { name: 'payload_key' }) payloadKey!: string;
   @Column('bigint', { name: 'payload_size' }) payloadSize!: string;
   @Column('text', { name: 'payload_sha256' }) payloadSha256!: string;
+  @Column('text', { name: 'payload_format' }) payloadFormat!: 'compact' | 'json';
   @Column('timestamptz', { name: 'retention_date' }) retentionDate!: Date;
   @Column('integer') version!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

@@ -129,7 +129,7 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
       ['a secret without whsec_', { ingestSecret: randomBytes(32).toString('base64') }, 'ingestSecret'],
       ['a too short secret', { ingestSecret: `whsec_${randomBytes(16).toString('base64')}` }, 'ingestSecret'],
       ['a non-http ingest URL', { ingestUrl: 'ftp://x.example/in' }, 'ingestUrl'],
-      ['an unknown field', { owner: 'x' }, '(body)'],
+      ['an unknown field', { owner: 'x' }, 'owner'],
     ])('refuses %s with 400 naming the field', async (_n, over, field) => {
       const body = { id: 'a9', name: 'x', ingestUrl: 'https://x.example', ingestSecret: secret(), retentionPeriod: 'P1D', ...over };
       const res = await a.as(platformAdmin()).post('/api/v1/authorities').send(body);

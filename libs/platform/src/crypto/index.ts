@@ -1,1 +1,2 @@
 export * from './public-jwk';
+export * from './jwe-inspector';

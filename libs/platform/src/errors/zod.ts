@@ -12,13 +12,16 @@ export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, input: unknown, 
 }
 
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'is not a known field' }))
+      : [fieldError(issue)],
+  );
+}
+
+function fieldError(issue: z.ZodIssue): FieldError {
+  return {
     field: issue.path.join('.') || '(body)',
-    message:
-      issue.code === 'unrecognized_keys'
-        ? `unknown field(s): ${issue.keys.join(', ')}`
-        : issue.code === 'invalid_type' && issue.received === 'undefined'
-          ? 'is required'
-          : issue.message,
-  }));
+    message: issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message,
+  };
 }

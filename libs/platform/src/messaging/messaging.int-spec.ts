@@ -14,6 +14,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let vhost: Awaited<ReturnType<typeof createTestVhost>>;
   const sources: DataSource[] = [];
+  const byName: Record<string, DataSource> = {};
   const buses: Messaging[] = [];
 
   async function dataSourceFor(schema: string): Promise<DataSource> {
@@ -26,6 +27,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
       await ds.query(`CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, payload jsonb NOT NULL)`);
     }
     sources.push(ds);
+    byName[schema] = ds;
     return ds;
   }
 
@@ -77,7 +79,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
   });
 
   it('applies a redelivered event once', async () => {
-    const aDs = sources[1];
+    const aDs = byName.svc_a;
     const before = (await applied(aDs)).length;
     const conn = await amqp.connect(vhost.url);
     const ch = await conn.createConfirmChannel();
@@ -120,7 +122,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
         await ctx.manager.query(`INSERT INTO applied (event_id, payload) VALUES ($1, $2)`, [ctx.envelope.id, JSON.stringify(data)]);
       })
       .start();
-    const publisher = bus('pub2', sources[0]);
+    const publisher = bus('pub2', byName.pub);
     await publisher.start();
     await publisher.transaction(async (_m, emit) => {
       await emit('thread.claimed', claimed(poisonThread));

@@ -1,0 +1,129 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
+import { RunningPlatform, startPlatform } from './platform-process';
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('a document from upload to routing, through the gateway only', () => {
+  let p: RunningPlatform;
+  let key: TestEncryptionKey;
+  let tokens: Record<'platformAdmin' | 'admin' | 'official' | 'citizen' | 'otherCitizen', string>;
+
+  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${p.gateway}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined && !(body instanceof Buffer) ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : body instanceof Buffer ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, headers: res.headers, body: json as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    p = await startPlatform({ MAX_UPLOAD_BYTES: String(5 * 1024 * 1024) });
+    tokens = {
+      platformAdmin: await p.token({ role: 'platform-admin', authority: 'platform' }),
+      admin: await p.token({ role: 'admin', authority: 'bauamt-x' }),
+      official: await p.token({ role: 'official', authority: 'bauamt-x' }),
+      citizen: await p.token({ role: 'citizen', sub: 'erika' }),
+      otherCitizen: await p.token({ role: 'citizen', sub: 'max' }),
+    };
+  }, 150_000);
+
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('registers an authority, routes an encrypted upload to the right unit, and serves it back byte for byte', async () => {
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    expect(
+      (
+        await call(tokens.platformAdmin, 'POST', '/authorities', {
+          id: 'bauamt-x',
+          name: 'Bauamt X',
+          ingestUrl: 'https://eakte.example/in',
+          ingestSecret: secret,
+          retentionPeriod: 'P30D',
+        })
+      ).status,
+    ).toBe(201);
+    expect((await call(tokens.admin, 'POST', '/authorities/bauamt-x/units', { id: 'poststelle', name: 'Poststelle' })).status).toBe(201);
+    expect((await call(tokens.admin, 'POST', '/authorities/bauamt-x/units', { id: 'bauaufsicht', name: 'Bauaufsicht' })).status).toBe(201);
+    key = await makeEncryptionKey('bauamt-x-2026', 'rsa');
+    expect((await call(tokens.admin, 'POST', '/authorities/bauamt-x/keys', key.publicJwk)).status).toBe(201);
+    expect(
+      (
+        await call(tokens.admin, 'POST', '/authorities/bauamt-x/routing-rules', {
+          priority: 1,
+          conditions: { referenceNumberPrefix: 'BA-' },
+          targetUnitId: 'bauaufsicht',
+        })
+      ).status,
+    ).toBe(201);
+
+    // the citizen's app fetches the authority's keys and encrypts for one of them
+    const jwks = await call(tokens.citizen, 'GET', '/authorities/bauamt-x/keys');
+    expect((jwks.body.keys as Array<{ kid: string }>).map((k) => k.kid)).toEqual(['bauamt-x-2026']);
+    const jwe = await encryptCompact(key, 1_000_000);
+    // intake learns keys from events: the upload succeeds once the key reached it
+    const { body, contentType } = documentUpload(
+      { referenceNumber: 'BA-2026/0815', authorityId: 'bauamt-x', documentType: 'BAUANTRAG' },
+      jwe,
+    );
+    const created = await pollUntil(
+      async () => {
+        const r = await call(tokens.citizen, 'POST', '/documents', body, { 'content-type': contentType });
+        return r.status === 201 ? r : null;
+      },
+      { what: 'upload accepted' },
+    );
+    const id = created.body.id as string;
+    expect(created.headers.get('location')).toBe(`/api/v1/documents/${id}`);
+
+    const routed = await pollUntil(
+      async () => {
+        const r = await call(tokens.citizen, 'GET', `/documents/${id}`);
+        return r.body.status === 'ROUTED' ? r : null;
+      },
+      { what: 'document ROUTED' },
+    );
+    expect(routed.body.unitId).toBe('bauaufsicht');
+
+    const download = await fetch(`${p.gateway}/api/v1/documents/${id}/payload`, {
+      headers: { authorization: `Bearer ${tokens.official}` },
+    });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-length')).toBe(String(jwe.length));
+    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(jwe));
+
+    expect((await call(tokens.otherCitizen, 'GET', `/documents/${id}`)).status).toBe(404);
+    const inbox = await call(tokens.official, 'GET', '/documents?status=ROUTED');
+    expect((inbox.body.items as Array<{ id: string }>).map((d) => d.id)).toContain(id);
+  });
+
+  it('refuses a plaintext file and an oversized upload through the gateway', async () => {
+    const pdf = documentUpload(
+      { referenceNumber: 'BA-1', authorityId: 'bauamt-x', documentType: 'BAUANTRAG' },
+      Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(1000)]),
+    );
+    const refused = await call(tokens.citizen, 'POST', '/documents', pdf.body, { 'content-type': pdf.contentType });
+    expect(refused.status).toBe(422);
+    expect(refused.body.type).toContain('not-a-jwe');
+    const big = documentUpload(
+      { referenceNumber: 'BA-1', authorityId: 'bauamt-x', documentType: 'BAUANTRAG' },
+      await encryptCompact(key, 4 * 1024 * 1024),
+    );
+    const tooLarge = await call(tokens.citizen, 'POST', '/documents', big.body, { 'content-type': big.contentType });
+    expect(tooLarge.status).toBe(413);
+  });
+});

@@ -1,0 +1,103 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { Client } from 'pg';
+import { ObjectStorage } from '@dvd/platform';
+import {
+  EventProbe,
+  LocalS3,
+  TEST_INTERNAL_SECRET,
+  createTestDatabase,
+  createTestVhost,
+  pollUntil,
+  startLocalS3,
+  uniqueName,
+} from '@dvd/testing';
+import { IntakeConfig, intakeConfigSchema } from '../../src/intake.config';
+import { createIntakeApp } from '../../src/main';
+
+/** One intake instance on its own database, vhost, S3 server and bucket. */
+export async function startIntake(env: Record<string, string> = {}) {
+  const [db, vhost, dir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-intake-'))]);
+  let s3: LocalS3 = await startLocalS3({ directory: dir });
+  const bucket = uniqueName('intake').replace(/_/g, '-');
+  const config: IntakeConfig = intakeConfigSchema.parse({
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+    DATABASE_URL: db.url,
+    AMQP_URL: vhost.url,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: bucket,
+    ...env,
+  });
+  const storage = new ObjectStorage({
+    endpoint: s3.endpoint,
+    bucket,
+    region: 'eu-central-1',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
+  await storage.ensureBucket();
+  const app: INestApplication = await createIntakeApp(config);
+  await app.listen(0, '127.0.0.1');
+  const base = await app.getUrl();
+  const probe = await EventProbe.create(vhost.url);
+  const sql = new Client({ connectionString: db.url });
+  await sql.connect();
+
+  return {
+    app,
+    base: base.replace('[::1]', '127.0.0.1'),
+    config,
+    probe,
+    storage,
+    sql,
+    db,
+    /** Publishes what routing-engine would, and waits until intake applied it. */
+    async registerAuthority(authorityId: string, activeKeyIds: string[], retentionPeriod = 'P180D') {
+      const envelope = await probe.publish('authority.changed', {
+        authorityId,
+        name: authorityId,
+        retentionPeriod,
+        defaultUnitId: null,
+        activeKeyIds,
+        deleted: false,
+      });
+      await pollUntil(
+        async () => (await sql.query('SELECT 1 FROM intake.processed_events WHERE event_id = $1', [envelope.id])).rowCount === 1,
+        { what: 'authority known to intake' },
+      );
+    },
+    async counts() {
+      const q = async (t: string) => Number((await sql.query(`SELECT count(*)::int AS n FROM intake.${t}`)).rows[0].n);
+      return {
+        documents: await q('documents'),
+        pending: await q('pending_objects'),
+        outbox: await q('outbox'),
+        idempotency: await q('idempotency_keys'),
+      };
+    },
+    async objectKeys(): Promise<string[]> {
+      const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+      const out = await storage.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return (out.Contents ?? []).map((o) => o.Key!);
+    },
+    async stopS3() {
+      await s3.stop();
+    },
+    async restartS3() {
+      s3 = await startLocalS3({ directory: dir, port: s3.port });
+    },
+    async close() {
+      await probe.close();
+      await sql.end();
+      await app.close();
+      storage.destroy();
+      await s3.stop().catch(() => undefined);
+      await Promise.all([db.drop(), vhost.drop(), rm(dir, { recursive: true, force: true })]);
+    },
+  };
+}
+
+export type Intake = Awaited<ReturnType<typeof startIntake>>;

@@ -1,0 +1,369 @@
+import { Transform, TransformCallback } from 'node:stream';
+import Assembler from 'stream-json/Assembler';
+import { parser as jsonTokenizer } from 'stream-json';
+
+/** Container rules (API.md): structure only, never decryption. */
+export const ALLOWED_KEY_ALGS = ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'] as const;
+export const ALLOWED_CONTENT_ENCS = ['A256GCM'] as const;
+const IV_BYTES = 12; // A256GCM
+const TAG_BYTES = 16;
+const MAX_HEADER_BYTES = 16 * 1024;
+const MAX_JSON_MEMBERS_BYTES = 1024 * 1024; // everything but the ciphertext
+
+export type JweRule =
+  | 'not-a-jwe'
+  | 'malformed-jwe'
+  | 'truncated-jwe'
+  | 'algorithm-not-allowed'
+  | 'encryption-not-allowed'
+  | 'critical-header'
+  | 'unknown-kid'
+  | 'header-too-large';
+
+export class JweValidationError extends Error {
+  constructor(
+    readonly rule: JweRule,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'JweValidationError';
+  }
+}
+
+export interface JweSummary {
+  format: 'compact' | 'json';
+  /** The `kid` of every recipient that names one. */
+  kids: string[];
+  algs: string[];
+}
+
+export interface JweInspectorOptions {
+  /**
+   * Called once the recipients are known; throw (or return false) to refuse. Intake
+   * requires one kid to be an active key of the target authority; messages accept any.
+   */
+  acceptKids?: (kids: string[]) => boolean;
+}
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+const b64urlByte = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') b64urlByte[c.charCodeAt(0)] = 1;
+const DOT = 0x2e;
+
+function fail(rule: JweRule, detail: string): never {
+  throw new JweValidationError(rule, detail);
+}
+
+function decodeHeader(segment: string, where: string): Record<string, unknown> {
+  if (!segment || !B64URL.test(segment)) fail('malformed-jwe', `The ${where} is not base64url`);
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    fail('malformed-jwe', `The ${where} is not JSON`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('malformed-jwe', `The ${where} is not a JSON object`);
+  return header as Record<string, unknown>;
+}
+
+function b64urlLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
+
+/** Checks one recipient's effective header (protected ∪ shared unprotected ∪ per-recipient). */
+function checkHeader(h: Record<string, unknown>, encryptedKey: string | undefined): { alg: string; kid?: string } {
+  if ('crit' in h) fail('critical-header', 'Containers with "crit" header parameters are not accepted');
+  if (typeof h.alg !== 'string' || !(ALLOWED_KEY_ALGS as readonly string[]).includes(h.alg)) {
+    fail('algorithm-not-allowed', `The key management algorithm must be one of ${ALLOWED_KEY_ALGS.join(', ')}`);
+  }
+  if (typeof h.enc !== 'string' || !(ALLOWED_CONTENT_ENCS as readonly string[]).includes(h.enc)) {
+    fail('encryption-not-allowed', `The content encryption must be ${ALLOWED_CONTENT_ENCS.join(', ')}`);
+  }
+  if (h.kid !== undefined && (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 200))
+    fail('malformed-jwe', 'The "kid" must be a string');
+  const direct = h.alg === 'ECDH-ES';
+  if (encryptedKey === undefined || !B64URL.test(encryptedKey)) fail('malformed-jwe', 'The encrypted key is not base64url');
+  if (direct && encryptedKey.length > 0) fail('malformed-jwe', 'ECDH-ES (direct key agreement) has no encrypted key');
+  if (!direct && encryptedKey.length === 0) fail('malformed-jwe', `${h.alg} needs an encrypted key`);
+  return { alg: h.alg, kid: h.kid as string | undefined };
+}
+
+function checkIvAndTag(iv: unknown, tag: unknown) {
+  if (typeof iv !== 'string' || !B64URL.test(iv) || iv.length !== b64urlLength(IV_BYTES))
+    fail('malformed-jwe', `The IV must be ${IV_BYTES} bytes, base64url`);
+  if (typeof tag !== 'string' || tag.length === 0) fail('truncated-jwe', 'The authentication tag is missing');
+  if (!B64URL.test(tag) || tag.length !== b64urlLength(TAG_BYTES))
+    fail('truncated-jwe', `The authentication tag must be ${TAG_BYTES} bytes, base64url`);
+}
+
+/**
+ * Inspects a JWE container as it streams by — compact serialization (five base64url
+ * segments) or JSON serialization (tokenised by stream-json, the ciphertext never held) —
+ * and refuses anything else as early as the bytes allow: a PDF fails at its first byte.
+ */
+export class JweInspector {
+  private mode: 'unknown' | 'compact' | 'json' = 'unknown';
+  private summary?: JweSummary;
+  private failure?: JweValidationError;
+  private total = 0;
+  // compact state
+  private segment = 0;
+  private segmentLength = [0, 0, 0, 0, 0];
+  private headerText = '';
+  private encryptedKey = '';
+  private iv = '';
+  private tagText = '';
+  private trailingWhitespace = false;
+  // json state
+  private tokenizer?: ReturnType<typeof jsonTokenizer>;
+  private assembler?: Assembler;
+  private inCiphertext = false;
+  private ciphertextLength = 0;
+  private stringBuffer = '';
+  private assembledBytes = 0;
+
+  constructor(private readonly options: JweInspectorOptions = {}) {}
+
+  push(chunk: Buffer): void {
+    if (this.failure) throw this.failure;
+    try {
+      let offset = 0;
+      if (this.mode === 'unknown') {
+        while (
+          offset < chunk.length &&
+          (chunk[offset] === 0x20 || chunk[offset] === 0x0a || chunk[offset] === 0x0d || chunk[offset] === 0x09)
+        )
+          offset++;
+        if (offset === chunk.length) return;
+        this.mode = chunk[offset] === 0x7b /* { */ ? 'json' : 'compact';
+        if (this.mode === 'json') this.startJson();
+      }
+      this.total += chunk.length;
+      if (this.mode === 'compact') this.pushCompact(chunk, offset);
+      else this.tokenizer!.write(offset ? chunk.subarray(offset) : chunk);
+      if (this.failure) throw this.failure;
+    } catch (err) {
+      this.failure = err instanceof JweValidationError ? err : new JweValidationError('malformed-jwe', 'The container is not well-formed');
+      throw this.failure;
+    }
+  }
+
+  /** Call after the last byte: checks completeness and returns what was found. */
+  async finish(): Promise<JweSummary> {
+    if (this.failure) throw this.failure;
+    if (this.mode === 'unknown') fail('not-a-jwe', 'The payload is empty');
+    if (this.mode === 'compact') return this.finishCompact();
+    await new Promise<void>((resolve) => {
+      this.tokenizer!.once('end', resolve);
+      this.tokenizer!.once('error', () => resolve());
+      this.tokenizer!.end();
+      this.tokenizer!.resume();
+    });
+    if (this.failure) throw this.failure;
+    return this.finishJson();
+  }
+
+  // ---- compact ---------------------------------------------------------------------
+
+  private pushCompact(chunk: Buffer, start: number): void {
+    for (let i = start; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (this.trailingWhitespace) {
+        if (byte === 0x0a || byte === 0x0d || byte === 0x20 || byte === 0x09) continue;
+        fail('malformed-jwe', 'Data after the end of the container');
+      }
+      if (byte === DOT) {
+        if (this.segment === 0) this.onProtectedHeader();
+        this.segment++;
+        if (this.segment > 4) fail('malformed-jwe', 'A compact JWE has exactly five segments');
+        continue;
+      }
+      if (!b64urlByte[byte]) {
+        if ((byte === 0x0a || byte === 0x0d || byte === 0x20 || byte === 0x09) && this.segment === 4) {
+          this.trailingWhitespace = true;
+          continue;
+        }
+        fail(
+          this.segment === 0 && this.segmentLength[0] < 64 ? 'not-a-jwe' : 'malformed-jwe',
+          'The payload is not a JWE (compact or JSON serialization)',
+        );
+      }
+      this.segmentLength[this.segment]++;
+      const ch = String.fromCharCode(byte);
+      switch (this.segment) {
+        case 0:
+          if (this.segmentLength[0] > MAX_HEADER_BYTES)
+            fail('header-too-large', 'The protected header is too large (or this is not a JWE)');
+          this.headerText += ch;
+          break;
+        case 1:
+          if (this.encryptedKey.length < 4096) this.encryptedKey += ch;
+          break;
+        case 2:
+          if (this.iv.length < 64) this.iv += ch;
+          break;
+        case 4:
+          if (this.tagText.length < 64) this.tagText += ch;
+          break;
+      }
+    }
+  }
+
+  private compactHeader?: Record<string, unknown>;
+
+  private onProtectedHeader() {
+    this.compactHeader = decodeHeader(this.headerText, 'protected header');
+    // alg/enc/crit/kid can be judged now, before the (large) ciphertext streams by
+    const h = this.compactHeader;
+    if ('crit' in h) fail('critical-header', 'Containers with "crit" header parameters are not accepted');
+    if (typeof h.alg !== 'string' || !(ALLOWED_KEY_ALGS as readonly string[]).includes(h.alg))
+      fail('algorithm-not-allowed', `The key management algorithm must be one of ${ALLOWED_KEY_ALGS.join(', ')}`);
+    if (typeof h.enc !== 'string' || !(ALLOWED_CONTENT_ENCS as readonly string[]).includes(h.enc))
+      fail('encryption-not-allowed', `The content encryption must be ${ALLOWED_CONTENT_ENCS.join(', ')}`);
+    this.acceptKids(typeof h.kid === 'string' ? [h.kid] : []);
+  }
+
+  private finishCompact(): JweSummary {
+    if (this.segment < 4) fail('truncated-jwe', 'The container ends before its five segments are complete');
+    if (this.segmentLength[3] === 0) fail('truncated-jwe', 'The ciphertext is empty');
+    const { alg, kid } = checkHeader(this.compactHeader!, this.segmentLength[1] > 4096 ? 'x'.repeat(8) : this.encryptedKey);
+    checkIvAndTag(this.iv, this.tagText);
+    this.summary = { format: 'compact', kids: kid ? [kid] : [], algs: [alg] };
+    return this.summary;
+  }
+
+  // ---- JSON serialization ----------------------------------------------------------
+
+  private startJson() {
+    const tokenizer = jsonTokenizer({
+      packKeys: true,
+      streamKeys: false,
+      packStrings: false,
+      streamStrings: true,
+      packNumbers: true,
+      streamNumbers: false,
+    });
+    const assembler = new Assembler();
+    this.tokenizer = tokenizer;
+    this.assembler = assembler;
+    tokenizer.on('error', () => {
+      this.failure ??= new JweValidationError('malformed-jwe', 'The JSON serialization is not valid JSON (or is truncated)');
+    });
+    tokenizer.on('data', (token: { name: string; value?: string }) => {
+      if (this.failure) return;
+      try {
+        this.onToken(token);
+      } catch (err) {
+        this.failure =
+          err instanceof JweValidationError ? err : new JweValidationError('malformed-jwe', 'The container is not well-formed');
+      }
+    });
+  }
+
+  private onToken(token: { name: string; value?: string }) {
+    const a = this.assembler as Assembler & Record<string, (v?: unknown) => void> & { depth: number; key: string | null; current: unknown };
+    switch (token.name) {
+      case 'startString':
+        this.inCiphertext = a.depth === 1 && a.key === 'ciphertext';
+        this.stringBuffer = '';
+        return;
+      case 'stringChunk':
+        if (this.inCiphertext) {
+          if (!B64URL.test(token.value!)) fail('malformed-jwe', 'The ciphertext is not base64url');
+          this.ciphertextLength += token.value!.length;
+        } else {
+          this.assembledBytes += token.value!.length;
+          if (this.assembledBytes > MAX_JSON_MEMBERS_BYTES)
+            fail('header-too-large', 'The container members besides the ciphertext are too large');
+          this.stringBuffer += token.value!;
+        }
+        return;
+      case 'endString':
+        a.stringValue(this.inCiphertext ? '' : this.stringBuffer);
+        this.inCiphertext = false;
+        this.stringBuffer = '';
+        return;
+      default:
+        break;
+    }
+    if (a.depth === 0 && token.name !== 'startObject' && !token.name.startsWith('end'))
+      fail('not-a-jwe', 'The payload is not a JWE JSON object');
+    const handler = a[token.name];
+    if (typeof handler === 'function') handler.call(a, token.value);
+  }
+
+  private finishJson(): JweSummary {
+    const doc = (this.assembler as Assembler & { current: unknown }).current as Record<string, unknown> | null;
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('not-a-jwe', 'The payload is not a JWE JSON object');
+    const allowed = new Set(['protected', 'unprotected', 'header', 'encrypted_key', 'recipients', 'aad', 'iv', 'ciphertext', 'tag']);
+    const extra = Object.keys(doc).filter((k) => !allowed.has(k));
+    if (extra.length) fail('malformed-jwe', `Unknown JWE members: ${extra.slice(0, 5).join(', ')}`);
+    if (!('ciphertext' in doc) || this.ciphertextLength === 0) fail('truncated-jwe', 'The ciphertext is missing or empty');
+    const prot = doc.protected !== undefined ? decodeHeader(String(doc.protected), 'protected header') : {};
+    const shared = (doc.unprotected ?? {}) as Record<string, unknown>;
+    if (typeof shared !== 'object' || Array.isArray(shared)) fail('malformed-jwe', '"unprotected" must be an object');
+    let recipients: Array<{ header?: unknown; encrypted_key?: unknown }>;
+    if (doc.recipients !== undefined) {
+      if (!Array.isArray(doc.recipients) || doc.recipients.length === 0) fail('malformed-jwe', '"recipients" must be a non-empty array');
+      if ('header' in doc || 'encrypted_key' in doc) fail('malformed-jwe', 'Use either "recipients" or the flattened members, not both');
+      recipients = doc.recipients as typeof recipients;
+    } else {
+      recipients = [{ header: doc.header, encrypted_key: doc.encrypted_key }];
+    }
+    const kids: string[] = [];
+    const algs: string[] = [];
+    for (const r of recipients) {
+      const own = (r?.header ?? {}) as Record<string, unknown>;
+      if (typeof own !== 'object' || Array.isArray(own)) fail('malformed-jwe', 'A recipient "header" must be an object');
+      const merged = { ...shared, ...own, ...prot };
+      const ek = r.encrypted_key === undefined ? '' : typeof r.encrypted_key === 'string' ? r.encrypted_key : undefined;
+      const { alg, kid } = checkHeader(merged, ek);
+      algs.push(alg);
+      if (kid) kids.push(kid);
+    }
+    checkIvAndTag(doc.iv, doc.tag);
+    this.acceptKids(kids);
+    this.summary = { format: 'json', kids, algs };
+    return this.summary;
+  }
+
+  private acceptKids(kids: string[]) {
+    if (this.options.acceptKids && !this.options.acceptKids(kids)) {
+      fail(
+        'unknown-kid',
+        kids.length ? 'No recipient key ("kid") is an active key of the target authority' : 'The container names no recipient key ("kid")',
+      );
+    }
+  }
+
+  get bytes() {
+    return this.total;
+  }
+}
+
+/** A pass-through stream that refuses (errors) as soon as the bytes are not a valid container. */
+export function jweValidatingStream(inspector: JweInspector, onSummary?: (s: JweSummary) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      try {
+        inspector.push(chunk);
+      } catch (err) {
+        return cb(err as Error);
+      }
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      inspector.finish().then((s) => {
+        onSummary?.(s);
+        cb();
+      }, cb);
+    },
+  });
+}
+
+/** Inspects a whole container held in memory (JSON uploads, message blobs). */
+export async function inspectJwe(data: Buffer | string, options: JweInspectorOptions = {}): Promise<JweSummary> {
+  const inspector = new JweInspector(options);
+  inspector.push(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+  return inspector.finish();
+}
