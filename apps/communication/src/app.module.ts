@@ -1,12 +1,23 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { InternalClient, PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
 import { CommunicationConfig } from './communication.config';
+import { KnownDocuments } from './documents/known-documents';
+import { InternalThreadController } from './internal/internal-thread.controller';
+import { MessageEntity } from './messages/message.entity';
+import { MessageService } from './messages/message.service';
 import { COMMUNICATION_MIGRATIONS } from './migrations';
 import { ThreadController } from './threads/thread.controller';
+import { ThreadEntity } from './threads/thread.entity';
+import { ThreadService } from './threads/thread.service';
 
 export function databaseOptions(config: Pick<CommunicationConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
-  return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.communication, entities: [], migrations: COMMUNICATION_MIGRATIONS };
+  return {
+    url: config.DATABASE_URL,
+    schema: SERVICE_SCHEMA.communication,
+    entities: [ThreadEntity, MessageEntity],
+    migrations: COMMUNICATION_MIGRATIONS,
+  };
 }
 
 @Module({})
@@ -23,7 +34,13 @@ export class CommunicationModule {
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES },
         }),
       ],
-      controllers: [ThreadController],
+      controllers: [ThreadController, InternalThreadController],
+      providers: [
+        { provide: InternalClient, useFactory: () => new InternalClient(config.INTAKE_URL, config.INTERNAL_AUTH_SECRET, 'communication') },
+        KnownDocuments,
+        ThreadService,
+        MessageService,
+      ],
     };
   }
 }

@@ -90,6 +90,13 @@ describe('a document from upload to routing, through the gateway only', () => {
     const id = created.body.id as string;
     expect(created.headers.get('location')).toBe(`/api/v1/documents/${id}`);
 
+    // a thread right after the 201, before any event reached communication (it asks intake)
+    const thread = await call(tokens.citizen, 'POST', `/documents/${id}/threads`, {
+      type: 'CALLBACK',
+      callback: { preferredFrom: '2026-12-01T09:00:00Z', preferredTo: '2026-12-01T11:00:00Z' },
+    });
+    expect(thread.status).toBe(201);
+
     const routed = await pollUntil(
       async () => {
         const r = await call(tokens.citizen, 'GET', `/documents/${id}`);
@@ -107,7 +114,19 @@ describe('a document from upload to routing, through the gateway only', () => {
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(jwe));
 
     expect((await call(tokens.otherCitizen, 'GET', `/documents/${id}`)).status).toBe(404);
-    const inbox = await call(tokens.official, 'GET', '/documents?status=ROUTED');
+
+    // an official claims the thread: the document becomes ASSIGNED
+    expect((await call(tokens.official, 'POST', `/threads/${thread.body.id as string}/claim`)).status).toBe(200);
+    const message = await call(tokens.official, 'POST', `/threads/${thread.body.id as string}/messages`, {
+      contentBlob: await encryptCompact(key, 500),
+    });
+    expect(message.status).toBe(201);
+    await pollUntil(async () => (await call(tokens.citizen, 'GET', `/documents/${id}`)).body.status === 'ASSIGNED', {
+      what: 'document ASSIGNED',
+    });
+    const messages = await call(tokens.citizen, 'GET', `/threads/${thread.body.id as string}/messages`);
+    expect((messages.body.items as Array<{ id: string }>).map((m) => m.id)).toEqual([message.body.id]);
+    const inbox = await call(tokens.official, 'GET', '/documents?status=ASSIGNED');
     expect((inbox.body.items as Array<{ id: string }>).map((d) => d.id)).toContain(id);
   });
 

@@ -1,26 +1,80 @@
-import { Controller, Get, Query } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { Identity } from '@dvd/contracts';
 import { AllowRoles, CurrentIdentity, pageQuery, parseOrThrow } from '@dvd/platform';
+import { MessageService } from '../messages/message.service';
+import { confirmSlotSchema, createThreadSchema, inboxQuerySchema } from './thread.dto';
+import { ThreadService } from './thread.service';
+import { toThreadView } from './thread.view';
 
-const inboxQuery = z.object({ ...pageQuery });
+const messagesQuery = z.object({ ...pageQuery, after: z.string().max(100).optional() });
 
 @AllowRoles('citizen', 'official', 'admin', 'platform-admin')
-@Controller('api/v1/threads')
+@Controller('api/v1')
 export class ThreadController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    private readonly threads: ThreadService,
+    private readonly messages: MessageService,
+  ) {}
 
-  /** The caller's inbox: a citizen's own threads, or the threads of an official's authority. */
-  @Get()
-  async inbox(@CurrentIdentity() viewer: Identity, @Query() query: unknown) {
-    const q = parseOrThrow(inboxQuery, query, 'The query parameters are invalid');
-    const [column, value] = viewer.role === 'citizen' ? ['citizen_id', viewer.userId] : ['authority_id', viewer.authorityId];
-    const rows: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT id FROM threads WHERE ${column} = $1 ORDER BY last_activity_at DESC, id DESC LIMIT $2`,
-      [value, q.limit],
-    );
-    return { items: rows, nextCursor: null };
+  @Post('documents/:documentId/threads')
+  async create(
+    @CurrentIdentity() who: Identity,
+    @Param('documentId') documentId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const thread = await this.threads.create(who, documentId, parseOrThrow(createThreadSchema, body));
+    res.status(201).setHeader('Location', `/api/v1/threads/${thread.id}`);
+    return toThreadView(thread);
+  }
+
+  @Get('threads')
+  async inbox(@CurrentIdentity() who: Identity, @Query() query: unknown) {
+    const page = await this.threads.inbox(who, parseOrThrow(inboxQuerySchema, query, 'The query parameters are invalid'));
+    return { items: page.items.map(toThreadView), nextCursor: page.nextCursor };
+  }
+
+  @Get('threads/:id')
+  async get(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return toThreadView(await this.threads.getVisible(who, id));
+  }
+
+  @Post('threads/:id/claim')
+  @HttpCode(200)
+  async claim(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return toThreadView(await this.threads.claim(who, id));
+  }
+
+  @Post('threads/:id/release')
+  @HttpCode(200)
+  async release(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return toThreadView(await this.threads.release(who, id));
+  }
+
+  @Post('threads/:id/close')
+  @HttpCode(200)
+  async close(@CurrentIdentity() who: Identity, @Param('id') id: string) {
+    return toThreadView(await this.threads.close(who, id));
+  }
+
+  @Post('threads/:id/appointment/confirm')
+  @HttpCode(200)
+  async confirm(@CurrentIdentity() who: Identity, @Param('id') id: string, @Body() body: unknown) {
+    return toThreadView(await this.threads.confirmSlot(who, id, parseOrThrow(confirmSlotSchema, body).start));
+  }
+
+  @Post('threads/:id/messages')
+  async post(@CurrentIdentity() who: Identity, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const input = parseOrThrow(z.object({ contentBlob: z.unknown() }).strict(), body ?? {});
+    const message = await this.messages.post(who, id, input.contentBlob);
+    res.status(201).setHeader('Location', `/api/v1/threads/${id}/messages?after=${message.id}`);
+    return message;
+  }
+
+  @Get('threads/:id/messages')
+  async list(@CurrentIdentity() who: Identity, @Param('id') id: string, @Query() query: unknown) {
+    return this.messages.list(who, id, parseOrThrow(messagesQuery, query, 'The query parameters are invalid'));
   }
 }

@@ -1,2 +1,3 @@
 export * from './identity-signature';
 export * from './identity.guard';
+export * from './internal-client';

@@ -1,0 +1,89 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ApiError, InternalClient, Messaging } from '@dvd/platform';
+
+export interface KnownDocument {
+  documentId: string;
+  citizenId: string;
+  authorityId: string;
+  unitId: string | null;
+}
+
+export const INTAKE_CLIENT = Symbol('INTAKE_CLIENT');
+
+/**
+ * Communication's read model of documents (owner, authority, unit), fed by intake's and
+ * routing-engine's events. A thread may be opened right after the upload's 201, before
+ * the event arrived: then intake's internal API is asked once and the answer kept.
+ */
+@Injectable()
+export class KnownDocuments implements OnModuleInit {
+  private readonly logger = new Logger(KnownDocuments.name);
+
+  constructor(
+    private readonly messaging: Messaging,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly intake: InternalClient,
+  ) {}
+
+  onModuleInit() {
+    this.messaging.on('document.received', async (d, { manager }) => {
+      await this.remember(manager, { documentId: d.documentId, citizenId: d.citizenId, authorityId: d.authorityId, unitId: null });
+    });
+    this.messaging.on('document.routed', async (d, { manager }) => {
+      await manager.query(`UPDATE known_documents SET unit_id = $2, updated_at = now() WHERE document_id = $1`, [d.documentId, d.unitId]);
+    });
+    this.messaging.on('document.purged', async (d, { manager }) => {
+      const [threads] = (await manager.query(`DELETE FROM threads WHERE document_id = $1 RETURNING id`, [d.documentId])) as [
+        unknown[],
+        number,
+      ];
+      await manager.query(`DELETE FROM known_documents WHERE document_id = $1`, [d.documentId]);
+      // PII-free audit line: deletion can be proven by document id
+      this.logger.log(
+        {
+          audit: 'document.purged',
+          documentId: d.documentId,
+          service: 'communication',
+          threads: threads.length,
+          at: new Date().toISOString(),
+        },
+        'purged',
+      );
+    });
+  }
+
+  private async remember(manager: EntityManager, doc: KnownDocument) {
+    await manager.query(
+      `INSERT INTO known_documents (document_id, citizen_id, authority_id, unit_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (document_id) DO UPDATE SET unit_id = COALESCE(EXCLUDED.unit_id, known_documents.unit_id)`,
+      [doc.documentId, doc.citizenId, doc.authorityId, doc.unitId],
+    );
+  }
+
+  async find(documentId: string, requestId?: string): Promise<KnownDocument | null> {
+    const rows: Array<{ document_id: string; citizen_id: string; authority_id: string; unit_id: string | null }> = await this.db.query(
+      `SELECT document_id, citizen_id, authority_id, unit_id FROM known_documents WHERE document_id = $1`,
+      [documentId],
+    );
+    if (rows[0])
+      return { documentId: rows[0].document_id, citizenId: rows[0].citizen_id, authorityId: rows[0].authority_id, unitId: rows[0].unit_id };
+    let fromIntake: { id: string; citizenId: string; authorityId: string; unitId: string | null } | null;
+    try {
+      fromIntake = await this.intake.getJson(`/internal/documents/${documentId}`, requestId);
+    } catch (err) {
+      this.logger.warn({ documentId, errorName: (err as Error).name }, 'intake not reachable for an unknown document');
+      throw ApiError.unavailable('The document is not known here yet and intake did not answer; retry shortly');
+    }
+    if (!fromIntake) return null;
+    const doc = {
+      documentId: fromIntake.id,
+      citizenId: fromIntake.citizenId,
+      authorityId: fromIntake.authorityId,
+      unitId: fromIntake.unitId,
+    };
+    await this.remember(this.db.manager, doc);
+    return doc;
+  }
+}

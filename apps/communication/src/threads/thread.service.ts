@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { Identity } from '@dvd/contracts';
+import { ApiError, Keyset, Messaging, decodeCursor, encodeCursor, isUuid } from '@dvd/platform';
+import { KnownDocuments } from '../documents/known-documents';
+import { CreateThread, inboxQuerySchema, utc } from './thread.dto';
+import { isOfficial, isParty, threadNotFound } from './thread-access';
+import { ThreadEntity } from './thread.entity';
+
+@Injectable()
+export class ThreadService {
+  private readonly logger = new Logger(ThreadService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly messaging: Messaging,
+    private readonly documents: KnownDocuments,
+  ) {}
+
+  async create(who: Identity, documentId: string, input: CreateThread): Promise<ThreadEntity> {
+    const doc = isUuid(documentId) ? await this.documents.find(documentId, who.requestId) : null;
+    if (!doc || !isParty(who, doc)) throw ApiError.notFound('document', 'document-not-found');
+    if (input.type === 'APPOINTMENT' && !isOfficial(who)) {
+      throw ApiError.unprocessable(
+        'appointment-by-official',
+        'Appointments are proposed by officials; citizens confirm one of the proposed slots',
+      );
+    }
+    const id = randomUUID();
+    const callback =
+      input.type === 'CALLBACK' ? { preferredFrom: utc(input.callback.preferredFrom), preferredTo: utc(input.callback.preferredTo) } : null;
+    const appointment =
+      input.type === 'APPOINTMENT'
+        ? { proposedSlots: input.appointment.proposedSlots.map((s) => ({ start: utc(s.start), end: utc(s.end) })), confirmedSlot: null }
+        : null;
+    return this.messaging.transaction(
+      async (manager, emit) => {
+        await manager.query(
+          `INSERT INTO threads (id, document_id, citizen_id, authority_id, type, callback, appointment, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            id,
+            doc.documentId,
+            doc.citizenId,
+            doc.authorityId,
+            input.type,
+            callback && JSON.stringify(callback),
+            appointment && JSON.stringify(appointment),
+            who.userId,
+          ],
+        );
+        await emit('thread.created', { threadId: id, documentId: doc.documentId, type: input.type });
+        this.logger.log({ threadId: id, documentId: doc.documentId, type: input.type }, 'thread created');
+        return manager.getRepository(ThreadEntity).findOneByOrFail({ id });
+      },
+      { correlationId: doc.documentId },
+    );
+  }
+
+  /** The thread if the caller is a party to it; 404 otherwise. */
+  async getVisible(who: Identity, id: string, manager: EntityManager = this.db.manager, lock = false): Promise<ThreadEntity> {
+    const thread = isUuid(id)
+      ? await manager.getRepository(ThreadEntity).findOne({ where: { id }, lock: lock ? { mode: 'pessimistic_write' } : undefined })
+      : null;
+    if (!thread || !isParty(who, thread)) throw threadNotFound();
+    return thread;
+  }
+
+  /**
+   * Inbox: newest activity first, keyset-paged on (last_activity_at, id) — served by
+   * threads_citizen_activity_idx / threads_authority_activity_idx. A thread with new
+   * activity moves to the top (an inbox), so a cursor taken earlier may show it again.
+   */
+  async inbox(who: Identity, q: z.output<typeof inboxQuerySchema>) {
+    const params: unknown[] = [who.role === 'citizen' ? who.userId : who.authorityId];
+    const where = [who.role === 'citizen' ? 'citizen_id = $1' : 'authority_id = $1'];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    const after: Keyset | null = decodeCursor(q.cursor);
+    if (after) {
+      params.push(after.at, after.id);
+      where.push(`(last_activity_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    if (q.documentId) add('document_id = ?', q.documentId);
+    if (q.type) add('type = ?', q.type);
+    if (q.status) add('status = ?', q.status);
+    if (q.assigned === 'me') add('assigned_official_id = ?', who.userId);
+    if (q.assigned === 'none') where.push('assigned_official_id IS NULL');
+    params.push(q.limit + 1);
+    const rows: Array<{ id: string; at: string }> = await this.db.query(
+      `SELECT id, to_char(last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM threads
+        WHERE ${where.join(' AND ')} ORDER BY last_activity_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, q.limit);
+    const entities = page.length
+      ? await this.db
+          .getRepository(ThreadEntity)
+          .createQueryBuilder('t')
+          .whereInIds(page.map((r) => r.id))
+          .getMany()
+      : [];
+    const byId = new Map(entities.map((t) => [t.id, t]));
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => byId.get(r.id)).filter((t): t is ThreadEntity => !!t),
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
+    };
+  }
+
+  /**
+   * One conditional UPDATE decides a claim: whoever's UPDATE matches first wins, every
+   * racing claim sees the new holder and gets 409. The same official again: 200.
+   */
+  async claim(who: Identity, id: string): Promise<ThreadEntity> {
+    if (!isOfficial(who)) throw threadNotFound();
+    return this.messaging.transaction(async (manager, emit) => {
+      // The CTE locks the row and reads the holder as of the lock (FOR UPDATE sees the latest
+      // version), so a racing claim by the same official is recognised as a repeat.
+      const [rows] = (await manager.query(
+        `WITH before AS (SELECT id, assigned_official_id AS previous FROM threads WHERE id = $1 FOR UPDATE)
+         UPDATE threads t SET assigned_official_id = $3, last_activity_at = now()
+           FROM before
+          WHERE t.id = before.id AND t.authority_id = $2 AND t.status = 'OPEN'
+            AND (t.assigned_official_id IS NULL OR t.assigned_official_id = $3)
+          RETURNING t.id, t.document_id, before.previous`,
+        [isUuid(id) ? id : null, who.authorityId, who.userId],
+      )) as [Array<{ id: string; document_id: string; previous: string | null }>, number];
+      const row = rows[0];
+      if (!row) {
+        const thread = await this.getVisible(who, id, manager);
+        if (thread.status === 'CLOSED') throw ApiError.conflict('thread-closed', 'The thread is closed');
+        throw ApiError.conflict('thread-claimed', 'Another official holds this thread');
+      }
+      if (row.previous !== who.userId) {
+        await emit('thread.claimed', { threadId: row.id, documentId: row.document_id, officialId: who.userId });
+        this.logger.log({ threadId: row.id, documentId: row.document_id, officialId: who.userId }, 'thread claimed');
+      }
+      return manager.getRepository(ThreadEntity).findOneByOrFail({ id: row.id });
+    });
+  }
+
+  async release(who: Identity, id: string): Promise<ThreadEntity> {
+    return this.asAssignee(who, id, async (manager, thread) => {
+      await manager.query(`UPDATE threads SET assigned_official_id = NULL, last_activity_at = now() WHERE id = $1`, [thread.id]);
+    });
+  }
+
+  async close(who: Identity, id: string): Promise<ThreadEntity> {
+    return this.asAssignee(who, id, async (manager, thread) => {
+      await manager.query(`UPDATE threads SET status = 'CLOSED', last_activity_at = now() WHERE id = $1`, [thread.id]);
+    });
+  }
+
+  async confirmSlot(who: Identity, id: string, start: string): Promise<ThreadEntity> {
+    if (who.role !== 'citizen') throw threadNotFound();
+    return this.db.transaction(async (manager) => {
+      const thread = await this.getVisible(who, id, manager, true);
+      if (thread.type !== 'APPOINTMENT' || !thread.appointment)
+        throw ApiError.unprocessable('not-an-appointment', 'Only appointment threads have slots to confirm');
+      if (thread.status === 'CLOSED') throw ApiError.conflict('thread-closed', 'The thread is closed');
+      const wanted = utc(start);
+      const slot = thread.appointment.proposedSlots.find((s) => s.start === wanted);
+      if (!slot)
+        throw ApiError.unprocessable('not-a-proposed-slot', 'Only one of the proposed slots can be confirmed', [
+          { field: 'start', message: 'is not the start of a proposed slot' },
+        ]);
+      const confirmed = thread.appointment.confirmedSlot;
+      if (confirmed && confirmed.start !== slot.start)
+        throw ApiError.conflict('slot-already-confirmed', 'Another slot was confirmed already');
+      await manager.query(`UPDATE threads SET appointment = $2, last_activity_at = now() WHERE id = $1`, [
+        thread.id,
+        JSON.stringify({ ...thread.appointment, confirmedSlot: slot }),
+      ]);
+      return manager.getRepository(ThreadEntity).findOneByOrFail({ id: thread.id });
+    });
+  }
+
+  private async asAssignee(
+    who: Identity,
+    id: string,
+    change: (manager: EntityManager, t: ThreadEntity) => Promise<void>,
+  ): Promise<ThreadEntity> {
+    if (!isOfficial(who)) throw threadNotFound();
+    return this.db.transaction(async (manager) => {
+      const thread = await this.getVisible(who, id, manager, true);
+      if (thread.assignedOfficialId !== who.userId)
+        throw ApiError.conflict('not-assignee', 'Only the official holding the thread may do this');
+      if (thread.status === 'CLOSED') throw ApiError.conflict('thread-closed', 'The thread is closed');
+      await change(manager, thread);
+      return manager.getRepository(ThreadEntity).findOneByOrFail({ id: thread.id });
+    });
+  }
+}

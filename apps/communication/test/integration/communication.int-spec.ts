@@ -1,0 +1,369 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import {
+  EventProbe,
+  TEST_INTERNAL_SECRET,
+  TestEncryptionKey,
+  TestUser,
+  citizen,
+  createTestDatabase,
+  createTestVhost,
+  encryptCompact,
+  freePort,
+  makeEncryptionKey,
+  official,
+  pollUntil,
+  signedClient,
+} from '@dvd/testing';
+import { communicationConfigSchema } from '../../src/communication.config';
+import { createCommunicationApp } from '../../src/main';
+
+describe('communication (real Postgres and RabbitMQ)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let app: INestApplication;
+  let probe: EventProbe;
+  let api: ReturnType<typeof signedClient>;
+  let key: TestEncryptionKey;
+  const doc1 = randomUUID(); // alice's, authority a1
+  const doc2 = randomUUID(); // bob's, authority a2
+  const alice = citizen('alice');
+  const bob = citizen('bob');
+  const o1 = official('a1', 'o1');
+  const o1b = official('a1', 'o1b');
+  const o2 = official('a2', 'o2');
+  const blob = () => encryptCompact(key, 200);
+
+  const as = (u: TestUser) => api.as(u);
+
+  beforeAll(async () => {
+    [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
+    const config = communicationConfigSchema.parse({
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      DATABASE_URL: db.url,
+      AMQP_URL: vhost.url,
+      INTAKE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens: documents come from events here
+    });
+    app = await createCommunicationApp(config);
+    await app.init();
+    api = signedClient(app.getHttpServer());
+    probe = await EventProbe.create(vhost.url, ['thread.created', 'thread.claimed', 'message.posted']);
+    key = await makeEncryptionKey('any');
+    for (const [id, c, a] of [
+      [doc1, 'alice', 'a1'],
+      [doc2, 'bob', 'a2'],
+    ]) {
+      await probe.publish('document.received', {
+        documentId: id,
+        citizenId: c,
+        authorityId: a,
+        documentType: 'X',
+        serviceKey: null,
+        regionKey: null,
+        referenceNumber: 'AZ-1',
+        createdAt: new Date().toISOString(),
+      });
+    }
+    await pollUntil(
+      async () =>
+        (await as(alice).get(`/api/v1/threads?documentId=${doc1}`)).status === 200 &&
+        (await as(alice).post(`/api/v1/documents/${doc1}/threads`).send({ type: 'CHAT' })).status === 201,
+      {
+        what: 'documents known',
+      },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await probe?.close();
+    await app?.close();
+    await Promise.all([db?.drop(), vhost?.drop()]);
+  });
+
+  async function newThread(by: TestUser = alice, body: object = { type: 'CHAT' }, documentId = doc1): Promise<string> {
+    const res = await as(by).post(`/api/v1/documents/${documentId}/threads`).send(body);
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+
+  describe('authorization matrix', () => {
+    it('opens threads for the document’s citizen and its authority’s officials only', async () => {
+      expect((await as(alice).post(`/api/v1/documents/${doc1}/threads`).send({ type: 'CHAT' })).status).toBe(201);
+      expect((await as(o1).post(`/api/v1/documents/${doc1}/threads`).send({ type: 'CHAT' })).status).toBe(201);
+      expect((await as(bob).post(`/api/v1/documents/${doc1}/threads`).send({ type: 'CHAT' })).status).toBe(404);
+      expect((await as(o2).post(`/api/v1/documents/${doc1}/threads`).send({ type: 'CHAT' })).status).toBe(404);
+      expect((await as(alice).post(`/api/v1/documents/${randomUUID()}/threads`).send({ type: 'CHAT' })).status).toBe(503); // unknown here, intake unreachable
+      expect((await as(alice).post(`/api/v1/documents/${doc1}/threads`).send({ type: 'GOSSIP' })).status).toBe(400);
+    });
+
+    it('shows a thread to its parties only', async () => {
+      const id = await newThread();
+      for (const [u, status] of [
+        [alice, 200],
+        [o1, 200],
+        [bob, 404],
+        [o2, 404],
+      ] as const) {
+        expect({ who: u.userId, status: (await as(u).get(`/api/v1/threads/${id}`)).status }).toEqual({ who: u.userId, status });
+        expect({ who: u.userId, status: (await as(u).get(`/api/v1/threads/${id}/messages`)).status }).toEqual({ who: u.userId, status });
+      }
+      expect((await as(alice).get('/api/v1/threads/not-a-uuid')).status).toBe(404);
+    });
+
+    it('lets officials of the authority claim; the same again 200; someone else 409; citizens and other authorities 404', async () => {
+      const id = await newThread();
+      expect((await as(alice).post(`/api/v1/threads/${id}/claim`)).status).toBe(404);
+      expect((await as(o2).post(`/api/v1/threads/${id}/claim`)).status).toBe(404);
+      const first = await as(o1).post(`/api/v1/threads/${id}/claim`);
+      expect(first.status).toBe(200);
+      expect(first.body.assignedOfficialId).toBe('o1');
+      expect((await as(o1).post(`/api/v1/threads/${id}/claim`)).status).toBe(200);
+      expect((await as(o1b).post(`/api/v1/threads/${id}/claim`)).status).toBe(409);
+      const event = await probe.waitFor('thread.claimed', (d) => d.threadId === id);
+      expect(event.data).toMatchObject({ documentId: doc1, officialId: 'o1' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(probe.of('thread.claimed', (d) => d.threadId === id)).toHaveLength(1); // the repeat claim emitted nothing
+    });
+
+    it('lets only the assignee release and close; posting to a closed thread is 409', async () => {
+      const id = await newThread();
+      await as(o1).post(`/api/v1/threads/${id}/claim`).expect(200);
+      expect((await as(o1b).post(`/api/v1/threads/${id}/release`)).status).toBe(409);
+      expect((await as(alice).post(`/api/v1/threads/${id}/release`)).status).toBe(404);
+      expect((await as(o2).post(`/api/v1/threads/${id}/close`)).status).toBe(404);
+      const released = await as(o1).post(`/api/v1/threads/${id}/release`);
+      expect(released.body.assignedOfficialId).toBeNull();
+      await as(o1b).post(`/api/v1/threads/${id}/claim`).expect(200);
+      expect((await as(o1).post(`/api/v1/threads/${id}/close`)).status).toBe(409);
+      const closed = await as(o1b).post(`/api/v1/threads/${id}/close`);
+      expect(closed.body.status).toBe('CLOSED');
+      expect(
+        (
+          await as(alice)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(409);
+      expect(
+        (
+          await as(o1b)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(409);
+      expect((await as(o1).post(`/api/v1/threads/${id}/claim`)).status).toBe(409);
+    });
+
+    it('lets the citizen owner and the assignee post, nobody else', async () => {
+      const id = await newThread();
+      expect(
+        (
+          await as(alice)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await as(o1)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(409); // not holding it
+      await as(o1).post(`/api/v1/threads/${id}/claim`).expect(200);
+      const posted = await as(o1)
+        .post(`/api/v1/threads/${id}/messages`)
+        .send({ contentBlob: await blob() });
+      expect(posted.status).toBe(201);
+      expect(posted.body).toMatchObject({ threadId: id, senderRole: 'official', contentBlob: expect.stringMatching(/^ey/) });
+      expect(
+        (
+          await as(o1b)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(409);
+      expect(
+        (
+          await as(bob)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(404);
+      expect(
+        (
+          await as(o2)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() })
+        ).status,
+      ).toBe(404);
+      await probe.waitFor('message.posted', (d) => d.messageId === posted.body.id);
+    });
+  });
+
+  describe('messages', () => {
+    it('accepts only JWE content blobs of at most 256 KiB', async () => {
+      const id = await newThread();
+      const post = (body: object) => as(alice).post(`/api/v1/threads/${id}/messages`).send(body);
+      expect((await post({ contentBlob: 'Hallo, bitte rufen Sie mich an: 0171 1234567' })).status).toBe(422);
+      expect((await post({ contentBlob: Buffer.from('%PDF-1.4').toString() })).status).toBe(422);
+      expect((await post({ contentBlob: (await blob()).slice(0, -10) })).status).toBe(422);
+      expect((await post({ contentBlob: await encryptCompact(key, 300 * 1024) })).status).toBe(413);
+      expect((await post({})).status).toBe(400);
+      expect((await post({ contentBlob: await blob(), extra: 1 })).status).toBe(400);
+      const longest = await encryptCompact(key, 180 * 1024);
+      expect((await post({ contentBlob: longest })).status).toBe(201);
+    });
+
+    it('pages newest first and catches up with ?after= while messages are being posted: each seen exactly once, in order', async () => {
+      const id = await newThread();
+      await as(o1).post(`/api/v1/threads/${id}/claim`).expect(200);
+      const posted: string[] = [];
+      const writer = async (who: TestUser, n: number) => {
+        for (let i = 0; i < n; i++) {
+          const res = await as(who)
+            .post(`/api/v1/threads/${id}/messages`)
+            .send({ contentBlob: await blob() });
+          expect(res.status).toBe(201);
+          posted.push(res.body.id);
+        }
+      };
+      await writer(alice, 15);
+      let writing = true;
+      const writers = Promise.all([writer(alice, 20), writer(o1, 20)]).finally(() => (writing = false));
+
+      // backwards from a first page
+      const first = await as(alice).get(`/api/v1/threads/${id}/messages?limit=7`);
+      const newestAtStart = first.body.items[0].id as string;
+      const backwards: Array<{ id: string; createdAt: string }> = [...first.body.items];
+      let cursor: string | null = first.body.nextCursor;
+      while (cursor) {
+        const page = await as(alice).get(`/api/v1/threads/${id}/messages?limit=7&cursor=${encodeURIComponent(cursor)}`);
+        backwards.push(...page.body.items);
+        cursor = page.body.nextCursor;
+      }
+      // forwards from the newest seen, until the writers are done and nothing new comes
+      const forwards: Array<{ id: string; createdAt: string }> = [];
+      let anchor = newestAtStart;
+      for (;;) {
+        const stillWriting = writing;
+        const page = await as(o1).get(`/api/v1/threads/${id}/messages?limit=5&after=${anchor}`);
+        forwards.push(...page.body.items);
+        if (page.body.items.length) anchor = page.body.items[page.body.items.length - 1].id;
+        else if (!stillWriting) break;
+      }
+      await writers;
+
+      const ids = [...backwards, ...forwards].map((m) => m.id);
+      expect(new Set(ids).size).toBe(ids.length); // nothing repeated
+      expect(new Set(ids)).toEqual(new Set(posted)); // nothing skipped
+      const times = (list: Array<{ createdAt: string }>) => list.map((m) => m.createdAt);
+      expect(times(backwards)).toEqual([...times(backwards)].sort().reverse());
+      expect(times(forwards)).toEqual([...times(forwards)].sort());
+    });
+  });
+
+  describe('appointments and callbacks', () => {
+    const slots = [
+      { start: '2026-12-01T09:00:00Z', end: '2026-12-01T09:30:00Z' },
+      { start: '2026-12-02T14:00:00+01:00', end: '2026-12-02T14:30:00+01:00' },
+    ];
+
+    it('lets officials propose slots and the citizen confirm only a proposed one', async () => {
+      expect(
+        (
+          await as(alice)
+            .post(`/api/v1/documents/${doc1}/threads`)
+            .send({ type: 'APPOINTMENT', appointment: { proposedSlots: slots } })
+        ).status,
+      ).toBe(422);
+      const id = await newThread(o1, { type: 'APPOINTMENT', appointment: { proposedSlots: slots } });
+      const confirm = (u: TestUser, start: string) => as(u).post(`/api/v1/threads/${id}/appointment/confirm`).send({ start });
+      expect((await confirm(alice, '2026-12-01T10:00:00Z')).status).toBe(422);
+      expect((await confirm(o1, slots[0].start)).status).toBe(404);
+      expect((await confirm(bob, slots[0].start)).status).toBe(404);
+      const ok = await confirm(alice, '2026-12-02T13:00:00Z'); // the same instant as slot 2, in UTC
+      expect(ok.status).toBe(200);
+      expect(ok.body.appointment.confirmedSlot).toEqual({ start: '2026-12-02T13:00:00.000Z', end: '2026-12-02T13:30:00.000Z' });
+      expect((await confirm(alice, '2026-12-02T13:00:00Z')).status).toBe(200);
+      expect((await confirm(alice, slots[0].start)).status).toBe(409);
+      const chat = await newThread();
+      expect((await as(alice).post(`/api/v1/threads/${chat}/appointment/confirm`).send({ start: slots[0].start })).status).toBe(422);
+    });
+
+    it('validates callback windows', async () => {
+      const bad = await as(alice)
+        .post(`/api/v1/documents/${doc1}/threads`)
+        .send({ type: 'CALLBACK', callback: { preferredFrom: '2026-12-01T12:00:00Z', preferredTo: '2026-12-01T10:00:00Z' } });
+      expect(bad.status).toBe(400);
+      const id = await newThread(alice, {
+        type: 'CALLBACK',
+        callback: { preferredFrom: '2026-12-01T10:00:00Z', preferredTo: '2026-12-01T12:00:00Z' },
+      });
+      const got = await as(o1).get(`/api/v1/threads/${id}`);
+      expect(got.body.callback).toEqual({ preferredFrom: '2026-12-01T10:00:00.000Z', preferredTo: '2026-12-01T12:00:00.000Z' });
+    });
+  });
+
+  describe('inbox', () => {
+    it('shows citizens their threads and officials their authority’s, with filters', async () => {
+      const t2 = await newThread(bob, { type: 'CHAT' }, doc2);
+      const mine = await newThread(o1, {
+        type: 'CALLBACK',
+        callback: { preferredFrom: '2026-12-01T10:00:00Z', preferredTo: '2026-12-01T11:00:00Z' },
+      });
+      await as(o1).post(`/api/v1/threads/${mine}/claim`).expect(200);
+      const ids = async (u: TestUser, q = '') => {
+        const all: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const res = await as(u).get(`/api/v1/threads?limit=3${q}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+          expect(res.status).toBe(200);
+          all.push(...res.body.items.map((t: { id: string }) => t.id));
+          cursor = res.body.nextCursor;
+        } while (cursor);
+        return all;
+      };
+      expect(await ids(bob)).toEqual([t2]);
+      expect(await ids(o2)).toEqual([t2]);
+      expect(await ids(alice)).not.toContain(t2);
+      const assignedToMe = await ids(o1, '&assigned=me&type=CALLBACK');
+      expect(assignedToMe).toEqual([mine]);
+      expect(await ids(o1, '&assigned=none')).not.toContain(mine);
+      expect(await ids(o1b, '&assigned=me')).not.toContain(mine);
+      expect((await ids(o1, `&documentId=${doc2}`)).length).toBe(0);
+      expect((await ids(o1, '&status=CLOSED')).length).toBeGreaterThan(0);
+      expect((await as(o1).get('/api/v1/threads?assigned=somebody')).status).toBe(400);
+    });
+  });
+
+  describe('claim race', () => {
+    it('lets exactly one of 10 parallel claims by 10 officials win', async () => {
+      const id = await newThread();
+      const officials = Array.from({ length: 10 }, (_, i) => official('a1', `racer-${i}-${randomBytes(2).toString('hex')}`));
+      const results = await Promise.all(officials.map((o) => as(o).post(`/api/v1/threads/${id}/claim`)));
+      const winners = results.filter((r) => r.status === 200);
+      expect(winners).toHaveLength(1);
+      expect(results.filter((r) => r.status === 409)).toHaveLength(9);
+      const holder = (await as(o1).get(`/api/v1/threads/${id}`)).body.assignedOfficialId;
+      expect(holder).toBe(winners[0].body.assignedOfficialId);
+      await probe.waitFor('thread.claimed', (d) => d.threadId === id);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(probe.of('thread.claimed', (d) => d.threadId === id)).toHaveLength(1);
+    });
+  });
+
+  describe('retention', () => {
+    it('deletes a purged document’s threads and messages', async () => {
+      const id = await newThread();
+      await as(alice)
+        .post(`/api/v1/threads/${id}/messages`)
+        .send({ contentBlob: await blob() })
+        .expect(201);
+      await probe.publish('document.purged', { documentId: doc1, authorityId: 'a1' });
+      await pollUntil(async () => (await as(alice).get(`/api/v1/threads/${id}`)).status === 404, { what: 'thread gone' });
+      expect((await as(alice).get(`/api/v1/threads?documentId=${doc1}`)).body.items).toEqual([]);
+    });
+  });
+});
