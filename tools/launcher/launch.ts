@@ -120,7 +120,9 @@ async function main() {
     say(`development IdP on ${base}`);
   }
 
-  const services: App[] = ['routing-engine', 'intake', 'communication', 'export-worker'];
+  // DVD_SKIP_APPS=export-worker,… starts the rest only (tests that run an app themselves)
+  const skipped = new Set((env.DVD_SKIP_APPS ?? '').split(',').map((a) => a.trim()));
+  const services = (['routing-engine', 'intake', 'communication', 'export-worker'] as App[]).filter((a) => !skipped.has(a));
   for (const app of services) startApp(app, shared);
   await Promise.all(services.map((app) => waitReady(app)));
   startApp('gateway', shared);

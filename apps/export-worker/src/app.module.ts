@@ -1,17 +1,22 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { InternalClient, PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
 import { ExportWorkerConfig } from './export-worker.config';
+import { ExportJobEntity } from './exports/export-job.entity';
+import { EXPORT_CONFIG, ExportRunner } from './exports/export-runner';
 import { ExportController } from './exports/export.controller';
+import { ExportService } from './exports/export.service';
+import { ServiceClients } from './exports/service-clients';
 import { EXPORT_MIGRATIONS } from './migrations';
 
 export function databaseOptions(config: Pick<ExportWorkerConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
-  return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA['export-worker'], entities: [], migrations: EXPORT_MIGRATIONS };
+  return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA['export-worker'], entities: [ExportJobEntity], migrations: EXPORT_MIGRATIONS };
 }
 
 @Module({})
 export class ExportWorkerModule {
   static register(config: ExportWorkerConfig): DynamicModule {
+    const client = (url: string) => new InternalClient(url, config.INTERNAL_AUTH_SECRET, 'export-worker', 30_000);
     return {
       module: ExportWorkerModule,
       imports: [
@@ -31,6 +36,16 @@ export class ExportWorkerModule {
         }),
       ],
       controllers: [ExportController],
+      providers: [
+        { provide: EXPORT_CONFIG, useValue: config },
+        {
+          provide: ServiceClients,
+          useFactory: () =>
+            new ServiceClients(client(config.INTAKE_URL), client(config.COMMUNICATION_URL), client(config.ROUTING_ENGINE_URL)),
+        },
+        ExportService,
+        ExportRunner,
+      ],
     };
   }
 }

@@ -11,6 +11,13 @@ export const exportWorkerConfigSchema = z.object({
   BIND_HOST: z.string().default('0.0.0.0'),
   EXPORT_MAX_ATTEMPTS: positiveInt(5),
   EXPORT_RETRY_BASE_MS: positiveInt(1000),
+  /** How long one delivery may take before it counts as a timeout (retried). */
+  EXPORT_DELIVERY_TIMEOUT_MS: positiveInt(30_000),
+  /** A job is leased to one worker this long; a worker that dies leaves it to be picked up again after it. */
+  EXPORT_LEASE_MS: positiveInt(5 * 60_000),
+  /** How often idle workers look for due jobs (retries, expired leases). */
+  EXPORT_POLL_MS: positiveInt(1_000),
+  INTAKE_URL: url(['http', 'https'], 'http://127.0.0.1:3001'),
   COMMUNICATION_URL: url(['http', 'https'], 'http://127.0.0.1:3003'),
   ROUTING_ENGINE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
 });

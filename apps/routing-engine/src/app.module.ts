@@ -4,6 +4,7 @@ import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
 import { AuthorityController } from './authorities/authority.controller';
 import { AuthorityEntity, UnitEntity } from './authorities/authority.entity';
 import { AuthorityService } from './authorities/authority.service';
+import { InternalAuthorityController } from './authorities/internal-authority.controller';
 import { AuthorityKeyEntity } from './keys/authority-key.entity';
 import { KeyController } from './keys/key.controller';
 import { KeyService } from './keys/key.service';
@@ -39,7 +40,7 @@ export class RoutingEngineModule {
           redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX },
         }),
       ],
-      controllers: [AuthorityController, KeyController, RuleController, UnroutableController],
+      controllers: [AuthorityController, KeyController, RuleController, UnroutableController, InternalAuthorityController],
       providers: [AuthorityService, KeyService, RuleService, RulesCache, RouteDocumentOnDocumentReceived, ForgetDecisionOnDocumentPurged],
     };
   }

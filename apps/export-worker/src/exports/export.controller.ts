@@ -1,22 +1,28 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { z } from 'zod';
 import { Identity } from '@dvd/contracts';
-import { AllowRoles, ApiError, isUuid, CurrentIdentity } from '@dvd/platform';
+import { AllowRoles, CurrentIdentity, parseOrThrow } from '@dvd/platform';
+import { toJobView } from './export-job.entity';
+import { ExportService } from './export.service';
+
+const requestSchema = z.object({ documentId: z.string().uuid() }).strict();
 
 @AllowRoles('official', 'admin', 'platform-admin')
 @Controller('api/v1/exports')
 export class ExportController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly exports: ExportService) {}
+
+  @Post()
+  @HttpCode(202)
+  async request(@CurrentIdentity() who: Identity, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const job = await this.exports.request(who, parseOrThrow(requestSchema, body).documentId);
+    res.setHeader('Location', `/api/v1/exports/${job.id}`);
+    return { jobId: job.id, status: job.status };
+  }
 
   @Get(':jobId')
-  async get(@CurrentIdentity() viewer: Identity, @Param('jobId') jobId: string) {
-    if (!isUuid(jobId)) throw ApiError.notFound('export job', 'export-job-not-found');
-    const rows: Array<Record<string, unknown>> = await this.db.query(`SELECT id FROM export_jobs WHERE id = $1 AND authority_id = $2`, [
-      jobId,
-      viewer.authorityId,
-    ]);
-    if (!rows.length) throw ApiError.notFound('export job', 'export-job-not-found');
-    return rows[0];
+  async get(@CurrentIdentity() who: Identity, @Param('jobId') jobId: string) {
+    return toJobView(await this.exports.get(who, jobId));
   }
 }

@@ -1,3 +1,4 @@
 import { InitExport1764150000000 } from './1764150000000-InitExport';
+import { ExportLeases1764160000000 } from './1764160000000-ExportLeases';
 
-export const EXPORT_MIGRATIONS = [InitExport1764150000000];
+export const EXPORT_MIGRATIONS = [InitExport1764150000000, ExportLeases1764160000000];

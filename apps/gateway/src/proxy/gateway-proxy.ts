@@ -56,7 +56,7 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
         const code = (err as NodeJS.ErrnoException).code;
         log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code }, 'upstream failed');
         if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
-        const status = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 503 : code === 'ECONNRESET' || code === 'ETIMEDOUT' ? 504 : 502;
+        const status = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 503 : code === 'ETIMEDOUT' ? 504 : 502;
         sendProblem(
           res as ServerResponse,
           genericError(status, 'The responsible service did not answer'),

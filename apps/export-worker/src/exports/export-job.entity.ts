@@ -1,0 +1,32 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type ExportStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+
+@Entity({ name: 'export_jobs' })
+export class ExportJobEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('uuid', { name: 'document_id' }) documentId!: string;
+  @Column('text', { name: 'authority_id' }) authorityId!: string;
+  @Column('text', { name: 'requested_by' }) requestedBy!: string;
+  @Column('text') status!: ExportStatus;
+  @Column('integer') attempts!: number;
+  @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
+  @Column('jsonb', { nullable: true }) receipt!: unknown;
+  @Column('timestamptz', { name: 'next_attempt_at' }) nextAttemptAt!: Date;
+  @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
+  @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt!: Date | null;
+}
+
+export function toJobView(j: ExportJobEntity) {
+  return {
+    jobId: j.id,
+    documentId: j.documentId,
+    status: j.status,
+    attempts: j.attempts,
+    lastError: j.lastError,
+    createdAt: j.createdAt.toISOString(),
+    completedAt: j.completedAt?.toISOString() ?? null,
+    receipt: j.receipt ?? null,
+  };
+}
