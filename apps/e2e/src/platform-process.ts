@@ -36,6 +36,10 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     DVD_DATA_DIR: dataDir,
     S3_BUCKET: uniqueName('e2e').replace(/_/g, '-'),
     LOG_LEVEL: 'info',
+    // rate limits are tested on their own; here they would only get in the way
+    RATE_LIMIT_CITIZEN_PER_MIN: '100000',
+    RATE_LIMIT_OFFICIAL_PER_MIN: '100000',
+    REDIS_KEY_PREFIX: `${uniqueName('e2e')}:`,
     GATEWAY_PORT: String(ports.gateway),
     INTAKE_PORT: String(ports.intake),
     ROUTING_ENGINE_PORT: String(ports['routing-engine']),

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { SwaggerModule } from '@nestjs/swagger';
-import { createLogger, createServiceApp, loadConfig, runMain } from '@dvd/platform';
+import { REDIS, createLogger, createServiceApp, loadConfig, runMain } from '@dvd/platform';
+import Redis from 'ioredis';
 import { GatewayModule } from './app.module';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { GatewayConfig, gatewayConfigSchema } from './gateway.config';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { gatewayProxy } from './proxy/gateway-proxy';
-import { UnlimitedRateLimiter } from './rate-limit/rate-limiter';
+import { RedisRateLimiter } from './rate-limit/rate-limiter';
 
 export async function createGatewayApp(config: GatewayConfig) {
   // No body parser: requests stream through to the services untouched.
@@ -21,7 +22,12 @@ export async function createGatewayApp(config: GatewayConfig) {
     config.JWKS_COOLDOWN_MS,
   );
   const log = createLogger('gateway', config.LOG_LEVEL);
-  app.use(gatewayProxy(config, verifier, new UnlimitedRateLimiter(), log));
+  const limiter = new RedisRateLimiter(app.get<Redis>(REDIS), {
+    citizen: config.RATE_LIMIT_CITIZEN_PER_MIN,
+    official: config.RATE_LIMIT_OFFICIAL_PER_MIN,
+    windowMs: 60_000,
+  });
+  app.use(gatewayProxy(config, verifier, limiter, log));
   SwaggerModule.setup('api/docs', app, buildOpenApiDocument(), { jsonDocumentUrl: 'api/docs-json' });
   return app;
 }

@@ -17,6 +17,7 @@ import { INTAKE_MIGRATIONS } from './migrations';
 import { IdempotencyService } from './payloads/idempotency.service';
 import { UploadService } from './payloads/upload.service';
 import { PendingObjectSweeper } from './retention/pending-object.sweeper';
+import { RetentionReaper } from './retention/retention-reaper';
 
 export function databaseOptions(config: Pick<IntakeConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.intake, entities: [DocumentEntity], migrations: INTAKE_MIGRATIONS };
@@ -50,6 +51,7 @@ export class IntakeModule {
         IdempotencyService,
         UploadService,
         PendingObjectSweeper,
+        RetentionReaper,
         KeepAuthorityOnAuthorityChanged,
         MarkDocumentRoutedOnDocumentRouted,
         MarkDocumentAssignedOnThreadClaimed,

@@ -1,54 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
-import { JWK, KeyLike, SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import { KeyLike, SignJWT, exportSPKI } from 'jose';
 import request from 'supertest';
 import { verifyIdentity } from '@dvd/platform';
-import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, pollUntil } from '@dvd/testing';
+import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
 import { gatewayConfigSchema } from '../../src/gateway.config';
+import { echoUpstream, jwksServer, keyPair } from './gateway-fixtures';
 import { createGatewayApp } from '../../src/main';
-
-/** A real JWKS endpoint that counts how often it is asked. */
-async function jwksServer(initial: Array<{ jwk: JWK }>) {
-  const state = { keys: initial.map((k) => k.jwk), hits: 0 };
-  const server = createServer((req, res) => {
-    state.hits++;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ keys: state.keys }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
-  return { server, url, state };
-}
-
-async function keyPair(alg: 'RS256' | 'ES256' | 'PS256', kid: string) {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { privateKey, publicKey, kid, alg, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
-
-type Received = { headers: IncomingMessage['headers']; method: string; url: string; sha256: string; bytes: number };
-
-/** Stands in for a downstream service: records what arrives and answers with it. */
-async function echoUpstream() {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    req.on('data', (c: Buffer) => {
-      hash.update(c);
-      bytes += c.length;
-    });
-    req.on('end', () => {
-      const r = { headers: req.headers, method: req.method!, url: req.url!, sha256: hash.digest('hex'), bytes };
-      received.push(r);
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(r));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
 
 const AUD = 'dvd-api';
 const CITIZEN_ISS = 'https://bundid.test/citizen';
@@ -114,6 +73,8 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
       ROUTING_ENGINE_URL: upstream.url,
       EXPORT_WORKER_URL: `http://127.0.0.1:${deadPort}`,
       JWKS_COOLDOWN_MS: '1000',
+      RATE_LIMIT_CITIZEN_PER_MIN: '100000',
+      REDIS_KEY_PREFIX: `${uniqueName('gw')}:`,
       MAX_UPLOAD_BYTES: String(30 * 1024 * 1024),
     });
     app = await createGatewayApp(config);

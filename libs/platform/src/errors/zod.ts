@@ -22,6 +22,22 @@ export function zodFieldErrors(error: z.ZodError): FieldError[] {
 function fieldError(issue: z.ZodIssue): FieldError {
   return {
     field: issue.path.join('.') || '(body)',
-    message: issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message,
+    message: messageOf(issue),
   };
+}
+
+/** zod's own messages for these codes quote the received value, which may be personal. */
+function messageOf(issue: z.ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.received === 'undefined' ? 'is required' : `must be a ${issue.expected}`;
+    case 'invalid_enum_value':
+      return `must be one of ${issue.options.map(String).join(', ')}`;
+    case 'invalid_literal':
+      return `must be ${JSON.stringify(issue.expected)}`;
+    case 'invalid_union_discriminator':
+      return `must be one of ${issue.options.map(String).join(', ')}`;
+    default:
+      return issue.message;
+  }
 }

@@ -169,7 +169,14 @@ export class Messaging {
     } catch (err) {
       const delivery = Number(msg.properties.headers?.['x-delivery-count'] ?? 0) + 1;
       log.error(
-        { eventId: envelope.id, eventType: envelope.type, delivery, errorName: (err as Error)?.name, error: (err as Error)?.message },
+        // the error's message may quote data (a constraint violation quotes values): name and code only
+        {
+          eventId: envelope.id,
+          eventType: envelope.type,
+          delivery,
+          errorName: (err as Error)?.name,
+          code: (err as { code?: string })?.code,
+        },
         'event handler failed; message returned to the queue',
       );
       consumer.nack(msg, false, true);
@@ -219,7 +226,7 @@ export class Messaging {
         sent = await this.relayOnce();
       } while ((sent > 0 || this.relayAgain) && !this.stopped);
     } catch (err) {
-      this.o.log.warn({ errorName: (err as Error)?.name, error: (err as Error)?.message }, 'outbox relay failed; will retry');
+      this.o.log.warn({ errorName: (err as Error)?.name, code: (err as { code?: string })?.code }, 'outbox relay failed; will retry');
     } finally {
       this.relayRunning = false;
       this.scheduleRelay(this.o.relayIntervalMs ?? 500);

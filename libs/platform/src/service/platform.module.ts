@@ -130,15 +130,23 @@ export class PlatformModule {
 
     providers.push({
       provide: REDIS,
-      useFactory: () =>
-        o.redis
-          ? new Redis(o.redis.url, {
-              keyPrefix: o.redis.keyPrefix,
-              maxRetriesPerRequest: 1,
-              enableOfflineQueue: false,
-              commandTimeout: 1_000,
-            })
-          : null,
+      useFactory: async () => {
+        if (!o.redis) return null;
+        const redis = new Redis(o.redis.url, {
+          keyPrefix: o.redis.keyPrefix,
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          commandTimeout: 1_000,
+        });
+        redis.on('error', () => undefined); // reported by readiness and by the callers' fallbacks
+        // give the first connection a moment, so the first requests do not see "not connected";
+        // a Redis that is down does not stop the service (it is a cache and counter store only)
+        await new Promise<void>((resolve) => {
+          redis.once('ready', () => resolve());
+          setTimeout(resolve, 2_000).unref();
+        });
+        return redis;
+      },
     });
     exportsList.push(REDIS);
     if (o.redis) probes.push({ name: 'redis', token: REDIS });
