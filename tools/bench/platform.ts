@@ -1,0 +1,231 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { WriteStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { BASE_AMQP_URL, BASE_DATABASE_URL, freePort } from '@dvd/testing';
+import { assertLoopback } from './http';
+import { externalPidFinder, findAppPid } from './processes';
+import type { AppName, DirectAccess, ServiceName } from './types';
+
+const run = promisify(execFile);
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
+
+export interface BenchPlatform {
+  mode: 'spawned' | 'external';
+  gatewayUrl: string;
+  idpUrl: string;
+  direct: DirectAccess | null;
+  pidOf(app: AppName): number | null;
+  /** The launcher's output so far (last 8 KB), for error messages. */
+  outputTail(): string;
+  /** Idempotent; never throws. */
+  stop(): Promise<void>;
+}
+
+/** BENCH_GATEWAY_URL: a platform someone else started (`npm start`); its dev IdP at BENCH_IDP_URL. */
+export function externalPlatform(gatewayUrl: string): BenchPlatform {
+  const gateway = assertLoopback(gatewayUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, ''), 'BENCH_GATEWAY_URL');
+  const idp = assertLoopback(process.env.BENCH_IDP_URL ?? `http://127.0.0.1:${process.env.DEV_IDP_PORT ?? 3100}`, 'BENCH_IDP_URL');
+  return {
+    mode: 'external',
+    gatewayUrl: gateway.origin,
+    idpUrl: idp.origin,
+    direct: null,
+    pidOf: externalPidFinder(Number(gateway.port || 80)),
+    outputTail: () => '',
+    stop: async () => undefined,
+  };
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Deletes every key under the run's own REDIS_KEY_PREFIX (routing-rule cache, rate-limit windows). */
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const c = new Client({ connectionString: BASE_DATABASE_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Starts the platform as `npm start` does (the compiled launcher) on a database, vhost,
+ * data folder, bucket, Redis key prefix and ports of its own, with a known internal
+ * secret (for direct calls) and rate limits out of the way. `stop()` undoes all of it.
+ */
+export async function spawnPlatform(o: {
+  logFile: string;
+  log: (line: string) => void;
+  /** Receives `stop` at once, so that an interrupt during start-up cleans up too. */
+  onStop?: (stop: () => Promise<void>) => void;
+}): Promise<BenchPlatform> {
+  if (!existsSync(LAUNCHER)) throw new Error('dist/tools/launcher/launch.js is missing: run `npm run build` first (`npm run bench` does)');
+  const id = randomBytes(4).toString('hex');
+  const dbName = `dvd_bench_test_${id}`;
+  if (!dbName.includes('test')) throw new Error('refusing a database name without "test"');
+  const vhost = `dvd-bench-test-${id}`;
+  const bucket = `dvd-bench-${id}`;
+  const secret = randomBytes(32).toString('base64url');
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisPrefix = `dvd-bench-${id}:`;
+
+  const cleanups: Array<[string, () => Promise<unknown>]> = [];
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let logStream: WriteStream | undefined;
+  let tail = '';
+  let stopping: Promise<void> | undefined;
+
+  const stopNow = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child?.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(kill);
+    }
+    for (const [what, undo] of cleanups.reverse()) {
+      await undo().catch((err: unknown) => o.log(`cleanup of ${what} failed: ${String(err)}`));
+    }
+    await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
+  };
+  // every caller (interrupt, failed start, normal end) waits for the same, complete cleanup
+  const stop = () => (stopping ??= stopNow());
+  /** Records how to undo a step; when stopping began meanwhile, undoes it at once and ends the start. */
+  const track = async (what: string, undo: () => Promise<unknown>) => {
+    if (stopping) {
+      await undo().catch(() => undefined);
+      throw new Error('interrupted while starting');
+    }
+    cleanups.push([what, undo]);
+  };
+
+  o.onStop?.(stop);
+  try {
+    await adminQuery(`CREATE DATABASE "${dbName}"`);
+    await track(`database ${dbName}`, () => adminQuery(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+    await run('rabbitmqctl', ['-q', 'add_vhost', vhost]);
+    await track(`vhost ${vhost}`, () => run('rabbitmqctl', ['-q', 'delete_vhost', vhost]));
+    await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
+    const dataDir = await mkdtemp(join(tmpdir(), 'dvd-bench-'));
+    await track(`data folder ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
+    await track(`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(redisUrl, redisPrefix));
+
+    const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 's3'] as const;
+    const ports = {} as Record<(typeof names)[number], number>;
+    for (const n of names) ports[n] = await freePort();
+    const amqp = new URL(BASE_AMQP_URL);
+    amqp.pathname = `/${encodeURIComponent(vhost)}`;
+    const databaseUrl = withDatabase(BASE_DATABASE_URL, dbName);
+    const s3 = {
+      endpoint: `http://127.0.0.1:${ports.s3}`,
+      bucket,
+      region: 'eu-central-1',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL: databaseUrl,
+      AMQP_URL: amqp.toString(),
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: redisPrefix,
+      DVD_DATA_DIR: dataDir,
+      S3_BUCKET: bucket,
+      S3_REGION: s3.region,
+      LOG_LEVEL: 'warn',
+      INTERNAL_AUTH_SECRET: secret,
+      RATE_LIMIT_CITIZEN_PER_MIN: '1000000',
+      RATE_LIMIT_OFFICIAL_PER_MIN: '1000000',
+      GATEWAY_PORT: String(ports.gateway),
+      INTAKE_PORT: String(ports.intake),
+      ROUTING_ENGINE_PORT: String(ports['routing-engine']),
+      COMMUNICATION_PORT: String(ports.communication),
+      EXPORT_WORKER_PORT: String(ports['export-worker']),
+      DEV_IDP_PORT: String(ports['dev-idp']),
+      LOCAL_S3_PORT: String(ports.s3),
+      BIND_HOST: '127.0.0.1',
+    };
+
+    if (stopping) throw new Error('interrupted while starting');
+    logStream = createWriteStream(o.logFile);
+    child = spawn(process.execPath, [LAUNCHER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const launcher = child;
+    exited = new Promise<void>((r) => launcher.once('exit', () => r()));
+    const onOutput = (c: Buffer) => {
+      logStream?.write(c);
+      tail = (tail + c.toString()).slice(-8192);
+    };
+    launcher.stdout!.on('data', onOutput);
+    launcher.stderr!.on('data', onOutput);
+
+    o.log(`starting the platform (database ${dbName}, vhost ${vhost}, gateway port ${ports.gateway}; log in ${o.logFile})`);
+    await new Promise<void>((ready, reject) => {
+      const timer = setTimeout(() => reject(new Error(`platform not ready in 180 s:\n${tail}`)), 180_000);
+      launcher.stdout!.on('data', () => {
+        if (tail.includes('[dvd] ready')) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`the launcher exited (${launcher.exitCode ?? launcher.signalCode}) before ready:\n${tail}`));
+      });
+    });
+
+    const servicePorts: Record<ServiceName, number> = {
+      intake: ports.intake,
+      'routing-engine': ports['routing-engine'],
+      communication: ports.communication,
+      'export-worker': ports['export-worker'],
+    };
+    return {
+      mode: 'spawned',
+      gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+      idpUrl: `http://127.0.0.1:${ports['dev-idp']}`,
+      direct: {
+        ports: servicePorts,
+        serviceUrl: (service) => `http://127.0.0.1:${servicePorts[service]}`,
+        internalAuthSecret: secret,
+        s3,
+        databaseUrl,
+        amqpUrl: amqp.toString(),
+      },
+      pidOf: (app) => (launcher.pid === undefined ? null : findAppPid(app, launcher.pid)),
+      outputTail: () => tail,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

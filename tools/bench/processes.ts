@@ -1,0 +1,128 @@
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { AppName, RssFigures, RssSampler } from './types';
+import { MiB } from './util';
+
+function readProc(pid: number, file: string): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return null; // gone, or not ours to read
+  }
+}
+
+function parentOf(pid: number): number | null {
+  const m = /^PPid:\s+(\d+)/m.exec(readProc(pid, 'status') ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** VmRSS in bytes, or null when the process is gone. */
+export function rssBytes(pid: number): number | null {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readProc(pid, 'status') ?? '');
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+/**
+ * The PID of `node …/dist/apps/<app>/src/main.js`. With `parentPid` (the launcher the
+ * bench spawned) only its children count; without, the match must be unique on the
+ * machine (other platforms, e.g. parallel e2e runs, make it ambiguous → null).
+ */
+export function findAppPid(app: AppName, parentPid?: number): number | null {
+  const matches: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (!isApp(pid, app)) continue;
+    if (parentPid !== undefined && parentOf(pid) !== parentPid) continue;
+    matches.push(pid);
+  }
+  return matches.length === 1 ? matches[0] : null;
+}
+
+/** The PID of the process listening on TCP `port` (via /proc/net/tcp{,6} and the socket inodes in /proc/<pid>/fd). */
+export function findPidListeningOn(port: number): number | null {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT, st 0A is LISTEN, inode is column 10
+      if (cols.length > 9 && cols[1].endsWith(`:${hexPort}`) && cols[3] === '0A') inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/fd/${fd}`));
+        if (m && inodes.has(m[1])) return Number(entry);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * PIDs of a platform someone else started: the gateway is whoever listens on its port,
+ * the other apps are its siblings (children of the same launcher).
+ */
+export function externalPidFinder(gatewayPort: number): (app: AppName) => number | null {
+  return (app) => {
+    const gateway = findPidListeningOn(gatewayPort);
+    if (gateway === null || !isApp(gateway, 'gateway')) return null;
+    if (app === 'gateway') return gateway;
+    const launcher = parentOf(gateway);
+    return launcher === null ? null : findAppPid(app, launcher);
+  };
+}
+
+function isApp(pid: number, app: AppName): boolean {
+  return !!readProc(pid, 'cmdline')
+    ?.split('\0')
+    .some((arg) => arg.endsWith(`dist/apps/${app}/src/main.js`));
+}
+
+/** Samples every `intervalMs` (default 50 ms); the first sample, taken at once, is the baseline. */
+export function startRssSampler(pids: Record<string, number>, intervalMs = 50): RssSampler {
+  const figures: Record<string, { baseline: number; peak: number }> = {};
+  let count = 0;
+  const sample = () => {
+    count++;
+    for (const [name, pid] of Object.entries(pids)) {
+      const rss = rssBytes(pid);
+      if (rss === null) continue;
+      const f = (figures[name] ??= { baseline: rss, peak: rss });
+      if (rss > f.peak) f.peak = rss;
+    }
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    get sampleCount() {
+      return count;
+    },
+    stop() {
+      clearInterval(timer);
+      sample();
+      const out: Record<string, RssFigures> = {};
+      for (const [name, f] of Object.entries(figures)) {
+        out[name] = { baselineMiB: f.baseline / MiB, peakMiB: f.peak / MiB, growthMiB: (f.peak - f.baseline) / MiB };
+      }
+      return out;
+    },
+  };
+}
