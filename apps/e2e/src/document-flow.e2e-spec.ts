@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
-import { RunningPlatform, startPlatform } from './platform-process';
+import { RunningPlatform, startPlatform, gatewayClient } from './platform-process';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -9,25 +9,7 @@ describe('a document from upload to routing, through the gateway only', () => {
   let key: TestEncryptionKey;
   let tokens: Record<'platformAdmin' | 'admin' | 'official' | 'citizen' | 'otherCitizen', string>;
 
-  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${p.gateway}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && !(body instanceof Buffer) ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : body instanceof Buffer ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, headers: res.headers, body: json as Record<string, unknown> };
-  };
+  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway)(...args);
 
   beforeAll(async () => {
     p = await startPlatform({ MAX_UPLOAD_BYTES: String(5 * 1024 * 1024) });

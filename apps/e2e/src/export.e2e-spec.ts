@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import yauzl from 'yauzl';
 import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
-import { ROOT, RunningPlatform, startPlatform } from './platform-process';
+import { ROOT, RunningPlatform, startPlatform, gatewayClient } from './platform-process';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -80,19 +80,7 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
   let jwe: string;
   let threadId: string;
 
-  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${p.gateway}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  };
+  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway)(...args);
 
   async function startWorker(): Promise<ChildProcess> {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'export-worker', 'src', 'main.js')], {

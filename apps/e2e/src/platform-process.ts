@@ -94,3 +94,38 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     },
   };
 }
+
+export interface GatewayResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** JSON (or raw Buffer) calls through the gateway, as a client app makes them. */
+export function gatewayClient(gateway: string) {
+  return async (
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<GatewayResponse> => {
+    const res = await fetch(`${gateway}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown = {};
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = { text };
+    }
+    return { status: res.status, headers: res.headers, body: json as Record<string, unknown> };
+  };
+}

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
-import { RunningPlatform, startPlatform } from './platform-process';
+import { RunningPlatform, startPlatform, gatewayClient } from './platform-process';
 
 /**
  * The whole flow — upload, routing, thread, messages, export, purge — with a unique
@@ -18,19 +18,7 @@ describe('privacy and retention, end to end', () => {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
   });
 
-  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${p.gateway}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  };
+  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway)(...args);
   const token = async (body: Record<string, unknown>) => {
     const t = await p.token(body);
     tokens.push(t);

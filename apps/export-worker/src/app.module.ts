@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { InternalClient, PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { InternalClient, PlatformModule, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
 import { ExportWorkerConfig } from './export-worker.config';
 import { ExportJobEntity } from './exports/export-job.entity';
 import { EXPORT_CONFIG, ExportRunner } from './exports/export-runner';
@@ -26,13 +26,7 @@ export class ExportWorkerModule {
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES },
-          storage: {
-            endpoint: config.S3_ENDPOINT,
-            bucket: config.S3_BUCKET,
-            region: config.S3_REGION,
-            accessKeyId: config.S3_ACCESS_KEY_ID,
-            secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-          },
+          storage: storageOptionsFrom(config),
         }),
       ],
       controllers: [ExportController],

@@ -11,7 +11,7 @@ export class GatewayModule {
         PlatformModule.forService({
           service: 'gateway',
           logLevel: config.LOG_LEVEL,
-          redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX },
+          redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
         }),
       ],
     };

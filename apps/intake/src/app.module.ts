@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { PlatformModule, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
 import { KeepAuthorityOnAuthorityChanged } from './authorities/keep-authority-on-authority-changed.consumer';
 import {
   MarkDocumentAssignedOnThreadClaimed,
@@ -35,13 +35,7 @@ export class IntakeModule {
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, relayEnabled: o.relayEnabled },
-          storage: {
-            endpoint: config.S3_ENDPOINT,
-            bucket: config.S3_BUCKET,
-            region: config.S3_REGION,
-            accessKeyId: config.S3_ACCESS_KEY_ID,
-            secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-          },
+          storage: storageOptionsFrom(config),
         }),
       ],
       controllers: [DocumentController, InternalDocumentController],

@@ -37,7 +37,7 @@ export class RoutingEngineModule {
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES },
-          redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX },
+          redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
         }),
       ],
       controllers: [AuthorityController, KeyController, RuleController, UnroutableController, InternalAuthorityController],

@@ -111,6 +111,10 @@ describe('rate limits (real gateways, real Redis)', () => {
     for (let i = 0; i < 6; i++)
       statuses.push((await request(g.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${t}`)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    // still ready (Redis is optional for the gateway), but reported as degraded
+    const ready = await request(g.getHttpServer()).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.info.redis).toMatchObject({ status: 'up', degraded: true });
     const official = await token('official', 'o-2');
     for (let i = 0; i < 8; i++)
       expect((await request(g.getHttpServer()).get('/api/v1/documents').set('Authorization', `Bearer ${official}`)).status).toBe(200);

@@ -9,7 +9,7 @@ const SWEEP_EVERY_MS = 5 * 60 * 1000;
 const BATCH = 100;
 
 /**
- * Deletes objects whose upload never committed. A row in pending_objects is written
+ * Deletes objects whose upload never committed, and expired Idempotency-Key records. A row in pending_objects is written
  * before an upload starts and deleted in the transaction that creates the document, so
  * every remaining old row is an orphan. Rows are locked (SKIP LOCKED) while their objects
  * are deleted, so replicas share the work; an upload whose row was swept fails its commit
@@ -54,6 +54,8 @@ export class PendingObjectSweeper implements OnApplicationBootstrap, OnApplicati
       if (swept < BATCH) break;
     }
     if (total) this.logger.log({ objects: total }, 'abandoned upload objects deleted');
+    // Idempotency-Keys are kept 24 h (expires_at); then they go
+    await this.db.query(`DELETE FROM idempotency_keys WHERE expires_at < now() AND status = 'DONE'`);
     return total;
   }
 }

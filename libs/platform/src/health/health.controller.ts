@@ -6,7 +6,12 @@ import { Registry } from 'prom-client';
 import { Public } from '../auth-context/identity.guard';
 
 /** A named readiness probe: resolves when the dependency answers, rejects otherwise. */
-export type ReadinessProbe = { name: string; check: () => Promise<void> };
+export type ReadinessProbe = {
+  name: string;
+  check: () => Promise<void>;
+  /** A dependency the service works without (a cache, counters): reported, but not unready. */
+  optional?: boolean;
+};
 export const READINESS_PROBES = Symbol('READINESS_PROBES');
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 
@@ -47,7 +52,8 @@ export class HealthController {
             await withTimeout(probe.check());
             return session.up();
           } catch (err) {
-            return session.down({ message: (err as Error)?.name === 'Error' ? (err as Error).message : (err as Error)?.name });
+            const message = (err as Error)?.name === 'Error' ? (err as Error).message : (err as Error)?.name;
+            return probe.optional ? session.up({ degraded: true, message: `${message}; working without it` }) : session.down({ message });
           }
         }),
       );

@@ -53,6 +53,7 @@ export class Messaging {
   private publisher?: ChannelWrapper;
   private consumer?: ChannelWrapper;
   private relayTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private relayRunning = false;
   private relayAgain = false;
   private stopped = false;
@@ -89,6 +90,16 @@ export class Messaging {
     await this.publisher.waitForConnect();
     if (this.handlers.size > 0) await this.startConsumer();
     if (this.o.relayEnabled !== false) this.scheduleRelay(0);
+    this.pruneTimer = setInterval(() => void this.pruneProcessed().catch(() => undefined), 60 * 60_000);
+    this.pruneTimer.unref();
+  }
+
+  /**
+   * Forgets processed event ids after a week: redeliveries come within minutes, and the
+   * table must not grow forever.
+   */
+  async pruneProcessed(olderThan = '7 days'): Promise<void> {
+    await this.o.dataSource.query(`DELETE FROM processed_events WHERE processed_at < now() - $1::interval`, [olderThan]);
   }
 
   private async startConsumer(): Promise<void> {
@@ -279,6 +290,7 @@ export class Messaging {
     if (this.stopped) return;
     this.stopped = true;
     if (this.relayTimer) clearTimeout(this.relayTimer);
+    clearInterval(this.pruneTimer);
     await this.consumer?.cancelAll().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     await this.consumer?.close().catch(() => undefined);

@@ -33,7 +33,12 @@ export interface PlatformOptions {
   database?: Omit<ServiceDataSourceOptions, 'applicationName'>;
   messaging?: { amqpUrl: string; maxDeliveries: number; relayIntervalMs?: number; relayEnabled?: boolean };
   storage?: ObjectStorageOptions;
-  redis?: { url: string; keyPrefix?: string };
+  /**
+   * `optional`: the service works without Redis (gateway: per-replica rate limits;
+   * routing-engine: rules from Postgres), so an outage shows in readiness as degraded
+   * instead of taking every replica out of rotation.
+   */
+  redis?: { url: string; keyPrefix?: string; optional?: boolean };
 }
 
 @Injectable()
@@ -78,7 +83,7 @@ export class PlatformModule {
       { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry(o.service) },
     ];
     const exportsList: Token[] = [SERVICE_NAME, METRICS_REGISTRY];
-    const probes: Array<{ name: string; token: Token | ReturnType<typeof getDataSourceToken> }> = [];
+    const probes: Array<{ name: string; token: Token | ReturnType<typeof getDataSourceToken>; optional?: boolean }> = [];
 
     if (o.internalAuthSecret) {
       providers.push({ provide: INTERNAL_AUTH_SECRET, useValue: o.internalAuthSecret }, { provide: APP_GUARD, useClass: IdentityGuard });
@@ -149,13 +154,14 @@ export class PlatformModule {
       },
     });
     exportsList.push(REDIS);
-    if (o.redis) probes.push({ name: 'redis', token: REDIS });
+    if (o.redis) probes.push({ name: 'redis', token: REDIS, optional: o.redis.optional });
     providers.push(ClientsLifecycle);
 
     providers.push({
       provide: READINESS_PROBES,
       inject: probes.map((p) => p.token),
-      useFactory: (...deps: unknown[]): ReadinessProbe[] => probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]) })),
+      useFactory: (...deps: unknown[]): ReadinessProbe[] =>
+        probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]), optional: p.optional })),
     });
 
     return {
