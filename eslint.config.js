@@ -29,7 +29,7 @@ function boundaries(forTests) {
 }
 
 module.exports = tseslint.config(
-  { ignores: ['**/dist', '**/node_modules', '**/.nx', 'coverage', '.data', 'tmp', '**/*.js'] },
+  { ignores: ['**/__boundary_probe*__.ts', '**/dist', '**/node_modules', '**/.nx', 'coverage', '.data', 'tmp', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
