@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity } from '@dvd/contracts';
-import { ApiError, JweValidationError, Messaging, decodeCursor, encodeCursor, inspectJwe, isUuid } from '@dvd/platform';
+import { ApiError, JweValidationError, Messaging, decodeCursor, encodeCursor, inspectJwe, isUuid, keysetTimestampSql } from '@dvd/platform';
 import { isOfficial } from '../threads/thread-access';
 import { ThreadService } from '../threads/thread.service';
 
@@ -21,7 +21,7 @@ export function toMessageView(m: MessageRow) {
   return { id: m.id, threadId: m.thread_id, senderRole: m.sender_role, createdAt: m.at, contentBlob: m.content_blob };
 }
 
-const COLUMNS = `id, thread_id, sender_role, content_blob, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`;
+const COLUMNS = `id, thread_id, sender_role, content_blob, ${keysetTimestampSql('created_at')} AS at`;
 
 @Injectable()
 export class MessageService {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '@dvd/platform';
 import { THREAD_STATUSES, THREAD_TYPES } from './thread.entity';
 
 const instant = z.string().datetime({ offset: true, message: 'must be an RFC 3339 date-time' });
@@ -25,8 +26,7 @@ export type CreateThread = z.output<typeof createThreadSchema>;
 export const confirmSlotSchema = z.object({ start: instant }).strict();
 
 export const inboxQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(500).optional(),
+  ...pageQuery,
   documentId: z.string().uuid().optional(),
   type: z.enum(THREAD_TYPES).optional(),
   status: z.enum(THREAD_STATUSES).optional(),

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { Identity } from '@dvd/contracts';
-import { ApiError, Keyset, Messaging, decodeCursor, encodeCursor, isUuid } from '@dvd/platform';
+import { ApiError, Keyset, Messaging, decodeCursor, encodeCursor, isUuid, keysetTimestampSql } from '@dvd/platform';
 import { KnownDocuments } from '../documents/known-documents';
 import { CreateThread, inboxQuerySchema, utc } from './thread.dto';
 import { isOfficial, isParty, threadNotFound } from './thread-access';
@@ -93,7 +93,7 @@ export class ThreadService {
     if (q.assigned === 'none') where.push('assigned_official_id IS NULL');
     params.push(q.limit + 1);
     const rows: Array<{ id: string; at: string }> = await this.db.query(
-      `SELECT id, to_char(last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM threads
+      `SELECT id, ${keysetTimestampSql('last_activity_at')} AS at FROM threads
         WHERE ${where.join(' AND ')} ORDER BY last_activity_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );

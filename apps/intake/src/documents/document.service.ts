@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity } from '@dvd/contracts';
-import { ApiError, isUuid, Keyset, decodeCursor, encodeCursor } from '@dvd/platform';
+import { ApiError, isUuid, Keyset, decodeCursor, encodeCursor, keysetTimestampSql } from '@dvd/platform';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 
 export interface ListFilter {
@@ -57,7 +57,7 @@ export class DocumentService {
     }
     params.push(f.limit + 1);
     const rows: Array<{ id: string; cursor_at: string }> = await this.db.query(
-      `SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+      `SELECT id, ${keysetTimestampSql('created_at')} AS cursor_at
          FROM documents WHERE ${where.join(' AND ')}
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AllowRoles, decodeCursor, encodeCursor, pageQuery, parseOrThrow } from '@dvd/platform';
+import { AllowRoles, decodeCursor, encodeCursor, pageQuery, parseOrThrow, keysetTimestampSql } from '@dvd/platform';
 
 const query = z.object({ ...pageQuery, authorityId: z.string().max(50).optional() });
 
@@ -29,7 +29,7 @@ export class UnroutableController {
     params.push(q.limit + 1);
     // served by routing_decisions_unroutable_idx (decided_at DESC, document_id) WHERE outcome = 'UNROUTABLE'
     const rows: Array<{ document_id: string; authority_id: string; reason: string; at: string }> = await this.db.query(
-      `SELECT document_id, authority_id, reason, to_char(decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+      `SELECT document_id, authority_id, reason, ${keysetTimestampSql('decided_at')} AS at
          FROM routing_decisions WHERE ${where.join(' AND ')}
         ORDER BY decided_at DESC, document_id DESC LIMIT $${params.length}`,
       params,

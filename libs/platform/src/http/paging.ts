@@ -13,6 +13,14 @@ export interface Keyset {
   id: string;
 }
 
+/**
+ * SQL for a keyset timestamp as text with microseconds in UTC — what cursors carry, so
+ * that JS Date's millisecond rounding can never skip or repeat a row.
+ */
+export function keysetTimestampSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
 /** Opaque cursor over the `(created_at, id)` keyset: stable under inserts. */
 export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.at, k.id]), 'utf8').toString('base64url');
