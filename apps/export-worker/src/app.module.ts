@@ -25,7 +25,7 @@ export class ExportWorkerModule {
           logLevel: config.LOG_LEVEL,
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
-          messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES },
+          messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
           storage: storageOptionsFrom(config),
         }),
       ],

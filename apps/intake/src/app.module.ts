@@ -34,7 +34,12 @@ export class IntakeModule {
           logLevel: config.LOG_LEVEL,
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
-          messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, relayEnabled: o.relayEnabled },
+          messaging: {
+            amqpUrl: config.AMQP_URL,
+            maxDeliveries: config.EVENT_MAX_DELIVERIES,
+            retryDelaysMs: config.EVENT_RETRY_DELAYS_MS,
+            relayEnabled: o.relayEnabled,
+          },
           storage: storageOptionsFrom(config),
         }),
       ],

@@ -36,7 +36,7 @@ export class RoutingEngineModule {
           logLevel: config.LOG_LEVEL,
           internalAuthSecret: config.INTERNAL_AUTH_SECRET,
           database: databaseOptions(config),
-          messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES },
+          messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
           redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
         }),
       ],

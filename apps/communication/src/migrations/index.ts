@@ -1,3 +1,4 @@
 import { InitCommunication1764150000000 } from './1764150000000-InitCommunication';
+import { CommunicationDeadLetters1764180900000 } from './1764180900000-DeadLetters';
 
-export const COMMUNICATION_MIGRATIONS = [InitCommunication1764150000000];
+export const COMMUNICATION_MIGRATIONS = [InitCommunication1764150000000, CommunicationDeadLetters1764180900000];

@@ -1,4 +1,5 @@
 import { InitExport1764150000000 } from './1764150000000-InitExport';
 import { ExportLeases1764160000000 } from './1764160000000-ExportLeases';
+import { ExportDeadLetters1764180900000 } from './1764180900000-DeadLetters';
 
-export const EXPORT_MIGRATIONS = [InitExport1764150000000, ExportLeases1764160000000];
+export const EXPORT_MIGRATIONS = [InitExport1764150000000, ExportLeases1764160000000, ExportDeadLetters1764180900000];

@@ -13,6 +13,11 @@ const ROUTES: Array<[RegExp, Upstream]> = [
   [/^\/authorities(\/|$)/, 'routing-engine'],
   [/^\/admin\/unroutable-documents(\/|$)/, 'routing-engine'],
   [/^\/exports(\/|$)/, 'export-worker'],
+  // every consuming service owns its dead letters; the path names the service
+  [/^\/admin\/dead-letters\/intake(\/|$)/, 'intake'],
+  [/^\/admin\/dead-letters\/routing-engine(\/|$)/, 'routing-engine'],
+  [/^\/admin\/dead-letters\/communication(\/|$)/, 'communication'],
+  [/^\/admin\/dead-letters\/export-worker(\/|$)/, 'export-worker'],
 ];
 
 export function upstreamFor(pathBelowPrefix: string): Upstream | null {

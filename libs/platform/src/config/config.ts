@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RETRY_DELAYS_MS, parseRetryDelays } from '../messaging/retry-schedule';
 
 /** Thrown when the environment does not make a valid configuration. Lists every bad variable. */
 export class ConfigError extends Error {
@@ -70,7 +71,18 @@ export const databaseEnv = {
 
 export const amqpEnv = {
   AMQP_URL: url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+  /** Handler attempts of one event (first delivery and retries) before it is dead-lettered. */
   EVENT_MAX_DELIVERIES: positiveInt(5),
+  /** Delays before retry 1, 2, … in ms (the last repeats); the default retries for 7.5 minutes. */
+  EVENT_RETRY_DELAYS_MS: z
+    .string()
+    .default(DEFAULT_RETRY_DELAYS_MS.join(','))
+    .transform((value, ctx) => {
+      const delays = parseRetryDelays(value);
+      if (delays) return delays;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be 1 to 20 comma-separated delays in ms, each 1 to 86400000' });
+      return z.NEVER;
+    }),
 };
 
 export const redisEnv = {

@@ -1,2 +1,6 @@
+export * from './connection-errors';
+export * from './dead-letters';
 export * from './messaging';
 export * from './messaging-tables';
+export * from './retry-schedule';
+export * from './dead-letter.controller';

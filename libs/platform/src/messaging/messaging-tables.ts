@@ -10,6 +10,9 @@ export class OutboxEntry {
   @Column('text', { name: 'correlation_id' }) correlationId!: string;
   @Column('text', { name: 'causation_id', nullable: true }) causationId!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
+  @Column('text', { name: 'target_queue', nullable: true }) targetQueue!: string | null;
+  @Column('integer', { default: 0 }) attempts!: number;
+  @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt!: Date | null;
 }
 
 /** Ids of events a consumer has applied: a redelivered event changes nothing. */

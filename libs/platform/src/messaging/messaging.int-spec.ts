@@ -6,6 +6,7 @@ import { createTestDatabase, createTestVhost, pollUntil } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logging';
 import { Messaging } from './messaging';
+import { deadLetterTablesSql } from './dead-letters';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
 
 const log = createLogger('messaging-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -23,7 +24,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     const exists: unknown[] = await ds.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = $1`, [schema]);
     if (!exists.length) {
       await ds.query(`CREATE SCHEMA "${schema}"`);
-      for (const sql of messagingTablesSql(schema)) await ds.query(sql);
+      for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema)]) await ds.query(sql);
       await ds.query(`CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, payload jsonb NOT NULL)`);
     }
     sources.push(ds);
@@ -32,7 +33,16 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
   }
 
   function bus(service: string, dataSource: DataSource, extra: Partial<ConstructorParameters<typeof Messaging>[0]> = {}) {
-    const m = new Messaging({ amqpUrl: vhost.url, service, maxDeliveries: 3, dataSource, log, relayIntervalMs: 100, ...extra });
+    const m = new Messaging({
+      amqpUrl: vhost.url,
+      service,
+      maxDeliveries: 3,
+      retryDelaysMs: [50, 100],
+      dataSource,
+      log,
+      relayIntervalMs: 100,
+      ...extra,
+    });
     buses.push(m);
     return m;
   }
@@ -109,7 +119,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     expect((await applied(aDs)).filter((r) => r.event_id === envelope.id)).toHaveLength(1);
   });
 
-  it('dead-letters a poison message after EVENT_MAX_DELIVERIES while the queue keeps flowing', async () => {
+  it('dead-letters a poison message into the table after EVENT_MAX_DELIVERIES attempts while the queue keeps flowing', async () => {
     const ds = await dataSourceFor('svc_c');
     const poisonThread = randomUUID();
     let poisonAttempts = 0;
@@ -128,24 +138,30 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
       await emit('thread.claimed', claimed(poisonThread));
       for (let i = 0; i < 5; i++) await emit('thread.claimed', claimed());
     });
-    // a malformed message goes to the DLQ at once, without retries
+    // a malformed message is dead-lettered at once, without retries, and its body is not kept
     const conn = await amqp.connect(vhost.url);
     const ch = await conn.createConfirmChannel();
-    ch.publish(EVENTS_EXCHANGE, 'thread.claimed', Buffer.from('{not json'), { persistent: true });
+    ch.publish(EVENTS_EXCHANGE, 'thread.claimed', Buffer.from('{not json'), { persistent: true, messageId: 'not-a-uuid' });
     await ch.waitForConfirms();
 
     await pollUntil(async () => (await applied(ds)).length === 5, { what: 'the healthy events' });
-    const dlq = await pollUntil(
+    const dead = await pollUntil(
       async () => {
-        const q = await ch.checkQueue('svc-c.events.dlq');
-        return q.messageCount === 2 ? q : null;
+        const rows: Array<{ reason: string; attempts: number; envelope: unknown; thread: string | null }> = await ds.query(
+          `SELECT reason, attempts, envelope, envelope->'data'->>'threadId' AS thread FROM dead_letters ORDER BY reason`,
+        );
+        return rows.length === 2 ? rows : null;
       },
-      { what: 'two messages in the dead-letter queue' },
+      { what: 'two dead letters' },
     );
-    expect(dlq.messageCount).toBe(2);
+    expect(dead).toEqual([
+      { reason: 'handler-failed', attempts: 3, envelope: expect.any(Object), thread: poisonThread },
+      { reason: 'malformed', attempts: 1, envelope: null, thread: null },
+    ]);
     expect(poisonAttempts).toBe(3);
-    const main = await ch.checkQueue('svc-c.events');
-    expect(main.messageCount).toBe(0);
+    for (const q of ['svc-c.events', 'svc-c.events.dlq', 'svc-c.events.retry.50', 'svc-c.events.retry.100']) {
+      expect([q, (await ch.checkQueue(q)).messageCount]).toEqual([q, 0]);
+    }
     await conn.close();
   });
 

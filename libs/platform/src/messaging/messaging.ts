@@ -1,17 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import amqp, { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
 import { EVENTS_EXCHANGE, EventEnvelope, EventMap, EventType, parseEnvelope } from '@dvd/contracts';
+import { isConnectionError } from './connection-errors';
+import { DeadLetterInput, DeadLetterStore, deadLetterKey } from './dead-letters';
+import { DEFAULT_RETRY_DELAYS_MS, RetrySchedule } from './retry-schedule';
 
 export const DEAD_LETTER_EXCHANGE = 'dvd.dlx';
+/** Where the relay parks an event that no queue was bound for; drained by each consumer at start. */
+export const UNROUTED_QUEUE = 'dvd.unrouted';
+/** How long a parked event waits for a consumer before the broker drops it (types nobody subscribes to end there). */
+export const UNROUTED_TTL_MS = 3 * 24 * 3600_000;
+const UNROUTED_MAX_LENGTH = 1_000_000;
+
+const ATTEMPTS_HEADER = 'x-dvd-attempts';
+const FIRST_FAILED_HEADER = 'x-dvd-first-failed-at';
+const PARKED_AT_HEADER = 'x-dvd-parked-at';
 
 export interface MessagingOptions {
   amqpUrl: string;
-  /** Service name; its queue is `<service>.events`, the dead-letter queue `<service>.events.dlq`. */
+  /**
+   * Service name; its queue is `<service>.events`, its delay queues `<service>.events.retry.<ms>`,
+   * the broker's dead-letter queue `<service>.events.dlq` (drained into `<schema>.dead_letters`).
+   */
   service: string;
+  /** Handler attempts of one event (first delivery + retries) before it is dead-lettered. */
   maxDeliveries: number;
+  /** Delay before retry n (the last repeats); default {@link DEFAULT_RETRY_DELAYS_MS}. */
+  retryDelaysMs?: readonly number[];
   dataSource: DataSource;
   log: Logger;
   prefetch?: number;
@@ -19,6 +37,8 @@ export interface MessagingOptions {
   relayBatchSize?: number;
   /** For tests that simulate a crash between commit and publish. */
   relayEnabled?: boolean;
+  /** Backoff of the database probe while the consumer is paused (default 250 ms doubling to 10 s). */
+  probeDelayMs?: { min: number; max: number };
 }
 
 export interface EventContext<K extends EventType> {
@@ -38,17 +58,39 @@ interface OutboxRow {
   occurred_at: Date;
   correlation_id: string;
   causation_id: string | null;
+  target_queue: string | null;
+  attempts: number;
+}
+
+/** A delivery and the channel generation it arrived on (its tag is void on a later channel). */
+interface Delivery {
+  msg: ConsumeMessage;
+  generation: number;
+  run: (d: Delivery) => Promise<void>;
+}
+
+class ReturnedError extends Error {
+  override name = 'ReturnedError';
 }
 
 /**
- * The event bus of one service: a transactional outbox with a relay that publishes with
- * publisher confirms, and a consumer that applies each event once (processed-event ids
- * in the same transaction as the handler's writes), acks after commit, and lets the
- * broker dead-letter a message after `maxDeliveries` failed deliveries (quorum queue
- * `x-delivery-limit`).
+ * The event bus of one service.
+ *
+ * - Outbox + relay: events are written in the same transaction as the state change and
+ *   published with publisher confirms and `mandatory`; a row is deleted only after its
+ *   confirm. An event no queue is bound for comes back (`basic.return`) and is parked in
+ *   `dvd.unrouted` (confirmed, then deleted); each consumer re-publishes parked events of
+ *   its types once its bindings exist.
+ * - Consumer: applies each event once (processed-event ids in the handler's transaction),
+ *   acks after commit. A failed handler is retried after a delay (per-delay quorum queues
+ *   whose TTL dead-letters back into the main queue), `maxDeliveries` attempts in all; then
+ *   the event goes into `<schema>.dead_letters`. When the database is unreachable the
+ *   consumer pauses (cancels its consumers, holds its unacked deliveries) and probes the
+ *   database with backoff instead of spending retries.
  */
 export class Messaging {
   private readonly handlers = new Map<EventType, EventHandler<EventType>>();
+  private readonly schedule: RetrySchedule;
   private connection?: AmqpConnectionManager;
   private publisher?: ChannelWrapper;
   private consumer?: ChannelWrapper;
@@ -57,15 +99,36 @@ export class Messaging {
   private relayRunning = false;
   private relayAgain = false;
   private stopped = false;
+  private readonly stopping = new AbortController();
   private inFlight = new Set<Promise<unknown>>();
+  /** Message ids the broker returned as unroutable (basic.return precedes the confirm). */
+  private readonly returned = new Set<string>();
+  private generation = 0;
+  private consumerTags: string[] = [];
+  private paused = false;
+  private held: Delivery[] = [];
+  readonly deadLetters: DeadLetterStore;
 
-  constructor(private readonly o: MessagingOptions) {}
+  constructor(private readonly o: MessagingOptions) {
+    this.schedule = new RetrySchedule(o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS, o.maxDeliveries);
+    this.deadLetters = new DeadLetterStore(o.dataSource);
+  }
 
+  get service() {
+    return this.o.service;
+  }
   get queueName() {
     return `${this.o.service}.events`;
   }
   get deadLetterQueueName() {
     return `${this.queueName}.dlq`;
+  }
+  retryQueueName(delayMs: number) {
+    return `${this.queueName}.retry.${delayMs}`;
+  }
+  /** True while the consumer waits for its database to answer again. */
+  get isPaused() {
+    return this.paused;
   }
 
   /** Registers the handler for one event type; call before `start()`. */
@@ -85,7 +148,11 @@ export class Messaging {
     this.connection.on('connect', () => log.info('amqp connected'));
     this.publisher = this.connection.createChannel({
       confirm: true,
-      setup: (ch: ConfirmChannel) => ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true }),
+      setup: async (ch: ConfirmChannel) => {
+        ch.on('return', (m: Message) => this.noteReturned(m));
+        await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+        await assertUnroutedQueue(ch);
+      },
     });
     await this.publisher.waitForConnect();
     if (this.handlers.size > 0) await this.startConsumer();
@@ -102,12 +169,26 @@ export class Messaging {
     await this.o.dataSource.query(`DELETE FROM processed_events WHERE processed_at < now() - $1::interval`, [olderThan]);
   }
 
+  private noteReturned(m: Message) {
+    const id = m.properties.messageId as unknown;
+    if (typeof id === 'string') this.returned.add(id);
+    this.o.log.info(
+      { eventId: id, eventType: m.properties.type as unknown, reason: (m.fields as { replyText?: string }).replyText },
+      'event returned unroutable',
+    );
+  }
+
   private async startConsumer(): Promise<void> {
     const queue = this.queueName;
     const dlq = this.deadLetterQueueName;
     const types = [...this.handlers.keys()];
+    const delays = this.schedule.distinctDelays();
     this.consumer = this.connection!.createChannel({
-      setup: async (ch: Channel) => {
+      confirm: true,
+      setup: async (ch: ConfirmChannel) => {
+        this.generation++;
+        this.held = []; // deliveries of the old channel come again on this one
+        ch.on('return', (m: Message) => this.noteReturned(m));
         await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
         await ch.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
         await ch.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
@@ -116,20 +197,51 @@ export class Messaging {
           durable: true,
           arguments: {
             'x-queue-type': 'quorum',
-            // delivered once, then returned at most (max-1) times before dead-lettering
+            // a copy that keeps coming back without an ack or nack (the process dies while
+            // handling it) is dead-lettered by the broker after this many returns
             'x-delivery-limit': Math.max(0, this.o.maxDeliveries - 1),
             'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
             'x-dead-letter-routing-key': dlq,
           },
         });
+        for (const delay of delays) {
+          await ch.assertQueue(this.retryQueueName(delay), {
+            durable: true,
+            arguments: {
+              'x-queue-type': 'quorum',
+              'x-message-ttl': delay,
+              // expired copies go back to the main queue through the default exchange
+              'x-dead-letter-exchange': '',
+              'x-dead-letter-routing-key': queue,
+              'x-dead-letter-strategy': 'at-least-once',
+              'x-overflow': 'reject-publish',
+            },
+          });
+        }
         for (const type of types) await ch.bindQueue(queue, EVENTS_EXCHANGE, type);
+        await assertUnroutedQueue(ch);
+        await this.drainUnrouted(ch, new Set<string>(types)).catch((err: unknown) =>
+          this.o.log.warn({ errorName: (err as Error)?.name }, 'parked events not drained; next start tries again'),
+        );
       },
     });
     await this.consumer.waitForConnect();
-    await this.consumer.consume(queue, (msg) => this.track(this.handle(msg)), {
+    await this.consume();
+  }
+
+  private async consume(): Promise<void> {
+    const consumer = this.consumer!;
+    const prefetch = this.o.prefetch ?? 10;
+    const main = await consumer.consume(this.queueName, (msg) => this.deliver(msg, (d) => this.handle(d)), { noAck: false, prefetch });
+    const dead = await consumer.consume(this.deadLetterQueueName, (msg) => this.deliver(msg, (d) => this.handleBrokerDeadLetter(d)), {
       noAck: false,
-      prefetch: this.o.prefetch ?? 10,
+      prefetch,
     });
+    this.consumerTags = [main.consumerTag, dead.consumerTag];
+  }
+
+  private deliver(msg: ConsumeMessage, run: (d: Delivery) => Promise<void>) {
+    void this.track(run({ msg, generation: this.generation, run }));
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -138,26 +250,60 @@ export class Messaging {
     return p;
   }
 
-  private async handle(msg: ConsumeMessage): Promise<void> {
-    const { log, dataSource } = this.o;
-    const consumer = this.consumer!;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(msg.content.toString('utf8'));
-    } catch {
-      raw = undefined;
+  private ack(d: Delivery) {
+    if (d.generation === this.generation) this.consumer!.ack(d.msg);
+  }
+  private nack(d: Delivery) {
+    if (d.generation === this.generation) this.consumer!.nack(d.msg, false, true);
+  }
+
+  /**
+   * Re-publishes parked events of this service's types to `dvd.events` (now routed, at least
+   * to this service's queue) and puts the others back until they expire. Bounded by the
+   * queue's length when the drain starts.
+   */
+  private async drainUnrouted(ch: ConfirmChannel, mine: Set<string>): Promise<void> {
+    const { messageCount } = await ch.checkQueue(UNROUTED_QUEUE);
+    let routed = 0;
+    for (let i = 0; i < Math.min(messageCount, 100_000); i++) {
+      const m = await ch.get(UNROUTED_QUEUE, { noAck: false });
+      if (!m) break;
+      const type = typeof m.properties.type === 'string' ? m.properties.type : '';
+      const parkedAt = Number(m.properties.headers?.[PARKED_AT_HEADER] ?? 0);
+      if (mine.has(type)) {
+        ch.publish(EVENTS_EXCHANGE, type, m.content, copyProperties(m, {}));
+        routed++;
+      } else if (parkedAt + UNROUTED_TTL_MS > Date.now()) {
+        ch.publish('', UNROUTED_QUEUE, m.content, copyProperties(m, {}));
+      }
+      await ch.waitForConfirms();
+      ch.ack(m);
     }
-    const parsed = parseEnvelope(raw);
+    if (routed > 0) this.o.log.info({ routed }, 'parked events re-published');
+  }
+
+  private async handle(d: Delivery): Promise<void> {
+    const { log, dataSource } = this.o;
+    const { msg } = d;
+    const parsed = parseBody(msg);
     if (!parsed.ok) {
-      // Never retried: a malformed message cannot get better. Straight to the DLQ.
-      log.warn({ reason: parsed.reason, messageId: msg.properties.messageId }, 'event rejected to dead-letter queue');
-      consumer.nack(msg, false, false);
+      // Never retried: a malformed message cannot get better. Its body is not kept (it may hold anything).
+      await this.deadLetter(d, {
+        eventId: deadLetterKey(msg.properties.messageId),
+        eventType: typeof msg.properties.type === 'string' ? msg.properties.type : 'unknown',
+        reason: 'malformed',
+        detail: parsed.reason,
+        attempts: 1,
+        firstFailedAt: new Date(),
+        size: msg.content.length,
+        envelope: null,
+      });
       return;
     }
     const envelope = parsed.envelope;
     const handler = this.handlers.get(envelope.type);
     if (!handler) {
-      consumer.ack(msg);
+      this.ack(d);
       return;
     }
     let emitted = false;
@@ -174,24 +320,170 @@ export class Messaging {
           await enqueueEvent(manager, type, data, { correlationId: envelope.correlationId, causationId: envelope.id });
         };
         await handler(envelope.data, { envelope, manager, emit });
+        if (envelope.type === 'document.purged')
+          await new DeadLetterStore(manager).purgeDocument((envelope.data as EventMap['document.purged']).documentId);
       });
-      consumer.ack(msg);
+      this.ack(d);
       if (emitted) this.kick();
     } catch (err) {
-      const delivery = Number(msg.properties.headers?.['x-delivery-count'] ?? 0) + 1;
+      if (await this.databaseDown(err)) {
+        this.hold(d);
+        return;
+      }
+      const failed = attemptsOf(msg) + 1;
+      const delay = this.schedule.delayAfter(failed);
       log.error(
         // the error's message may quote data (a constraint violation quotes values): name and code only
         {
           eventId: envelope.id,
           eventType: envelope.type,
-          delivery,
+          attempt: failed,
           errorName: (err as Error)?.name,
-          code: (err as { code?: string })?.code,
+          code: errorCode(err),
+          retryInMs: delay,
         },
-        'event handler failed; message returned to the queue',
+        delay === null ? 'event handler failed; out of attempts' : 'event handler failed; retry scheduled',
       );
-      consumer.nack(msg, false, true);
+      if (delay !== null) {
+        await this.retryLater(d, failed, delay);
+        return;
+      }
+      await this.deadLetter(d, {
+        eventId: envelope.id,
+        eventType: envelope.type,
+        reason: 'handler-failed',
+        detail: describeError(err),
+        attempts: failed,
+        firstFailedAt: firstFailedAt(msg),
+        size: msg.content.length,
+        envelope,
+      });
     }
+  }
+
+  /** A message the broker dead-lettered (a copy returned too often without ack): into the table. */
+  private async handleBrokerDeadLetter(d: Delivery): Promise<void> {
+    const { msg } = d;
+    const parsed = parseBody(msg);
+    await this.deadLetter(d, {
+      eventId: parsed.ok ? parsed.envelope.id : deadLetterKey(msg.properties.messageId),
+      eventType: parsed.ok ? parsed.envelope.type : typeof msg.properties.type === 'string' ? msg.properties.type : 'unknown',
+      reason: parsed.ok ? 'delivery-limit' : 'malformed',
+      detail: parsed.ok ? 'delivery limit exceeded' : parsed.reason,
+      attempts: Math.max(1, attemptsOf(msg) + 1),
+      firstFailedAt: firstFailedAt(msg),
+      size: msg.content.length,
+      envelope: parsed.ok ? parsed.envelope : null,
+    });
+  }
+
+  /** Publishes a copy to the delay queue (confirmed), then acks the delivery. */
+  private async retryLater(d: Delivery, failed: number, delay: number): Promise<void> {
+    const { msg } = d;
+    try {
+      await this.publishConfirmed(
+        this.consumer!,
+        '',
+        this.retryQueueName(delay),
+        msg.content,
+        copyProperties(msg, { [ATTEMPTS_HEADER]: failed, [FIRST_FAILED_HEADER]: firstFailedAt(msg).getTime() }),
+      );
+      this.ack(d);
+    } catch (err) {
+      this.o.log.warn(
+        { eventId: msg.properties.messageId as unknown, errorName: (err as Error)?.name },
+        'retry not scheduled; message returned to the queue',
+      );
+      this.nack(d);
+    }
+  }
+
+  private async deadLetter(d: Delivery, input: DeadLetterInput): Promise<void> {
+    try {
+      await this.deadLetters.record(input);
+      this.o.log.warn(
+        { eventId: input.eventId, eventType: input.eventType, reason: input.reason, attempts: input.attempts },
+        'event dead-lettered',
+      );
+      this.ack(d);
+    } catch (err) {
+      if (await this.databaseDown(err)) return this.hold(d);
+      // the table itself is at fault: keep the event circling through the longest delay
+      this.o.log.error({ eventId: input.eventId, errorName: (err as Error)?.name, code: errorCode(err) }, 'dead letter not stored');
+      await this.retryLater(d, this.o.maxDeliveries, Math.max(...this.schedule.distinctDelays(), this.schedule.delaysMs[0]));
+    }
+  }
+
+  /** Connection-class error and the database does not answer a probe either. */
+  private async databaseDown(err: unknown): Promise<boolean> {
+    if (!isConnectionError(err)) return false;
+    return !(await this.databaseAnswers());
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await withTimeout(this.o.dataSource.query('SELECT 1'), 5_000);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Keeps a delivery unacked (the broker neither redelivers nor counts it) and pauses the consumer. */
+  private hold(d: Delivery) {
+    if (d.generation !== this.generation || this.stopped) return; // the broker redelivers it anyway
+    this.held.push(d);
+    if (this.paused) return;
+    this.paused = true;
+    this.o.log.warn({ service: this.o.service, reason: 'database-unreachable' }, 'event consumer paused');
+    const tags = this.consumerTags;
+    this.consumerTags = [];
+    void this.track(
+      (async () => {
+        for (const tag of tags) await this.consumer!.cancel(tag).catch(() => undefined);
+        await this.waitForDatabase();
+        await this.resume();
+      })(),
+    );
+  }
+
+  private async waitForDatabase(): Promise<void> {
+    const { min, max } = this.o.probeDelayMs ?? { min: 250, max: 10_000 };
+    let delay = min;
+    while (!this.stopped) {
+      await sleep(delay, this.stopping.signal);
+      if (this.stopped || (await this.databaseAnswers())) return;
+      delay = Math.min(delay * 2, max);
+    }
+  }
+
+  private async resume(): Promise<void> {
+    if (this.stopped) return;
+    this.paused = false;
+    const held = this.held.splice(0);
+    for (const d of held) {
+      if (this.paused) this.held.push(d);
+      else await d.run(d);
+    }
+    if (this.paused || this.stopped) return;
+    await this.consume();
+    this.o.log.info({ service: this.o.service, replayed: held.length }, 'event consumer resumed');
+  }
+
+  private async publishConfirmed(channel: ChannelWrapper, exchange: string, routingKey: string, content: Buffer, options: Options.Publish) {
+    const id = options.messageId;
+    await channel.publish(exchange, routingKey, content, { ...options, mandatory: true, timeout: 10_000 });
+    if (id && this.returned.delete(id)) throw new ReturnedError(`returned unroutable`);
+  }
+
+  /** Replays a dead letter into this service's queue (through the outbox); see {@link DeadLetterStore.replay}. */
+  async replayDeadLetter(eventId: string) {
+    const outcome = await this.deadLetters.replay(eventId, this.queueName);
+    if (outcome === 'replayed') {
+      this.o.log.info({ eventId }, 'dead letter replayed');
+      this.kick();
+    }
+    return outcome;
   }
 
   /**
@@ -245,50 +537,86 @@ export class Messaging {
   }
 
   /**
-   * Publishes one batch of outbox rows with publisher confirms and deletes them only after
-   * every confirm. Rows are locked with SKIP LOCKED, so several replicas relay in parallel
-   * without sending a row twice (a crash after publish but before delete can resend: the
-   * consumers' de-duplication by event id absorbs that).
+   * Publishes one batch of outbox rows with publisher confirms and `mandatory`, and deletes
+   * a row only after its confirm. A row the broker returned as unroutable is parked in
+   * `dvd.unrouted` (again confirmed) before it is deleted; a row that was not confirmed (or
+   * whose target queue is gone) stays and is tried again with backoff. Rows are locked with
+   * SKIP LOCKED, so several replicas relay in parallel without sending a row twice (a crash
+   * after publish but before delete can resend: the consumers' de-duplication absorbs that).
    */
   async relayOnce(): Promise<number> {
     const publisher = this.publisher;
     if (!publisher) return 0;
     return this.o.dataSource.transaction(async (manager) => {
       const rows: OutboxRow[] = await manager.query(
-        `SELECT id, type, data, occurred_at, correlation_id, causation_id FROM outbox
+        `SELECT id, type, data, occurred_at, correlation_id, causation_id, target_queue, attempts FROM outbox
+          WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.o.relayBatchSize ?? 100],
       );
       if (rows.length === 0) return 0;
-      await Promise.all(
-        rows.map((row) => {
-          const envelope = {
-            id: row.id,
-            type: row.type,
-            occurredAt: new Date(row.occurred_at).toISOString(),
-            correlationId: row.correlation_id,
-            causationId: row.causation_id,
-            data: row.data,
-          };
-          return publisher.publish(EVENTS_EXCHANGE, row.type, Buffer.from(JSON.stringify(envelope)), {
-            persistent: true,
-            contentType: 'application/json',
-            messageId: row.id,
-            type: row.type,
-            timestamp: Math.floor(Date.now() / 1000),
-            appId: this.o.service,
-            timeout: 10_000,
-          });
-        }),
-      );
-      await manager.query(`DELETE FROM outbox WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
-      return rows.length;
+      const outcomes = await Promise.all(rows.map((row) => this.relayRow(publisher, row)));
+      const sent = rows.filter((_, i) => outcomes[i]).map((r) => r.id);
+      const kept = rows.filter((_, i) => !outcomes[i]);
+      if (sent.length) await manager.query(`DELETE FROM outbox WHERE id = ANY($1::uuid[])`, [sent]);
+      for (const row of kept) {
+        // 1 s, 2 s, 4 s … up to a minute between tries
+        await manager.query(
+          `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1`,
+          [row.id, Math.min(2 ** Math.min(row.attempts, 6), 60)],
+        );
+      }
+      return sent.length;
     });
+  }
+
+  /** True once the row's event is confirmed in a queue (its own, or the parking queue). */
+  private async relayRow(publisher: ChannelWrapper, row: OutboxRow): Promise<boolean> {
+    const envelope = {
+      id: row.id,
+      type: row.type,
+      occurredAt: new Date(row.occurred_at).toISOString(),
+      correlationId: row.correlation_id,
+      causationId: row.causation_id,
+      data: row.data,
+    };
+    const body = Buffer.from(JSON.stringify(envelope));
+    const options: Options.Publish = {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: row.id,
+      type: row.type,
+      timestamp: Math.floor(Date.now() / 1000),
+      appId: this.o.service,
+    };
+    try {
+      // a replayed dead letter goes to the one queue that dead-lettered it
+      if (row.target_queue) await this.publishConfirmed(publisher, '', row.target_queue, body, options);
+      else await this.publishConfirmed(publisher, EVENTS_EXCHANGE, row.type, body, options);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ReturnedError) || row.target_queue) {
+        this.o.log.warn(
+          { eventId: row.id, eventType: row.type, errorName: (err as Error)?.name },
+          'event not published; kept in the outbox',
+        );
+        return false;
+      }
+    }
+    try {
+      await this.publishConfirmed(publisher, '', UNROUTED_QUEUE, body, { ...options, headers: { [PARKED_AT_HEADER]: Date.now() } });
+      this.o.log.info({ eventId: row.id, eventType: row.type }, 'event parked: no queue is bound for its type yet');
+      return true;
+    } catch (err) {
+      this.o.log.warn({ eventId: row.id, eventType: row.type, errorName: (err as Error)?.name }, 'event not parked; kept in the outbox');
+      return false;
+    }
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopping.abort();
     if (this.relayTimer) clearTimeout(this.relayTimer);
     clearInterval(this.pruneTimer);
     await this.consumer?.cancelAll().catch(() => undefined);
@@ -314,5 +642,93 @@ export async function enqueueEvent<K extends EventType>(
     meta.correlationId ?? id,
     meta.causationId ?? null,
   ]);
+  // the publisher of a purge forgets its own dead letters about the document in the same transaction
+  if (type === 'document.purged') await new DeadLetterStore(manager).purgeDocument((data as EventMap['document.purged']).documentId);
   return id;
+}
+
+function assertUnroutedQueue(ch: Channel) {
+  return ch.assertQueue(UNROUTED_QUEUE, {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-message-ttl': UNROUTED_TTL_MS,
+      'x-max-length': UNROUTED_MAX_LENGTH,
+      'x-overflow': 'reject-publish',
+    },
+  });
+}
+
+type ParsedBody = { ok: true; envelope: EventEnvelope } | { ok: false; reason: string };
+
+function parseBody(msg: Message): ParsedBody {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(msg.content.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'not json' };
+  }
+  return parseEnvelope(raw);
+}
+
+/** Failed attempts so far, from our header (absent on a first delivery). */
+function attemptsOf(msg: Message): number {
+  const n = Number(msg.properties.headers?.[ATTEMPTS_HEADER] ?? 0);
+  return Number.isInteger(n) && n >= 0 && n < 1_000 ? n : 0;
+}
+
+function firstFailedAt(msg: Message): Date {
+  const at = Number(msg.properties.headers?.[FIRST_FAILED_HEADER]);
+  return Number.isFinite(at) && at > 0 && at <= Date.now() ? new Date(at) : new Date();
+}
+
+/** The message's properties for a re-publish, without the broker's bookkeeping headers. */
+function copyProperties(msg: Message, headers: Record<string, unknown>): Options.Publish {
+  const p = msg.properties;
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p.headers ?? {}))
+    if (!k.startsWith('x-death') && !k.startsWith('x-first-death') && !k.startsWith('x-last-death') && k !== 'x-delivery-count')
+      kept[k] = v;
+  return {
+    persistent: true,
+    contentType: p.contentType as string | undefined,
+    messageId: p.messageId as string | undefined,
+    type: p.type as string | undefined,
+    appId: p.appId as string | undefined,
+    timestamp: p.timestamp as number | undefined,
+    headers: { ...kept, ...headers },
+  };
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code).slice(0, 20) : undefined;
+}
+
+/** Error name and code for the dead letter: never the message (it may quote values). */
+function describeError(err: unknown): string {
+  const name = typeof (err as Error)?.name === 'string' ? (err as Error).name : 'Error';
+  const code = errorCode(err);
+  return code ? `${name} ${code}` : name;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -18,6 +18,7 @@ import { ProblemJsonFilter } from '../errors/problem-json.filter';
 import { HealthController, METRICS_REGISTRY, READINESS_PROBES, ReadinessProbe } from '../health/health.controller';
 import { createMetricsRegistry } from '../health/metrics';
 import { createLogger, loggingModule } from '../logging/logging';
+import { deadLetterController } from '../messaging/dead-letter.controller';
 import { Messaging } from '../messaging/messaging';
 import { MESSAGING_ENTITIES } from '../messaging/messaging-tables';
 import { ObjectStorage, ObjectStorageOptions } from '../storage/object-storage';
@@ -31,7 +32,7 @@ export interface PlatformOptions {
   /** Verify gateway-stamped identity on every non-public route (all services but gateway and dev IdP). */
   internalAuthSecret?: string;
   database?: Omit<ServiceDataSourceOptions, 'applicationName'>;
-  messaging?: { amqpUrl: string; maxDeliveries: number; relayIntervalMs?: number; relayEnabled?: boolean };
+  messaging?: { amqpUrl: string; maxDeliveries: number; retryDelaysMs?: number[]; relayIntervalMs?: number; relayEnabled?: boolean };
   storage?: ObjectStorageOptions;
   /**
    * `optional`: the service works without Redis (gateway: per-replica rate limits;
@@ -117,6 +118,7 @@ export class PlatformModule {
               amqpUrl: m.amqpUrl,
               service: o.service,
               maxDeliveries: m.maxDeliveries,
+              retryDelaysMs: m.retryDelaysMs,
               dataSource,
               log,
               relayIntervalMs: m.relayIntervalMs,
@@ -168,7 +170,8 @@ export class PlatformModule {
       module: PlatformModule,
       global: true,
       imports,
-      controllers: [HealthController],
+      // every service with an event bus serves its dead letters to platform admins
+      controllers: o.messaging ? [HealthController, deadLetterController(o.service)] : [HealthController],
       providers,
       exports: [...exportsList, ...imports],
     };
