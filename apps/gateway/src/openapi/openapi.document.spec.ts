@@ -40,10 +40,14 @@ const CONTRACT: Array<[Method, string, string[]]> = [
   ['post', '/exports', ['202']],
   ['get', '/exports/{jobId}', ['200']],
   ['get', '/admin/unroutable-documents', ['200']],
+  ['get', '/admin/dead-letters/{service}', ['200']],
+  ['get', '/admin/dead-letters/{service}/{eventId}', ['200']],
+  ['delete', '/admin/dead-letters/{service}/{eventId}', ['204']],
+  ['post', '/admin/dead-letters/{service}/{eventId}/replay', ['200']],
 ];
 
 const METHODS: Method[] = ['get', 'post', 'put', 'patch', 'delete'];
-const TAGS = ['Authorities', 'Documents', 'Threads', 'Exports'];
+const TAGS = ['Authorities', 'Documents', 'Threads', 'Exports', 'Operations'];
 
 function isRef(value: object): value is ReferenceObject {
   return '$ref' in value;

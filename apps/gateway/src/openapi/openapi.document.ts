@@ -60,7 +60,10 @@ type SchemaName =
   | 'ExportCreate'
   | 'ExportAccepted'
   | 'ExportJob'
-  | 'ExportWebhook';
+  | 'ExportWebhook'
+  | 'DeadLetter'
+  | 'DeadLetterPage'
+  | 'DeadLetterReplayed';
 
 type HeaderName = 'X-Request-Id' | 'RateLimit-Limit' | 'RateLimit-Remaining' | 'RateLimit-Reset' | 'ETag' | 'Location' | 'Retry-After';
 
@@ -79,7 +82,7 @@ type ParameterName =
 
 type ProblemStatus = 400 | 401 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
-type Tag = 'Authorities' | 'Documents' | 'Threads' | 'Exports';
+type Tag = 'Authorities' | 'Documents' | 'Threads' | 'Exports' | 'Operations';
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -650,6 +653,34 @@ const schemas: Record<SchemaName, SchemaObject> = {
     },
   },
   UnroutableDocumentPage: page('UnroutableDocument', 'A page of unroutable documents, newest first.'),
+  DeadLetter: {
+    type: 'object',
+    description: 'An event a service gave up on. Ids, type, reason code and counts only; the event itself is never returned.',
+    required: ['eventId', 'eventType', 'documentId', 'reason', 'detail', 'attempts', 'firstFailedAt', 'lastFailedAt', 'size', 'replayable'],
+    properties: {
+      eventId: UUID,
+      eventType: { type: 'string', example: 'document.received' },
+      documentId: { ...UUID, nullable: true },
+      reason: { type: 'string', enum: ['handler-failed', 'malformed', 'delivery-limit'] },
+      detail: {
+        type: 'string',
+        nullable: true,
+        description: 'Error name and code, or the invalid fields.',
+        example: 'QueryFailedError 23503',
+      },
+      attempts: { type: 'integer', minimum: 1 },
+      firstFailedAt: TIMESTAMP,
+      lastFailedAt: TIMESTAMP,
+      size: { type: 'integer', description: 'Size of the message in bytes.' },
+      replayable: { type: 'boolean', description: '`false` for a malformed message: its body was not kept.' },
+    },
+  },
+  DeadLetterPage: page('DeadLetter', 'A page of dead letters, most recently failed first.'),
+  DeadLetterReplayed: {
+    type: 'object',
+    required: ['eventId', 'status'],
+    properties: { eventId: UUID, status: { type: 'string', enum: ['REPLAYED'] } },
+  },
 
   Slot: {
     type: 'object',
@@ -1207,6 +1238,65 @@ const documentPaths: Record<string, PathItemObject> = {
   },
 };
 
+const DEAD_LETTER_SERVICE = pathParam('service', 'The service whose event consumer dead-lettered the event.', {
+  type: 'string',
+  enum: ['intake', 'routing-engine', 'communication', 'export-worker'],
+});
+const DEAD_LETTER_ID = pathParam('eventId', 'The event id.', UUID);
+const DEAD_LETTER_DESCRIPTION =
+  'An event a service could not apply after `EVENT_MAX_DELIVERIES` attempts, or a malformed ' +
+  "message, is kept in that service's database until it is replayed, deleted, or its document " +
+  'is purged. *This endpoint is our addition to API.md.*';
+
+const operationsPaths: Record<string, PathItemObject> = {
+  '/admin/dead-letters/{service}': {
+    get: operation({
+      id: 'listDeadLetters',
+      tag: 'Operations',
+      summary: "List a service's dead letters",
+      who: 'platform-admin.',
+      description: DEAD_LETTER_DESCRIPTION,
+      parameters: [DEAD_LETTER_SERVICE, ...PAGING],
+      responses: { 200: success('A page of dead letters.', 'DeadLetterPage') },
+      errors: [400, [404, 'The caller is not a platform admin, or the service is unknown.']],
+    }),
+  },
+  '/admin/dead-letters/{service}/{eventId}': {
+    get: operation({
+      id: 'getDeadLetter',
+      tag: 'Operations',
+      summary: 'Get a dead letter',
+      who: 'platform-admin.',
+      parameters: [DEAD_LETTER_SERVICE, DEAD_LETTER_ID],
+      responses: { 200: success('The dead letter.', 'DeadLetter') },
+      errors: [404],
+    }),
+    delete: operation({
+      id: 'deleteDeadLetter',
+      tag: 'Operations',
+      summary: 'Delete a dead letter',
+      who: 'platform-admin.',
+      parameters: [DEAD_LETTER_SERVICE, DEAD_LETTER_ID],
+      responses: { 204: success('The dead letter was deleted.') },
+      errors: [404],
+    }),
+  },
+  '/admin/dead-letters/{service}/{eventId}/replay': {
+    post: operation({
+      id: 'replayDeadLetter',
+      tag: 'Operations',
+      summary: 'Replay a dead letter',
+      who: 'platform-admin.',
+      description:
+        "Puts the stored event (same event id, so it is applied at most once) into the service's " +
+        'outbox, addressed to its own queue only, and deletes the dead letter.',
+      parameters: [DEAD_LETTER_SERVICE, DEAD_LETTER_ID],
+      responses: { 200: success('The event is queued for delivery.', 'DeadLetterReplayed') },
+      errors: [404, [409, 'The message was malformed; its body was not kept.']],
+    }),
+  },
+};
+
 const threadPaths: Record<string, PathItemObject> = {
   '/documents/{id}/threads': {
     post: operation({
@@ -1454,12 +1544,14 @@ export function buildOpenApiDocument(): OpenAPIObject {
       { name: 'Documents', description: 'Encrypted document upload and retrieval (intake).' },
       { name: 'Threads', description: 'Threads and encrypted messages between citizens and officials (communication).' },
       { name: 'Exports', description: 'Export of a document package to the authority (export worker).' },
+      { name: 'Operations', description: 'Dead letters of the event consumers (each service).' },
     ],
     paths: {
       ...authorityPaths,
       ...documentPaths,
       ...threadPaths,
       ...exportPaths,
+      ...operationsPaths,
     },
     components: {
       securitySchemes: {

@@ -43,7 +43,7 @@ export function deadLetterController(service: string): Type<unknown> {
 
     /** Re-publishes the stored event (same id) to this service's queue through the outbox. */
     @Post(':id/replay')
-    @HttpCode(202)
+    @HttpCode(200)
     async replay(@Param('id') id: string) {
       const outcome = await this.messaging.replayDeadLetter(id);
       if (outcome === 'missing') throw ApiError.notFound('dead letter');
