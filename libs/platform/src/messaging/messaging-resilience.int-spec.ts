@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DataSource, EntityManager } from 'typeorm';
-import { EVENTS_EXCHANGE, EventEnvelope } from '@dvd/contracts';
+import { EventEnvelope } from '@dvd/contracts';
 import { createTestDatabase, createTestVhost, freePort, pollUntil } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logging';
