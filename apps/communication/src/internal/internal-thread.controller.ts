@@ -1,11 +1,52 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AllowRoles, isUuid } from '@dvd/platform';
+import { z } from 'zod';
+import { AllowRoles, ApiError, decodeCursor, encodeCursor, isUuid, keysetTimestampSql, pageQuery, parseOrThrow } from '@dvd/platform';
+
+/** `?limit=` (1–100) and `?cursor=`: a page is at most 100 messages of at most 256 KiB each. */
+const internalPageQuery = z.object(pageQuery).strict();
+
+interface ThreadRow {
+  id: string;
+  type: string;
+  status: string;
+  assignedOfficialId: string | null;
+  callback: unknown;
+  appointment: unknown;
+  createdAt: string;
+  lastActivityAt: string;
+}
+
+interface MessageRow {
+  id: string;
+  senderRole: string;
+  createdAt: string;
+  contentBlob: string;
+}
+
+/** Keeps `limit` rows of a `limit + 1` query and the cursor after the last, if there is more. */
+function keysetPage<T extends { id: string; createdAt: string }>(rows: T[], limit: number) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
+}
+
+const ts = (column: string) => keysetTimestampSql(column);
+
+/** The cursor's keyset as SQL parameters $2, $3 and the condition on them (none on the first page). */
+function after(cursor: string | undefined): { sql: string; params: string[] } {
+  const k = decodeCursor(cursor);
+  if (!k) return { sql: '', params: [] };
+  if (!isUuid(k.id))
+    throw ApiError.badRequest('The cursor is not valid', [{ field: 'cursor', message: 'is not a cursor this API issued' }]);
+  return { sql: 'AND (created_at, id) > ($2::timestamptz, $3::uuid)', params: [k.at, k.id] };
+}
 
 /**
- * Internal API for export-worker (role `service`): every thread of a document with all its
- * encrypted messages, oldest first.
+ * Internal API for export-worker (role `service`), keyset-paged so that no side ever holds
+ * a whole case: the threads of a document, oldest first, and per thread its encrypted
+ * messages, oldest first — both on `(created_at, id)`, stable under inserts.
  */
 @AllowRoles('service')
 @Controller('internal/documents')
@@ -13,27 +54,38 @@ export class InternalThreadController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   @Get(':documentId/threads')
-  async threads(@Param('documentId') documentId: string) {
-    if (!isUuid(documentId)) return { threads: [] };
-    const threads: Array<Record<string, unknown>> = await this.db.query(
+  async threads(@Param('documentId') documentId: string, @Query() query: unknown) {
+    const q = parseOrThrow(internalPageQuery, query, 'The query parameters are invalid');
+    const from = after(q.cursor);
+    if (!isUuid(documentId)) return { items: [], nextCursor: null };
+    const rows: ThreadRow[] = await this.db.query(
       `SELECT id, type, status, assigned_official_id AS "assignedOfficialId", callback, appointment,
-              created_at AS "createdAt", last_activity_at AS "lastActivityAt"
-         FROM threads WHERE document_id = $1 ORDER BY created_at, id`,
-      [documentId],
+              ${ts('created_at')} AS "createdAt", ${ts('last_activity_at')} AS "lastActivityAt"
+         FROM threads
+        WHERE document_id = $1 ${from.sql}
+        ORDER BY created_at, id LIMIT $${from.params.length + 2}`,
+      [documentId, ...from.params, q.limit + 1],
     );
-    const messages: Array<{ thread_id: string; id: string; sender_role: string; content_blob: string; created_at: Date }> = threads.length
-      ? await this.db.query(
-          `SELECT thread_id, id, sender_role, content_blob, created_at FROM messages WHERE thread_id = ANY($1::uuid[]) ORDER BY created_at, id`,
-          [threads.map((t) => t.id)],
-        )
-      : [];
-    return {
-      threads: threads.map((t) => ({
-        ...t,
-        messages: messages
-          .filter((m) => m.thread_id === t.id)
-          .map((m) => ({ id: m.id, senderRole: m.sender_role, createdAt: m.created_at.toISOString(), contentBlob: m.content_blob })),
-      })),
-    };
+    return keysetPage(rows, q.limit);
+  }
+
+  @Get(':documentId/threads/:threadId/messages')
+  async messages(@Param('documentId') documentId: string, @Param('threadId') threadId: string, @Query() query: unknown) {
+    const q = parseOrThrow(internalPageQuery, query, 'The query parameters are invalid');
+    const from = after(q.cursor);
+    const thread: unknown[] =
+      isUuid(documentId) && isUuid(threadId)
+        ? await this.db.query(`SELECT 1 FROM threads WHERE id = $1 AND document_id = $2`, [threadId, documentId])
+        : [];
+    if (!thread.length) throw ApiError.notFound('thread', 'thread-not-found');
+    // served by messages_thread_created_idx, scanned backwards
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT id, sender_role AS "senderRole", ${ts('created_at')} AS "createdAt", content_blob AS "contentBlob"
+         FROM messages
+        WHERE thread_id = $1 ${from.sql}
+        ORDER BY created_at, id LIMIT $${from.params.length + 2}`,
+      [threadId, ...from.params, q.limit + 1],
+    );
+    return keysetPage(rows, q.limit);
   }
 }

@@ -13,6 +13,7 @@ import {
   makeEncryptionKey,
   official,
   pollUntil,
+  service,
   signedClient,
 } from '@dvd/testing';
 import { communicationConfigSchema } from '../../src/communication.config';
@@ -351,6 +352,57 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       await probe.waitFor('thread.claimed', (d) => d.threadId === id);
       await new Promise((r) => setTimeout(r, 300));
       expect(probe.of('thread.claimed', (d) => d.threadId === id)).toHaveLength(1);
+    });
+  });
+
+  describe('internal thread API for export-worker (keyset-paged)', () => {
+    const worker = service('export-worker');
+    const all = async (path: string, limit: number) => {
+      const items: Array<Record<string, unknown>> = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res = await as(worker).get(`${path}?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(res.status).toBe(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(limit);
+        items.push(...(res.body.items as Array<Record<string, unknown>>));
+        cursor = res.body.nextCursor as string | null;
+        pages++;
+      } while (cursor);
+      return { items, pages };
+    };
+
+    it('pages a document’s threads and each thread’s messages oldest first, every one exactly once', async () => {
+      const threads = [await newThread(bob, { type: 'CHAT' }, doc2), await newThread(bob, { type: 'CHAT' }, doc2)];
+      const posted: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await as(bob)
+          .post(`/api/v1/threads/${threads[1]}/messages`)
+          .send({ contentBlob: await blob() })
+          .expect(201);
+        posted.push(res.body.id as string);
+      }
+      const listed = await all(`/internal/documents/${doc2}/threads`, 1);
+      expect(listed.items.map((t) => t.id).slice(-2)).toEqual(threads);
+      expect(listed.pages).toBe(listed.items.length);
+      const messages = await all(`/internal/documents/${doc2}/threads/${threads[1]}/messages`, 2);
+      expect(messages.items.map((m) => m.id)).toEqual(posted);
+      expect(messages.pages).toBe(3);
+      expect(Object.keys(messages.items[0]).sort()).toEqual(['contentBlob', 'createdAt', 'id', 'senderRole']);
+      expect((await all(`/internal/documents/${doc2}/threads/${threads[0]}/messages`, 100)).items).toEqual([]);
+    });
+
+    it('bounds pages, refuses foreign cursors and threads of other documents, and serves services only', async () => {
+      const thread = await newThread(bob, { type: 'CHAT' }, doc2);
+      const base = `/internal/documents/${doc2}/threads/${thread}/messages`;
+      expect((await as(worker).get(`${base}?limit=101`)).status).toBe(400);
+      expect((await as(worker).get(`${base}?cursor=bm9wZQ`)).status).toBe(400);
+      const notUuid = Buffer.from(JSON.stringify([new Date().toISOString(), 'x'])).toString('base64url');
+      expect((await as(worker).get(`${base}?cursor=${notUuid}`)).status).toBe(400);
+      expect((await as(worker).get(`/internal/documents/${doc1}/threads/${thread}/messages`)).status).toBe(404);
+      expect((await as(worker).get(`/internal/documents/${randomUUID()}/threads`)).body).toEqual({ items: [], nextCursor: null });
+      expect((await as(bob).get(base)).status).toBe(404);
+      expect((await as(o2).get(`/internal/documents/${doc2}/threads`)).status).toBe(404);
     });
   });
 
