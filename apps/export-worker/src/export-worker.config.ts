@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, positiveInt, s3Env, url } from '@dvd/platform';
 
@@ -20,5 +21,13 @@ export const exportWorkerConfigSchema = z.object({
   INTAKE_URL: url(['http', 'https'], 'http://127.0.0.1:3001'),
   COMMUNICATION_URL: url(['http', 'https'], 'http://127.0.0.1:3003'),
   ROUTING_ENGINE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
+  /** Packages are built here, one directory per attempt, removed when the attempt ends. */
+  EXPORT_TMP_DIR: z.string().min(1).default(tmpdir()),
+  /** A completed export of a document is repeated only this long after it completed (0: at once); before, POST /exports answers with it. */
+  EXPORT_REPEAT_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60 * 60_000),
 });
 export type ExportWorkerConfig = z.output<typeof exportWorkerConfigSchema>;

@@ -11,6 +11,7 @@ export class ExportJobEntity {
   @Column('text') status!: ExportStatus;
   @Column('integer') attempts!: number;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
+  @Column('text', { name: 'last_error_category', nullable: true }) lastErrorCategory!: string | null;
   @Column('jsonb', { nullable: true }) receipt!: unknown;
   @Column('timestamptz', { name: 'next_attempt_at' }) nextAttemptAt!: Date;
   @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
@@ -25,6 +26,7 @@ export function toJobView(j: ExportJobEntity) {
     status: j.status,
     attempts: j.attempts,
     lastError: j.lastError,
+    lastErrorCategory: j.lastErrorCategory,
     createdAt: j.createdAt.toISOString(),
     completedAt: j.completedAt?.toISOString() ?? null,
     receipt: j.receipt ?? null,

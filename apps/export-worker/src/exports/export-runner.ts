@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -9,10 +7,24 @@ import { Messaging, ObjectStorage } from '@dvd/platform';
 import { deliverWebhook } from '../delivery/webhook-delivery';
 import { backoffMs } from '../delivery/retry-policy';
 import { ExportWorkerConfig } from '../export-worker.config';
-import { buildCasePackage } from '../packaging/case-package';
+import { PackagingError, PackagingFailure, buildCasePackage } from '../packaging/case-package';
 import { ServiceClients } from './service-clients';
 
 export const EXPORT_CONFIG = Symbol('EXPORT_CONFIG');
+
+/**
+ * Why an attempt failed, as stored in `last_error_category` (and shown as `lastErrorCategory`):
+ * a fixed vocabulary, never an underlying error's text.
+ */
+export type ExportFailure =
+  PackagingFailure | 'document-gone' | 'no-ingest-settings' | 'service-unavailable' | 'delivery-retryable' | 'delivery-rejected';
+
+const PACKAGING_REASON: Record<PackagingFailure, string> = {
+  'payload-unreadable': 'the payload could not be read from storage',
+  'payload-mismatch': 'the stored payload does not match the sha256 recorded at upload',
+  'messages-unavailable': 'threads or messages could not be read',
+  'package-write-failed': 'the package file could not be written',
+};
 
 interface LeasedJob {
   id: string;
@@ -117,18 +129,21 @@ export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApp
   }
 
   private async work(job: LeasedJob): Promise<void> {
-    const path = join(tmpdir(), `dvd-export-${job.id}-${randomBytes(4).toString('hex')}.zip`);
     this.logger.log({ jobId: job.id, documentId: job.document_id, attempt: job.attempts }, 'export attempt');
+    let dir: string | undefined;
     try {
-      const [document, threads, ingest] = await Promise.all([
-        this.clients.document(job.document_id),
-        this.clients.threads(job.document_id),
-        this.clients.ingest(job.authority_id),
-      ]);
-      if (!document) return await this.fail(job, 'the document no longer exists');
-      if (!ingest) return await this.fail(job, 'the authority has no ingest settings');
-      const payload = (await this.storage.download(document.payload.key)).body;
-      const pkg = await buildCasePackage({ path, jobId: job.id, document, threads, payload });
+      const [document, ingest] = await Promise.all([this.clients.document(job.document_id), this.clients.ingest(job.authority_id)]);
+      if (!document) return await this.fail(job, 'document-gone', 'the document no longer exists');
+      if (!ingest) return await this.fail(job, 'no-ingest-settings', 'the authority has no ingest settings');
+      // every attempt starts afresh: its own directory, its own streams
+      dir = await mkdtemp(join(this.config.EXPORT_TMP_DIR, `dvd-export-${job.id}-`));
+      const pkg = await buildCasePackage({
+        dir,
+        jobId: job.id,
+        document,
+        source: this.clients,
+        openPayload: async () => (await this.storage.download(document.payload.key)).body,
+      });
       const outcome = await deliverWebhook(
         { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, pkg, timestamp: new Date() },
         { url: ingest.ingestUrl, secret: ingest.ingestSecret },
@@ -138,22 +153,24 @@ export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApp
         case 'delivered':
           return await this.complete(job, outcome.receipt ?? null, pkg);
         case 'fail':
-          return await this.fail(job, outcome.reason);
+          return await this.fail(job, 'delivery-rejected', outcome.reason);
         case 'retry':
-          return await this.retryLater(job, outcome.reason, outcome.retryAfterMs);
+          return await this.retryLater(job, 'delivery-retryable', outcome.reason, outcome.retryAfterMs);
       }
     } catch (err) {
-      // our own side failed (a service or storage did not answer): try again later
-      await this.retryLater(job, `export could not be built: ${(err as Error).name}`);
+      // our own side failed (storage, a service, the disk): this attempt failed, a later one starts afresh
+      if (err instanceof PackagingError) await this.retryLater(job, err.category, PACKAGING_REASON[err.category]);
+      else if (!dir) await this.retryLater(job, 'service-unavailable', 'a service the export needs did not answer');
+      else await this.retryLater(job, 'package-write-failed', PACKAGING_REASON['package-write-failed']);
     } finally {
-      await rm(path, { force: true });
+      if (dir) await rm(dir, { recursive: true, force: true });
     }
   }
 
   private async complete(job: LeasedJob, receipt: unknown, pkg: { size: number; sha256: string }) {
     await this.messaging.transaction(async (manager, emit) => {
       const [done] = (await manager.query(
-        `UPDATE export_jobs SET status = 'COMPLETED', completed_at = now(), locked_until = NULL, last_error = NULL, receipt = $3,
+        `UPDATE export_jobs SET status = 'COMPLETED', completed_at = now(), locked_until = NULL, last_error = NULL, last_error_category = NULL, receipt = $3,
                 package_sha256 = $4, package_size = $5
           WHERE id = $1 AND attempts = $2 AND status = 'RUNNING' RETURNING id`,
         [job.id, job.attempts, JSON.stringify(receipt), pkg.sha256, pkg.size],
@@ -163,26 +180,27 @@ export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApp
     this.logger.log({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, size: pkg.size }, 'export delivered');
   }
 
-  private async fail(job: LeasedJob, reason: string) {
+  private async fail(job: LeasedJob, category: ExportFailure, reason: string) {
     await this.messaging.transaction(async (manager, emit) => {
       const [done] = (await manager.query(
-        `UPDATE export_jobs SET status = 'FAILED', completed_at = now(), locked_until = NULL, last_error = $3
+        `UPDATE export_jobs SET status = 'FAILED', completed_at = now(), locked_until = NULL, last_error = $3, last_error_category = $4
           WHERE id = $1 AND attempts = $2 AND status = 'RUNNING' RETURNING id`,
-        [job.id, job.attempts, reason],
+        [job.id, job.attempts, reason, category],
       )) as [unknown[], number];
       if (done.length) await emit('export.failed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, reason });
     });
-    this.logger.warn({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, reason }, 'export failed');
+    this.logger.warn({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, category }, 'export failed');
   }
 
-  private async retryLater(job: LeasedJob, reason: string, retryAfterMs?: number) {
-    if (job.attempts >= this.config.EXPORT_MAX_ATTEMPTS) return this.fail(job, `${reason} (after ${job.attempts} attempts)`);
+  private async retryLater(job: LeasedJob, category: ExportFailure, reason: string, retryAfterMs?: number) {
+    if (job.attempts >= this.config.EXPORT_MAX_ATTEMPTS) return this.fail(job, category, `${reason} (after ${job.attempts} attempts)`);
     const delay = backoffMs(job.attempts, this.config.EXPORT_RETRY_BASE_MS, Math.random, retryAfterMs);
     await this.db.query(
-      `UPDATE export_jobs SET status = 'PENDING', locked_until = NULL, last_error = $3, next_attempt_at = now() + ($4::bigint * interval '1 millisecond')
+      `UPDATE export_jobs SET status = 'PENDING', locked_until = NULL, last_error = $3, last_error_category = $5,
+              next_attempt_at = now() + ($4::bigint * interval '1 millisecond')
         WHERE id = $1 AND attempts = $2 AND status = 'RUNNING'`,
-      [job.id, job.attempts, reason, delay],
+      [job.id, job.attempts, reason, delay, category],
     );
-    this.logger.warn({ jobId: job.id, attempts: job.attempts, reason, retryInMs: delay }, 'export will be retried');
+    this.logger.warn({ jobId: job.id, attempts: job.attempts, category, retryInMs: delay }, 'export attempt failed; will be retried');
   }
 }

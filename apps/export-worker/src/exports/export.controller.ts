@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Identity } from '@dvd/contracts';
@@ -13,12 +13,12 @@ const requestSchema = z.object({ documentId: z.string().uuid() }).strict();
 export class ExportController {
   constructor(private readonly exports: ExportService) {}
 
+  /** 202 with a new job; 200 with the document's job that is still pending or running, or completed within the cool-down. */
   @Post()
-  @HttpCode(202)
   async request(@CurrentIdentity() who: Identity, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
-    const job = await this.exports.request(who, parseOrThrow(requestSchema, body).documentId);
-    res.setHeader('Location', `/api/v1/exports/${job.id}`);
-    return { jobId: job.id, status: job.status };
+    const { job, created } = await this.exports.request(who, parseOrThrow(requestSchema, body).documentId);
+    res.status(created ? 202 : 200).setHeader('Location', `/api/v1/exports/${job.id}`);
+    return { jobId: job.id, documentId: job.documentId, status: job.status };
   }
 
   @Get(':jobId')
