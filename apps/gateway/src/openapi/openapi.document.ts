@@ -792,7 +792,11 @@ const schemas: Record<SchemaName, SchemaObject> = {
     properties: {
       jobId: UUID,
       documentId: UUID,
-      status: { type: 'string', enum: ['PENDING'] },
+      status: {
+        type: 'string',
+        enum: ['PENDING', 'RUNNING', 'COMPLETED'],
+        description: '`PENDING` for a new job (202); with 200, the status of the earlier job that answers the request.',
+      },
     },
   },
   ExportJob: {
@@ -807,6 +811,25 @@ const schemas: Record<SchemaName, SchemaObject> = {
         type: 'string',
         nullable: true,
         description: 'Why the last attempt failed (e.g. `HTTP 503`, `timeout`); `null` if none failed.',
+      },
+      lastErrorCategory: {
+        type: 'string',
+        nullable: true,
+        enum: [
+          'payload-unreadable',
+          'payload-mismatch',
+          'messages-unavailable',
+          'package-write-failed',
+          'service-unavailable',
+          'document-gone',
+          'no-ingest-settings',
+          'delivery-retryable',
+          'delivery-rejected',
+          'duplicate',
+        ],
+        description:
+          'Why the last attempt failed, as a stable category (never raw error text); `null` if none failed or the job ' +
+          'completed. Failures building the package (storage, communication, disk) and `delivery-retryable` are retried.',
       },
       createdAt: TIMESTAMP,
       completedAt: { ...TIMESTAMP, nullable: true, description: 'When the job completed or finally failed.' },
@@ -1452,9 +1475,21 @@ const exportPaths: Record<string, PathItemObject> = {
       description:
         'Queues a job that packages the document, its threads and messages and delivers it ' +
         "to the authority's `ingestUrl` as a Standard Webhooks message (see the " +
-        '`ExportWebhook` schema). Poll the job at `Location`.',
+        '`ExportWebhook` schema). Poll the job at `Location`.\n\n' +
+        '**One export at a time.** If the document already has a job that is `PENDING` or ' +
+        '`RUNNING`, or one that `COMPLETED` less than `EXPORT_REPEAT_AFTER_MS` ago (default 1 h), ' +
+        'no new job is queued: the answer is `200` with that job (its id, status and `Location`). ' +
+        'Concurrent requests cannot race past this (a unique index decides). A `FAILED` job does ' +
+        'not block a new request.',
       body: jsonBody('ExportCreate'),
-      responses: { 202: success('The job was queued.', 'ExportAccepted', 'Location') },
+      responses: {
+        200: success(
+          'An earlier job of the document answers the request (pending, running, or completed within the cool-down).',
+          'ExportAccepted',
+          'Location',
+        ),
+        202: success('A new job was queued.', 'ExportAccepted', 'Location'),
+      },
       errors: [400, [404, 'The document does not exist or is not visible to the caller.']],
     }),
   },
