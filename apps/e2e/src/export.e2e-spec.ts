@@ -126,6 +126,8 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
       EXPORT_DELIVERY_TIMEOUT_MS: '1500',
       EXPORT_LEASE_MS: '4000',
       EXPORT_POLL_MS: '200',
+      // these tests export the same document again and again; dedupe has its own spec (export-resilience)
+      EXPORT_REPEAT_AFTER_MS: '0',
     });
     await startWorker();
     tokens = {
