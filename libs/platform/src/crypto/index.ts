@@ -1,2 +1,3 @@
 export * from './public-jwk';
 export * from './jwe-inspector';
+export * from './secret-box';

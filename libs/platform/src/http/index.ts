@@ -1,2 +1,3 @@
 export * from './paging';
 export * from './early-response';
+export * from './egress-target';
