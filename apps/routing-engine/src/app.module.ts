@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
-import { AuthorityController } from './authorities/authority.controller';
+import { PlatformModule, SecretBox, ServiceDataSourceOptions, assertPrivateTargetsAllowed } from '@dvd/platform';
+import { AuthorityController, INGEST_TARGET_POLICY } from './authorities/authority.controller';
 import { AuthorityEntity, UnitEntity } from './authorities/authority.entity';
 import { AuthorityService } from './authorities/authority.service';
+import { IngestSecretSealer } from './authorities/ingest-secret.sealer';
+import { IngestSecretStore } from './authorities/ingest-secret.store';
 import { InternalAuthorityController } from './authorities/internal-authority.controller';
 import { AuthorityKeyEntity } from './keys/authority-key.entity';
 import { KeyController } from './keys/key.controller';
@@ -28,6 +30,7 @@ export function databaseOptions(config: Pick<RoutingEngineConfig, 'DATABASE_URL'
 @Module({})
 export class RoutingEngineModule {
   static register(config: RoutingEngineConfig): DynamicModule {
+    assertPrivateTargetsAllowed(config);
     return {
       module: RoutingEngineModule,
       imports: [
@@ -41,7 +44,18 @@ export class RoutingEngineModule {
         }),
       ],
       controllers: [AuthorityController, KeyController, RuleController, UnroutableController, InternalAuthorityController],
-      providers: [AuthorityService, KeyService, RuleService, RulesCache, RouteDocumentOnDocumentReceived, ForgetDecisionOnDocumentPurged],
+      providers: [
+        { provide: SecretBox, useValue: new SecretBox(config.SECRETS_ENCRYPTION_KEYS) },
+        { provide: INGEST_TARGET_POLICY, useValue: { allowPrivateTargets: config.EXPORT_ALLOW_PRIVATE_TARGETS } },
+        IngestSecretStore,
+        IngestSecretSealer,
+        AuthorityService,
+        KeyService,
+        RuleService,
+        RulesCache,
+        RouteDocumentOnDocumentReceived,
+        ForgetDecisionOnDocumentPurged,
+      ],
     };
   }
 }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, redisEnv } from '@dvd/platform';
+import {
+  allowPrivateTargetsEnv,
+  amqpEnv,
+  commonEnv,
+  databaseEnv,
+  internalAuthEnv,
+  port,
+  redisEnv,
+  secretsEncryptionEnv,
+} from '@dvd/platform';
 
 export const routingEngineConfigSchema = z.object({
   ...commonEnv,
@@ -9,5 +18,7 @@ export const routingEngineConfigSchema = z.object({
   ...redisEnv,
   ROUTING_ENGINE_PORT: port(3002),
   BIND_HOST: z.string().default('0.0.0.0'),
+  ...secretsEncryptionEnv,
+  ...allowPrivateTargetsEnv,
 });
 export type RoutingEngineConfig = z.output<typeof routingEngineConfigSchema>;

@@ -1,19 +1,32 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { Identity } from '@dvd/contracts';
 import { AllowRoles, CurrentIdentity, parseOrThrow } from '@dvd/platform';
 import { assertAdminOf } from './access';
-import { createAuthoritySchema, createUnitSchema, patchAuthoritySchema } from './authority.dto';
+import { authoritySchemas, createUnitSchema } from './authority.dto';
 import { AuthorityService } from './authority.service';
+
+/** Whether ingest URLs may name plain http and local addresses (EXPORT_ALLOW_PRIVATE_TARGETS, development only). */
+export const INGEST_TARGET_POLICY = Symbol('INGEST_TARGET_POLICY');
+export interface IngestTargetPolicy {
+  allowPrivateTargets: boolean;
+}
 
 @Controller('api/v1/authorities')
 export class AuthorityController {
-  constructor(private readonly authorities: AuthorityService) {}
+  private readonly schemas: ReturnType<typeof authoritySchemas>;
+
+  constructor(
+    private readonly authorities: AuthorityService,
+    @Inject(INGEST_TARGET_POLICY) policy: IngestTargetPolicy,
+  ) {
+    this.schemas = authoritySchemas(policy.allowPrivateTargets);
+  }
 
   @Post()
   @AllowRoles('platform-admin')
   async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
-    const input = parseOrThrow(createAuthoritySchema, body);
+    const input = parseOrThrow(this.schemas.create, body);
     const view = await this.authorities.create(input);
     res.status(201).setHeader('Location', `/api/v1/authorities/${view.id}`);
     return view;
@@ -29,7 +42,15 @@ export class AuthorityController {
   @Patch(':id')
   patch(@CurrentIdentity() viewer: Identity, @Param('id') id: string, @Body() body: unknown) {
     assertAdminOf(viewer, id);
-    return this.authorities.patch(id, parseOrThrow(patchAuthoritySchema, body));
+    return this.authorities.patch(id, parseOrThrow(this.schemas.patch, body));
+  }
+
+  /** Rotates the webhook secret without a gap: deliveries carry a signature for each active secret. */
+  @Post(':id/ingest-secret')
+  @HttpCode(200)
+  rotateIngestSecret(@CurrentIdentity() viewer: Identity, @Param('id') id: string, @Body() body: unknown) {
+    assertAdminOf(viewer, id);
+    return this.authorities.rotateIngestSecret(id, parseOrThrow(this.schemas.rotateSecret, body));
   }
 
   @Post(':id/units')

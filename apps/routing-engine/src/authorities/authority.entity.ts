@@ -5,8 +5,6 @@ export class AuthorityEntity {
   @PrimaryColumn('text') id!: string;
   @Column('text') name!: string;
   @Column('text', { name: 'ingest_url' }) ingestUrl!: string;
-  /** Standard Webhooks secret: write-only through the API, never returned or logged. */
-  @Column('text', { name: 'ingest_secret' }) ingestSecret!: string;
   @Column('text', { name: 'retention_period' }) retentionPeriod!: string;
   @Column('text', { name: 'default_unit_id', nullable: true }) defaultUnitId!: string | null;
   @Column('integer', { name: 'rules_version' }) rulesVersion!: number;

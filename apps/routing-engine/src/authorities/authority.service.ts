@@ -4,8 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ApiError, Emitter, Messaging } from '@dvd/platform';
 import { authorityNotFound } from './access';
 import { authoritySnapshot } from './authority-snapshot';
-import { CreateAuthority, PatchAuthority } from './authority.dto';
+import { CreateAuthority, DEFAULT_PREVIOUS_SECRET_TTL_MS, PatchAuthority, RotateIngestSecret } from './authority.dto';
 import { AuthorityEntity, UnitEntity } from './authority.entity';
+import { IngestSecretStore, IngestSecretView } from './ingest-secret.store';
 
 export interface AuthorityView {
   id: string;
@@ -13,24 +14,29 @@ export interface AuthorityView {
   retentionPeriod: string;
   defaultUnitId: string | null;
   units: Array<{ id: string; name: string }>;
+  /** Admins of the authority only. */
   ingestUrl?: string;
+  /** Admins of the authority only: the active secrets' ids and validity, never the secrets. */
+  ingestSecrets?: IngestSecretView[];
 }
 
 @Injectable()
 export class AuthorityService {
   constructor(
     private readonly messaging: Messaging,
+    private readonly secrets: IngestSecretStore,
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   async create(input: CreateAuthority): Promise<AuthorityView> {
     return this.messaging.transaction(async (manager, emit) => {
       const inserted: unknown[] = await manager.query(
-        `INSERT INTO authorities (id, name, ingest_url, ingest_secret, retention_period)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [input.id, input.name, input.ingestUrl, input.ingestSecret, input.retentionPeriod],
+        `INSERT INTO authorities (id, name, ingest_url, retention_period)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [input.id, input.name, input.ingestUrl, input.retentionPeriod],
       );
       if (inserted.length === 0) throw ApiError.conflict('authority-exists', 'An authority with this id is already registered');
+      await this.secrets.replace(manager, input.id, input.ingestSecret);
       return this.publishAndView(manager, emit, input.id, true);
     });
   }
@@ -47,7 +53,10 @@ export class AuthorityService {
         defaultUnitId: authority.defaultUnitId,
         units: units.map((u) => ({ id: u.id, name: u.name })),
       };
-      if (withIngestUrl) view.ingestUrl = authority.ingestUrl;
+      if (withIngestUrl) {
+        view.ingestUrl = authority.ingestUrl;
+        view.ingestSecrets = await this.secrets.list(m, id);
+      }
       return view;
     };
     return run(manager ?? this.db.manager);
@@ -65,8 +74,23 @@ export class AuthorityService {
             { field: 'defaultUnitId', message: 'is not a unit of this authority' },
           ]);
       }
-      await repo.update({ id }, { ...input, updatedAt: () => 'now()' } as never);
+      const { ingestSecret, ...fields } = input;
+      // a secret set here replaces every active one at once; POST …/ingest-secret rotates without a gap
+      if (ingestSecret !== undefined) await this.secrets.replace(manager, id, ingestSecret);
+      await repo.update({ id }, { ...fields, updatedAt: () => 'now()' } as never);
       return this.publishAndView(manager, emit, id, true);
+    });
+  }
+
+  /** A new current secret; the previous one keeps verifying until `previousSecretExpiresAt` (default 24 h). */
+  async rotateIngestSecret(id: string, input: RotateIngestSecret): Promise<{ ingestSecrets: IngestSecretView[] }> {
+    return this.db.transaction(async (manager) => {
+      const authority = await manager.getRepository(AuthorityEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!authority) throw authorityNotFound();
+      const expiresAt = input.previousSecretExpiresAt ?? new Date(Date.now() + DEFAULT_PREVIOUS_SECRET_TTL_MS);
+      await this.secrets.rotate(manager, id, input.ingestSecret, expiresAt);
+      await manager.query(`UPDATE authorities SET updated_at = now() WHERE id = $1`, [id]);
+      return { ingestSecrets: await this.secrets.list(manager, id) };
     });
   }
 

@@ -23,6 +23,7 @@ import { createRoutingEngineApp } from '../../src/main';
 import { routingEngineConfigSchema } from '../../src/routing-engine.config';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+const keyring = `k1:${randomBytes(32).toString('base64')}`;
 
 describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -40,6 +41,7 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
       AMQP_URL: vhost.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix,
+      SECRETS_ENCRYPTION_KEYS: keyring,
       ...env,
     });
     const app = await createRoutingEngineApp(config);

@@ -26,7 +26,9 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.primaryKid)!, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', this.primaryKid, iv, ciphertext, cipher.getAuthTag()].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+    return ['v1', this.primaryKid, iv, ciphertext, cipher.getAuthTag()]
+      .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+      .join('.');
   }
 
   /** The plaintext, or a SecretBoxError (unknown key, wrong context, tampered value) naming no value. */
@@ -102,3 +104,6 @@ export const secretsEncryptionEnv = {
     }
   }),
 };
+
+/** The envelope context of an authority's ingest secret (sealed by routing-engine, opened by export-worker). */
+export const ingestSecretContext = (authorityId: string) => `ingest-secret/${authorityId}`;

@@ -1,4 +1,6 @@
 import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+import { ConfigError } from '../config/config';
 
 /**
  * Which addresses the platform may send requests to that a tenant chose (an authority's
@@ -39,4 +41,21 @@ export function checkTargetUrl(value: string, allowPrivateTargets: boolean): str
   if (isIpLiteral(host) ? isForbiddenAddress(host) : host === 'localhost' || host.endsWith('.localhost'))
     return 'must not point to a loopback, private, link-local or otherwise non-public address';
   return null;
+}
+
+/**
+ * Development switch: lets exports go to plain http and local addresses (a receiver on
+ * 127.0.0.1). Off unless set to "true"; `npm start` sets it. Never in production
+ * (`assertPrivateTargetsAllowed` stops such a start).
+ */
+export const allowPrivateTargetsEnv = {
+  EXPORT_ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+};
+
+export function assertPrivateTargetsAllowed(config: { NODE_ENV: string; EXPORT_ALLOW_PRIVATE_TARGETS: boolean }): void {
+  if (config.EXPORT_ALLOW_PRIVATE_TARGETS && config.NODE_ENV === 'production')
+    throw new ConfigError([{ variable: 'EXPORT_ALLOW_PRIVATE_TARGETS', message: 'must not be true when NODE_ENV is production' }]);
 }
