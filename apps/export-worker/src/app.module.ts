@@ -1,6 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { InternalClient, PlatformModule, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
+import {
+  InternalClient,
+  PlatformModule,
+  SecretBox,
+  ServiceDataSourceOptions,
+  assertPrivateTargetsAllowed,
+  storageOptionsFrom,
+} from '@dvd/platform';
+import { WebhookDelivery } from './delivery/webhook-delivery';
 import { ExportWorkerConfig } from './export-worker.config';
 import { ExportJobEntity } from './exports/export-job.entity';
 import { EXPORT_CONFIG, ExportRunner } from './exports/export-runner';
@@ -16,6 +24,7 @@ export function databaseOptions(config: Pick<ExportWorkerConfig, 'DATABASE_URL'>
 @Module({})
 export class ExportWorkerModule {
   static register(config: ExportWorkerConfig): DynamicModule {
+    assertPrivateTargetsAllowed(config);
     const client = (url: string) => new InternalClient(url, config.INTERNAL_AUTH_SECRET, 'export-worker', 30_000);
     return {
       module: ExportWorkerModule,
@@ -36,6 +45,15 @@ export class ExportWorkerModule {
           provide: ServiceClients,
           useFactory: () =>
             new ServiceClients(client(config.INTAKE_URL), client(config.COMMUNICATION_URL), client(config.ROUTING_ENGINE_URL)),
+        },
+        {
+          provide: WebhookDelivery,
+          useFactory: () =>
+            new WebhookDelivery({
+              allowPrivateTargets: config.EXPORT_ALLOW_PRIVATE_TARGETS,
+              timeoutMs: config.EXPORT_DELIVERY_TIMEOUT_MS,
+              secretBox: new SecretBox(config.SECRETS_ENCRYPTION_KEYS),
+            }),
         },
         ExportService,
         ExportRunner,

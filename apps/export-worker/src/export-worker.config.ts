@@ -1,6 +1,17 @@
 import { tmpdir } from 'node:os';
 import { z } from 'zod';
-import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, positiveInt, s3Env, url } from '@dvd/platform';
+import {
+  allowPrivateTargetsEnv,
+  amqpEnv,
+  commonEnv,
+  databaseEnv,
+  internalAuthEnv,
+  port,
+  positiveInt,
+  s3Env,
+  secretsEncryptionEnv,
+  url,
+} from '@dvd/platform';
 
 export const exportWorkerConfigSchema = z.object({
   ...commonEnv,
@@ -29,5 +40,9 @@ export const exportWorkerConfigSchema = z.object({
     .int()
     .min(0)
     .default(60 * 60_000),
+  /** Opens the authorities' ingest secrets (sealed by routing-engine); the same keyring there. */
+  ...secretsEncryptionEnv,
+  /** Development only: deliver to plain http and local addresses. */
+  ...allowPrivateTargetsEnv,
 });
 export type ExportWorkerConfig = z.output<typeof exportWorkerConfigSchema>;

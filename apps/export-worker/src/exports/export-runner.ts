@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Messaging, ObjectStorage } from '@dvd/platform';
-import { deliverWebhook } from '../delivery/webhook-delivery';
+import { WebhookDelivery } from '../delivery/webhook-delivery';
 import { backoffMs } from '../delivery/retry-policy';
 import { ExportWorkerConfig } from '../export-worker.config';
 import { PackagingError, PackagingFailure, buildCasePackage } from '../packaging/case-package';
@@ -53,6 +53,7 @@ export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApp
     private readonly messaging: Messaging,
     private readonly storage: ObjectStorage,
     private readonly clients: ServiceClients,
+    private readonly delivery: WebhookDelivery,
     @Inject(EXPORT_CONFIG) private readonly config: ExportWorkerConfig,
   ) {}
 
@@ -144,10 +145,9 @@ export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApp
         source: this.clients,
         openPayload: async () => (await this.storage.download(document.payload.key)).body,
       });
-      const outcome = await deliverWebhook(
+      const outcome = await this.delivery.deliver(
         { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, pkg, timestamp: new Date() },
-        { url: ingest.ingestUrl, secret: ingest.ingestSecret },
-        this.config.EXPORT_DELIVERY_TIMEOUT_MS,
+        ingest,
       );
       switch (outcome.kind) {
         case 'delivered':

@@ -1,4 +1,5 @@
 import { InternalClient } from '@dvd/platform';
+import { IngestTarget } from '../delivery/webhook-delivery';
 import { CaseSource, DocumentForExport, MessageForExport, ThreadForExport } from '../packaging/case-package';
 
 /** Threads and messages are read in pages of this many (communication allows at most 100). */
@@ -29,7 +30,8 @@ export class ServiceClients implements CaseSource {
     return this.pages<MessageForExport>(`/internal/documents/${documentId}/threads/${threadId}/messages`);
   }
 
-  ingest(authorityId: string): Promise<{ ingestUrl: string; ingestSecret: string } | null> {
+  /** The ingest URL and the active secrets, sealed (opened only at delivery). */
+  ingest(authorityId: string): Promise<IngestTarget | null> {
     return this.routing.getJson(`/internal/authorities/${authorityId}/ingest`);
   }
 

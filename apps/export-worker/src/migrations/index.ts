@@ -2,5 +2,12 @@ import { InitExport1764150000000 } from './1764150000000-InitExport';
 import { ExportLeases1764160000000 } from './1764160000000-ExportLeases';
 import { ExportDedupe1764170000000 } from './1764170000000-ExportDedupe';
 import { ExportDeadLetters1764180900000 } from './1764180900000-DeadLetters';
+import { ScrubReceipts1764212000000 } from './1764212000000-ScrubReceipts';
 
-export const EXPORT_MIGRATIONS = [InitExport1764150000000, ExportLeases1764160000000, ExportDedupe1764170000000, ExportDeadLetters1764180900000];
+export const EXPORT_MIGRATIONS = [
+  InitExport1764150000000,
+  ExportLeases1764160000000,
+  ExportDedupe1764170000000,
+  ExportDeadLetters1764180900000,
+  ScrubReceipts1764212000000,
+];
