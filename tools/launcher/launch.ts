@@ -98,9 +98,9 @@ async function main() {
     COMMUNICATION_URL: env.COMMUNICATION_URL ?? `http://${host}:${ports.communication}`,
     EXPORT_WORKER_URL: env.EXPORT_WORKER_URL ?? `http://${host}:${ports['export-worker']}`,
     // Seals authorities' ingest secrets (routing-engine) and opens them (export-worker); random per start unless configured.
-    SECRETS_ENCRYPTION_KEYS: env.SECRETS_ENCRYPTION_KEYS ?? `dev:${randomBytes(32).toString('base64')}`,
+    SECRETS_ENCRYPTION_KEYS: env.SECRETS_ENCRYPTION_KEYS || `dev:${randomBytes(32).toString('base64')}`,
     // Development: exports may go to a receiver on this machine over plain http.
-    EXPORT_ALLOW_PRIVATE_TARGETS: env.EXPORT_ALLOW_PRIVATE_TARGETS ?? 'true',
+    EXPORT_ALLOW_PRIVATE_TARGETS: env.EXPORT_ALLOW_PRIVATE_TARGETS || 'true',
   };
 
   if (!env.S3_ENDPOINT) {

@@ -76,6 +76,8 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
   let tokens: Record<'citizen' | 'official' | 'admin' | 'otherOfficial', string>;
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const internalSecret = randomBytes(32).toString('base64url');
+  // routing-engine seals ingest secrets with this keyring and the separately started worker opens them
+  const secretsKeyring = `e2e:${randomBytes(32).toString('base64')}`;
   let documentId: string;
   let jwe: string;
   let threadId: string;
@@ -87,6 +89,8 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
       env: {
         ...p.env,
         INTERNAL_AUTH_SECRET: internalSecret,
+        SECRETS_ENCRYPTION_KEYS: secretsKeyring,
+        EXPORT_ALLOW_PRIVATE_TARGETS: 'true',
         S3_ENDPOINT: `http://127.0.0.1:${p.ports.s3}`,
         INTAKE_URL: `http://127.0.0.1:${p.ports.intake}`,
         COMMUNICATION_URL: `http://127.0.0.1:${p.ports.communication}`,
@@ -121,6 +125,7 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
     p = await startPlatform({
       DVD_SKIP_APPS: 'export-worker',
       INTERNAL_AUTH_SECRET: internalSecret,
+      SECRETS_ENCRYPTION_KEYS: secretsKeyring,
       EXPORT_MAX_ATTEMPTS: '4',
       EXPORT_RETRY_BASE_MS: '200',
       EXPORT_DELIVERY_TIMEOUT_MS: '1500',
@@ -221,6 +226,26 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
     });
   });
 
+  it('rotates the ingest secret through the gateway without a failed delivery: both secrets sign during the rotation', async () => {
+    const next = `whsec_${randomBytes(32).toString('base64')}`;
+    const rotated = await call(tokens.admin, 'POST', '/authorities/amt-a/ingest-secret', { ingestSecret: next });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.ingestSecrets).toHaveLength(2);
+    expect(JSON.stringify(rotated.body)).not.toContain('whsec_');
+    receiver.deliveries.length = 0;
+    await exportAndWait('COMPLETED');
+    const d = receiver.deliveries[0];
+    const headers = {
+      'webhook-id': String(d.headers['webhook-id']),
+      'webhook-timestamp': String(d.headers['webhook-timestamp']),
+      'webhook-signature': String(d.headers['webhook-signature']),
+    };
+    expect(new Webhook(secret).verify(d.body, headers)).toBeTruthy(); // a receiver still on the old secret
+    expect(new Webhook(next).verify(d.body, headers)).toBeTruthy(); // and one already on the new one
+    // back to the original secret for the tests below (PATCH replaces every secret at once)
+    expect((await call(tokens.admin, 'PATCH', '/authorities/amt-a', { ingestSecret: secret })).status).toBe(200);
+  });
+
   it('retries 503 twice, then completes with 3 attempts under the same webhook-id', async () => {
     receiver.deliveries.length = 0;
     receiver.script.push('unavailable', 'unavailable', 'ok');
@@ -233,7 +258,8 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
     receiver.deliveries.length = 0;
     receiver.script.push('bad-request');
     const job = await exportAndWait('FAILED');
-    expect(job).toMatchObject({ attempts: 1, lastError: 'receiver answered 400' });
+    expect(job).toMatchObject({ attempts: 1, lastError: 'http-4xx' });
+    expect(JSON.stringify(job)).not.toContain('schema'); // the receiver's answer is never shown
     expect(receiver.deliveries).toHaveLength(1);
   });
 

@@ -16,6 +16,7 @@ const CONTRACT: Array<[Method, string, string[]]> = [
   ['post', '/authorities', ['201']],
   ['get', '/authorities/{id}', ['200']],
   ['patch', '/authorities/{id}', ['200']],
+  ['post', '/authorities/{id}/ingest-secret', ['200']],
   ['post', '/authorities/{id}/units', ['201']],
   ['get', '/authorities/{id}/keys', ['200']],
   ['post', '/authorities/{id}/keys', ['201']],

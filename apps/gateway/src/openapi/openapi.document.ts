@@ -32,6 +32,9 @@ type SchemaName =
   | 'Authority'
   | 'AuthorityCreate'
   | 'AuthorityPatch'
+  | 'IngestSecretInfo'
+  | 'IngestSecretRotation'
+  | 'IngestSecretList'
   | 'Unit'
   | 'UnitCreate'
   | 'Jwk'
@@ -311,14 +314,20 @@ const RETENTION_PERIOD: SchemaObject = {
 const INGEST_URL: SchemaObject = {
   type: 'string',
   format: 'uri',
-  description: 'Where export packages are delivered as Standard Webhooks messages (see `ExportWebhook`).',
+  description:
+    'Where export packages are delivered as Standard Webhooks messages (see `ExportWebhook`). ' +
+    '`https` only, no credentials in the URL, and it must resolve to public addresses: loopback, ' +
+    'private, link-local (incl. 169.254.169.254), unique-local, CGNAT, multicast and unspecified ' +
+    'addresses are refused here (IP literals, `localhost`) and, after DNS resolution, at every delivery.',
   example: 'https://fachverfahren.musterstadt.de/dvd/ingest',
 };
 const INGEST_SECRET: SchemaObject = {
   type: 'string',
   writeOnly: true,
   pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$',
-  description: 'Standard Webhooks signing secret: `whsec_` followed by the base64 of 24–64 random ' + 'bytes. Write-only: never returned.',
+  description:
+    'Standard Webhooks signing secret: `whsec_` followed by the base64 of 24–64 random ' +
+    'bytes. Write-only: never returned; stored encrypted (AES-256-GCM).',
   example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 };
 const JWE: SchemaObject = {
@@ -378,9 +387,17 @@ const schemas: Record<SchemaName, SchemaObject> = {
 
   Authority: {
     type: 'object',
-    description: 'An authority as anyone may see it (no ingest URL, no secrets).',
+    description: 'An authority. `ingestUrl` and `ingestSecrets` only for its admins; the secrets themselves never.',
     required: ['id', 'name', 'units', 'retentionPeriod'],
     properties: {
+      ingestUrl: { ...INGEST_URL, readOnly: true, description: 'Admins of the authority only.' },
+      ingestSecrets: {
+        type: 'array',
+        maxItems: 2,
+        readOnly: true,
+        description: 'Admins of the authority only: the active ingest secrets (current first), without the secrets.',
+        items: schemaRef('IngestSecretInfo'),
+      },
       id: AUTHORITY_ID,
       name: { type: 'string', example: 'Stadt Musterstadt' },
       units: { type: 'array', items: schemaRef('Unit') },
@@ -418,6 +435,37 @@ const schemas: Record<SchemaName, SchemaObject> = {
       retentionPeriod: RETENTION_PERIOD,
       defaultUnitId: { ...UNIT_ID, description: 'Must be a unit of this authority.' },
     },
+  },
+  IngestSecretInfo: {
+    type: 'object',
+    description: 'An active ingest secret, described; the secret itself is never returned.',
+    required: ['id', 'createdAt', 'expiresAt'],
+    properties: {
+      id: UUID,
+      createdAt: TIMESTAMP,
+      expiresAt: {
+        ...TIMESTAMP,
+        nullable: true,
+        description: '`null` for the current secret; for the previous one during a rotation, when it stops being used.',
+      },
+    },
+  },
+  IngestSecretRotation: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['ingestSecret'],
+    properties: {
+      ingestSecret: INGEST_SECRET,
+      previousSecretExpiresAt: {
+        ...TIMESTAMP,
+        description: 'Until when the current secret keeps signing too (in the future, at most 30 days ahead). Default: 24 hours from now.',
+      },
+    },
+  },
+  IngestSecretList: {
+    type: 'object',
+    required: ['ingestSecrets'],
+    properties: { ingestSecrets: { type: 'array', maxItems: 2, items: schemaRef('IngestSecretInfo') } },
   },
   Unit: {
     type: 'object',
@@ -810,7 +858,13 @@ const schemas: Record<SchemaName, SchemaObject> = {
       lastError: {
         type: 'string',
         nullable: true,
-        description: 'Why the last attempt failed (e.g. `HTTP 503`, `timeout`); `null` if none failed.',
+        description:
+          "Why the last attempt failed, as a category (never the receiver's answer): `target-forbidden`, " +
+          '`invalid-target`, `dns`, `timeout`, `connection-refused`, `connection-reset`, `tls`, `network`, ' +
+          '`http-3xx` (redirects are not followed), `http-4xx`, `http-5xx`, `receipt-too-large`, ' +
+          '`invalid-receipt`, `secret-unavailable`; after the last retry followed by ` (after <n> attempts)`. ' +
+          '`null` if none failed.',
+        example: 'http-5xx',
       },
       lastErrorCategory: {
         type: 'string',
@@ -837,7 +891,9 @@ const schemas: Record<SchemaName, SchemaObject> = {
         type: 'object',
         nullable: true,
         additionalProperties: true,
-        description: "The authority's JSON response body to the successful delivery, if it sent JSON.",
+        description:
+          "The authority's response body to the successful delivery, kept only if it is a JSON object of at " +
+          'most 4 KiB nested at most 4 levels deep (a larger or other JSON answer fails the job).',
       },
     },
   },
@@ -854,11 +910,14 @@ const schemas: Record<SchemaName, SchemaObject> = {
       '- `webhook-id: <jobId>` (the same on every retry)\n',
       '- `webhook-timestamp: <unix seconds>`\n',
       '- `webhook-signature: v1,<base64 HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>">`, ',
-      "keyed with the authority's `ingestSecret` (the base64-decoded bytes after `whsec_`)\n\n",
+      "keyed with the authority's `ingestSecret` (the base64-decoded bytes after `whsec_`); during a ",
+      'secret rotation one space-separated `v1,<sig>` per active secret, current first\n\n',
       'The package is a ZIP holding `manifest.json` (document metadata, thread and message ',
       'metadata, sha256 of every file), `payload.jwe` (the encrypted container byte for ',
       'byte) and `messages.json` (every thread with its encrypted messages, oldest first).\n\n',
-      'A `2xx` answer completes the job (a JSON response body is kept as `receipt`); `5xx`, ',
+      'Redirects are not followed (a `3xx` fails the job). A `2xx` answer completes the job; a ',
+      'JSON body must be an object of at most 4 KiB (kept as `receipt`), a larger one is cut off ',
+      'and fails the job (`receipt-too-large`); `5xx`, ',
       '`408`, `429`, timeouts and network errors are retried with exponential backoff up to ',
       '`EXPORT_MAX_ATTEMPTS` (default 5), then the job is `FAILED`; any other `4xx` fails it at once.',
     ].join(''),
@@ -1004,7 +1063,9 @@ const authorityPaths: Record<string, PathItemObject> = {
       tag: 'Authorities',
       summary: 'Get an authority',
       who: 'any authenticated caller.',
-      description: 'Name, units, default unit and retention period; never the ingest URL or secrets.',
+      description:
+        'Name, units, default unit and retention period; its admins also see `ingestUrl` and ' +
+        '`ingestSecrets` (ids and validity only). Secrets are never returned.',
       parameters: [paramRef('AuthorityId')],
       responses: { 200: success('The authority.', 'Authority') },
       errors: [404],
@@ -1026,6 +1087,23 @@ const authorityPaths: Record<string, PathItemObject> = {
       },
       responses: { 200: success('The changed authority.', 'Authority') },
       errors: [400, 404, [422, '`defaultUnitId` is not a unit of this authority.']],
+    }),
+  },
+  '/authorities/{id}/ingest-secret': {
+    post: operation({
+      id: 'rotateIngestSecret',
+      tag: 'Authorities',
+      summary: 'Rotate the ingest secret',
+      who: 'admin of the authority.',
+      description:
+        'Makes `ingestSecret` the current secret. The previous current secret stays active until ' +
+        '`previousSecretExpiresAt` (default 24 h), so deliveries carry a signature for each and a ' +
+        'receiver can switch at any time in between; any older secret is dropped (at most two are ' +
+        'active). `PATCH` with `ingestSecret` instead replaces every secret at once (after a leak).',
+      parameters: [paramRef('AuthorityId')],
+      body: jsonBody('IngestSecretRotation'),
+      responses: { 200: success('The active secrets (never the secrets themselves).', 'IngestSecretList') },
+      errors: [400, 404],
     }),
   },
   '/authorities/{id}/units': {
