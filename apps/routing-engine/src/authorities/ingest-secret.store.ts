@@ -77,8 +77,8 @@ export class IngestSecretStore {
     return this.db.transaction(async (manager) => {
       const [, expired] = (await manager.query(`DELETE FROM routing.ingest_secrets WHERE NOT ${ACTIVE}`)) as [unknown, number];
       const rows = (await manager.query(
-        `SELECT id, authority_id, sealed_secret FROM routing.ingest_secrets WHERE sealed_secret NOT LIKE $1 FOR UPDATE`,
-        [`v1.${this.box.primaryKid}.%`],
+        `SELECT id, authority_id, sealed_secret FROM routing.ingest_secrets WHERE left(sealed_secret, $1) <> $2 FOR UPDATE`,
+        [`v1.${this.box.primaryKid}.`.length, `v1.${this.box.primaryKid}.`],
       )) as Array<{ id: string; authority_id: string; sealed_secret: string }>;
       const counts = { sealed: 0, resealed: 0, unreadable: 0, expired };
       for (const row of rows) {
