@@ -95,6 +95,7 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
   let exportTmp: string;
   const messages: WorkerMessage[] = [];
   const internalSecret = randomBytes(32).toString('base64url');
+  const secretsKeyring = `e2e:${randomBytes(32).toString('base64')}`;
   const docs: Record<'broken' | 'large' | 'race', { id: string; jwe: string }> = {} as never;
 
   const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway)(...args);
@@ -128,6 +129,7 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
     p = await startPlatform({
       DVD_SKIP_APPS: 'export-worker',
       INTERNAL_AUTH_SECRET: internalSecret,
+      SECRETS_ENCRYPTION_KEYS: secretsKeyring,
       EXPORT_RETRY_BASE_MS: '100',
       EXPORT_POLL_MS: '200',
     });
@@ -144,6 +146,8 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
           ...p.env,
           LOG_LEVEL: 'warn',
           INTERNAL_AUTH_SECRET: internalSecret,
+          SECRETS_ENCRYPTION_KEYS: secretsKeyring,
+          EXPORT_ALLOW_PRIVATE_TARGETS: 'true',
           S3_ENDPOINT: `http://127.0.0.1:${p.ports.s3}`,
           INTAKE_URL: `http://127.0.0.1:${p.ports.intake}`,
           COMMUNICATION_URL: `http://127.0.0.1:${p.ports.communication}`,
