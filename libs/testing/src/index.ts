@@ -3,3 +3,4 @@ export * from './identity';
 export * from './infra';
 export * from './jwe';
 export * from './local-s3';
+export * from './versioned-s3';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { LocalS3, startLocalS3, uniqueName } from '@dvd/testing';
-import { ObjectStorage } from './object-storage';
+import { DeleteObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { LocalS3, VersionedS3, startLocalS3, startVersionedS3, uniqueName } from '@dvd/testing';
+import { ObjectStorage, ObjectStorageOptions } from './object-storage';
 
 /** 50 MiB of pseudo-random bytes as a stream, never held whole in memory. */
 function randomStream(totalBytes: number, hash: ReturnType<typeof createHash>): Readable {
@@ -97,5 +97,69 @@ describe('ObjectStorage against the local S3 server', () => {
     await storage.delete('small');
     await storage.delete('small');
     expect(await storage.exists('small')).toBe(false);
+  });
+
+  it('deletes exactly the key on a store without versioning, not keys it is a prefix of', async () => {
+    await storage.upload('documents/1', Readable.from([Buffer.from('x')]));
+    await storage.upload('documents/10', Readable.from([Buffer.from('y')]));
+    await storage.delete('documents/1');
+    expect(await storage.exists('documents/1')).toBe(false);
+    expect(await storage.exists('documents/10')).toBe(true);
+  });
+});
+
+describe('ObjectStorage on a versioned bucket (moto_server: s3rver has no versioning)', () => {
+  let s3: VersionedS3;
+  let storage: ObjectStorage;
+  let options: () => ObjectStorageOptions;
+  const versionsOf = async (key: string) => {
+    const out = await storage.client.send(new ListObjectVersionsCommand({ Bucket: storage.bucket, Prefix: key }));
+    return [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].filter((v) => v.Key === key).length;
+  };
+  const put = (key: string, body: string) => storage.client.send(new PutObjectCommand({ Bucket: storage.bucket, Key: key, Body: body }));
+
+  beforeAll(async () => {
+    s3 = await startVersionedS3();
+    const bucket = uniqueName('versioned').replace(/_/g, '-');
+    options = () => ({ endpoint: s3.endpoint, bucket, region: 'eu-central-1', accessKeyId: 'test', secretAccessKey: 'test' });
+    storage = new ObjectStorage(options());
+    await storage.ensureBucket();
+    await storage.client.send(new PutBucketVersioningCommand({ Bucket: storage.bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  }, 60_000);
+
+  afterAll(async () => {
+    storage?.destroy();
+    await s3?.stop();
+  });
+
+  it('removes every version and delete marker of the key, and leaves keys it is a prefix of', async () => {
+    await put('documents/1', 'v1');
+    await put('documents/1', 'v2');
+    await put('documents/1', 'v3');
+    await put('documents/10', 'other');
+    // a plain delete (what the reaper did before) only hides the data behind a marker
+    await storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: 'documents/1' }));
+    expect(await versionsOf('documents/1')).toBe(4); // 3 versions + 1 delete marker: the data is still there
+    await storage.delete('documents/1');
+    expect(await versionsOf('documents/1')).toBe(0);
+    expect(await storage.exists('documents/10')).toBe(true);
+    expect(await versionsOf('documents/10')).toBe(1);
+    await storage.delete('documents/1'); // idempotent, and adds no delete marker
+    expect(await versionsOf('documents/1')).toBe(0);
+  });
+
+  it('pages through more versions than one listing returns', async () => {
+    const paged = new ObjectStorage({ ...options(), versionPageSize: 2 });
+    for (let i = 0; i < 7; i++) await put('many', String(i));
+    await paged.delete('many');
+    paged.destroy();
+    expect(await versionsOf('many')).toBe(0);
+  });
+
+  it('uploads and deletes through the same code path as on s3rver', async () => {
+    await storage.upload('documents/streamed', Readable.from([randomBytes(1000)]));
+    expect(await storage.exists('documents/streamed')).toBe(true);
+    await storage.delete('documents/streamed');
+    expect(await versionsOf('documents/streamed')).toBe(0);
   });
 });

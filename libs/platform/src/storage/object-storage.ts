@@ -5,9 +5,12 @@ import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
+  ObjectIdentifier,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -20,6 +23,8 @@ export interface ObjectStorageOptions {
   accessKeyId: string;
   secretAccessKey: string;
   maxSockets?: number;
+  /** Versions listed per ListObjectVersions page when deleting (S3's maximum, 1000; tests page smaller). */
+  versionPageSize?: number;
 }
 
 export interface StoredObject {
@@ -37,9 +42,11 @@ export interface StoredObject {
 export class ObjectStorage {
   readonly client: S3Client;
   readonly bucket: string;
+  private readonly versionPageSize: number;
 
   constructor(o: ObjectStorageOptions) {
     this.bucket = o.bucket;
+    this.versionPageSize = o.versionPageSize ?? 1000;
     const maxSockets = o.maxSockets ?? 512;
     this.client = new S3Client({
       endpoint: o.endpoint,
@@ -94,9 +101,52 @@ export class ObjectStorage {
     }
   }
 
-  /** Deletes an object; deleting a missing object is not an error (idempotent). */
-  async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  /**
+   * Deletes an object for good: on a versioned bucket every version and delete marker of
+   * exactly this key (a plain DeleteObject there only adds a delete marker and keeps the
+   * data), on an unversioned one the object. Deleting a missing object is not an error
+   * (idempotent). Stores without ListObjectVersions (s3rver) get a plain DeleteObject.
+   */
+  async delete(key: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.versionListing !== 'unsupported') {
+      try {
+        await this.deleteAllVersions(key, opts.signal);
+        this.versionListing = 'supported';
+        return;
+      } catch (err) {
+        if (this.versionListing === 'supported' || !isNotImplemented(err)) throw err;
+        this.versionListing = 'unsupported';
+      }
+    }
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: opts.signal });
+  }
+
+  /** Whether the store answers ListObjectVersions; learnt on the first delete. */
+  private versionListing: 'unknown' | 'supported' | 'unsupported' = 'unknown';
+
+  /**
+   * Lists the key's versions and deletes what it found, from the start again until nothing
+   * is left: continuing with NextKeyMarker after deleting that very page skips versions on
+   * some stores, starting over never does (and also catches versions written meanwhile).
+   */
+  private async deleteAllVersions(key: string, signal?: AbortSignal): Promise<void> {
+    for (let page = 0; page < MAX_VERSION_PAGES; page++) {
+      const out = await this.client.send(
+        new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, MaxKeys: this.versionPageSize }),
+        { abortSignal: signal },
+      );
+      // the prefix also matches longer keys (documents/1 → documents/10)
+      const mine: ObjectIdentifier[] = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]
+        .filter((v) => v.Key === key)
+        .map((v) => ({ Key: key, VersionId: v.VersionId ?? undefined }));
+      if (!mine.length) return;
+      const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: mine, Quiet: true } }), {
+        abortSignal: signal,
+      });
+      const failed = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchVersion' && e.Code !== 'NoSuchKey');
+      if (failed.length) throw new ObjectDeleteError(failed[0].Code ?? 'Unknown', failed.length);
+    }
+    throw new ObjectDeleteError('TooManyVersions', 1);
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {
@@ -126,6 +176,26 @@ export class ObjectStorage {
   destroy(): void {
     this.client.destroy();
   }
+}
+
+/** Versions of one key beyond this many pages (of 1000) are left for the next attempt. */
+const MAX_VERSION_PAGES = 100;
+
+/** DeleteObjects answered 200 but refused some versions; `code` is S3's error code (no key, no data). */
+export class ObjectDeleteError extends Error {
+  constructor(
+    readonly code: string,
+    readonly count: number,
+  ) {
+    super(`S3 refused to delete ${count} version(s): ${code}`);
+    this.name = 'ObjectDeleteError';
+  }
+}
+
+/** The store does not implement the operation (s3rver answers ListObjectVersions with 405/501). */
+function isNotImplemented(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotImplemented' || e?.name === 'MethodNotAllowed' || [405, 501].includes(e?.$metadata?.httpStatusCode ?? 0);
 }
 
 export function isNotFound(err: unknown): boolean {
