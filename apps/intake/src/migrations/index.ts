@@ -1,6 +1,12 @@
 import { InitIntake1764150000000 } from './1764150000000-InitIntake';
 import { UploadsAndReadModels1764160000000 } from './1764160000000-UploadsAndReadModels';
+import { PurgeRetriesAndIdempotencyLeases1764170000000 } from './1764170000000-PurgeRetriesAndIdempotencyLeases';
 import { IntakeDeadLetters1764180900000 } from './1764180900000-DeadLetters';
 
 /** In order; `nx run intake:migrate` and every start apply the pending ones. */
-export const INTAKE_MIGRATIONS = [InitIntake1764150000000, UploadsAndReadModels1764160000000, IntakeDeadLetters1764180900000];
+export const INTAKE_MIGRATIONS = [
+  InitIntake1764150000000,
+  UploadsAndReadModels1764160000000,
+  PurgeRetriesAndIdempotencyLeases1764170000000,
+  IntakeDeadLetters1764180900000,
+];

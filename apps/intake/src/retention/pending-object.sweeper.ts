@@ -39,20 +39,33 @@ export class PendingObjectSweeper implements OnApplicationBootstrap, OnApplicati
 
   async sweep(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
     let total = 0;
+    // an object the store refuses to delete is skipped for the rest of this sweep, so it
+    // cannot hold up the others (it is tried again by the next sweep)
+    const failed: string[] = [];
     for (;;) {
-      const swept = await this.db.transaction(async (manager) => {
+      const { picked, swept } = await this.db.transaction(async (manager) => {
         const rows: Array<{ object_key: string }> = await manager.query(
           `SELECT object_key FROM pending_objects WHERE created_at < now() - ($1::bigint * interval '1 millisecond')
+              AND NOT (object_key = ANY($2::text[]))
             ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-          [olderThanMs],
+          [olderThanMs, failed],
         );
-        for (const row of rows) await this.storage.delete(row.object_key);
-        if (rows.length) await manager.query(`DELETE FROM pending_objects WHERE object_key = ANY($1)`, [rows.map((r) => r.object_key)]);
-        return rows.length;
+        const deleted: string[] = [];
+        for (const row of rows) {
+          try {
+            await this.storage.delete(row.object_key);
+            deleted.push(row.object_key);
+          } catch {
+            failed.push(row.object_key);
+          }
+        }
+        if (deleted.length) await manager.query(`DELETE FROM pending_objects WHERE object_key = ANY($1)`, [deleted]);
+        return { picked: rows.length, swept: deleted.length };
       });
       total += swept;
-      if (swept < BATCH) break;
+      if (picked < BATCH) break;
     }
+    if (failed.length) this.logger.warn({ objects: failed.length }, 'abandoned upload objects not deletable now; retried next sweep');
     if (total) this.logger.log({ objects: total }, 'abandoned upload objects deleted');
     // Idempotency-Keys are kept 24 h (expires_at); then they go
     await this.db.query(`DELETE FROM idempotency_keys WHERE expires_at < now() AND status = 'DONE'`);
