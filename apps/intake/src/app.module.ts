@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { PlatformModule, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
+import { AuthorityKeyDirectory, RoutingEngineClient, routingEngineClient } from './authorities/authority-key-directory';
 import { KeepAuthorityOnAuthorityChanged } from './authorities/keep-authority-on-authority-changed.consumer';
 import {
   MarkDocumentAssignedOnThreadClaimed,
@@ -46,6 +47,8 @@ export class IntakeModule {
       controllers: [DocumentController, InternalDocumentController],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
+        { provide: RoutingEngineClient, useFactory: () => routingEngineClient(config.ROUTING_ENGINE_URL, config.INTERNAL_AUTH_SECRET) },
+        AuthorityKeyDirectory,
         DocumentService,
         IdempotencyService,
         UploadService,

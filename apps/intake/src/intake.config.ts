@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, positiveInt, s3Env } from '@dvd/platform';
+import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, positiveInt, s3Env, url } from '@dvd/platform';
 
 export const intakeConfigSchema = z.object({
   ...commonEnv,
@@ -11,5 +11,9 @@ export const intakeConfigSchema = z.object({
   BIND_HOST: z.string().default('0.0.0.0'),
   MAX_UPLOAD_BYTES: positiveInt(100 * 1024 * 1024),
   REAPER_INTERVAL_MS: positiveInt(60 * 60 * 1000),
+  /** An upload holds its Idempotency-Key this long and extends it every third of it while it lives. */
+  IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
+  /** The authority key directory: every upload asks it which keys are active now (ADR 0010). */
+  ROUTING_ENGINE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
 });
 export type IntakeConfig = z.output<typeof intakeConfigSchema>;

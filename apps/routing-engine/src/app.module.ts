@@ -9,6 +9,7 @@ import { IngestSecretStore } from './authorities/ingest-secret.store';
 import { InternalAuthorityController } from './authorities/internal-authority.controller';
 import { AuthorityKeyEntity } from './keys/authority-key.entity';
 import { KeyController } from './keys/key.controller';
+import { InternalKeyController } from './keys/internal-key.controller';
 import { KeyService } from './keys/key.service';
 import { ROUTING_MIGRATIONS } from './migrations';
 import { ForgetDecisionOnDocumentPurged } from './routing/forget-decision-on-document-purged.consumer';
@@ -43,7 +44,14 @@ export class RoutingEngineModule {
           redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
         }),
       ],
-      controllers: [AuthorityController, KeyController, RuleController, UnroutableController, InternalAuthorityController],
+      controllers: [
+        AuthorityController,
+        KeyController,
+        RuleController,
+        UnroutableController,
+        InternalAuthorityController,
+        InternalKeyController,
+      ],
       providers: [
         { provide: SecretBox, useValue: new SecretBox(config.SECRETS_ENCRYPTION_KEYS) },
         { provide: INGEST_TARGET_POLICY, useValue: { allowPrivateTargets: config.EXPORT_ALLOW_PRIVATE_TARGETS } },

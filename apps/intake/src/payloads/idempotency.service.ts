@@ -1,11 +1,50 @@
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError } from '@dvd/platform';
+import { INTAKE_CONFIG } from '../intake-config.token';
+import { IntakeConfig } from '../intake.config';
 
 export const IDEMPOTENCY_TTL = '24 hours';
-/** How long an in-flight claim blocks duplicates before a crashed request's key is taken over. */
-export const IDEMPOTENCY_LOCK = '30 minutes';
+
+/**
+ * A request's hold on its Idempotency-Key: a lease of IDEMPOTENCY_LEASE_MS, extended every
+ * third of it while the request lives. `stop()` ends the heartbeat (the request finished
+ * or failed); a crashed process simply stops extending, and the key is free one lease later.
+ */
+export class IdempotencyLease {
+  private timer?: NodeJS.Timeout;
+  /** Set when an extension found the claim no longer ours (it expired and a retry took over). */
+  lost = false;
+
+  constructor(
+    readonly citizenId: string,
+    readonly key: string,
+    readonly token: string,
+    private readonly extend: (lease: IdempotencyLease) => Promise<boolean>,
+    leaseMs: number,
+  ) {
+    this.timer = setInterval(() => void this.beat(), Math.max(10, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  private async beat() {
+    try {
+      if (!(await this.extend(this))) {
+        this.lost = true;
+        this.stop();
+      }
+    } catch {
+      // Postgres briefly unreachable: the next beat tries again well before the lease ends
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
 
 export interface StoredResponse {
   status: number;
@@ -13,16 +52,26 @@ export interface StoredResponse {
   body: unknown;
 }
 
-export type Claim = { state: 'claimed' } | { state: 'done'; fingerprint: string; response: StoredResponse };
+export type Claim = { state: 'claimed'; lease: IdempotencyLease } | { state: 'done'; fingerprint: string; response: StoredResponse };
 
 /**
  * Idempotency-Key per citizen (IETF draft): the first request claims the key; a duplicate
  * while it is in flight → 409; after it succeeded, the same request gets the first
- * response again and a different one → 422. Failed requests release the key.
+ * response again and a different one → 422. Failed requests release the key. The claim
+ * is a short lease kept alive by the request (IdempotencyLease), so a crashed request
+ * blocks its key for one lease, not for half an hour; the claim's token fences the
+ * request that lost its lease: it can neither complete nor release the new owner's claim.
  */
 @Injectable()
 export class IdempotencyService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly leaseMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(INTAKE_CONFIG) config: IntakeConfig,
+  ) {
+    this.leaseMs = config.IDEMPOTENCY_LEASE_MS;
+  }
 
   static validateKey(key: string | undefined): string | undefined {
     if (key === undefined) return undefined;
@@ -35,18 +84,21 @@ export class IdempotencyService {
   }
 
   async claim(citizenId: string, key: string): Promise<Claim> {
+    const token = randomUUID();
     const claimed: unknown[] = await this.db.query(
-      `INSERT INTO idempotency_keys (citizen_id, key, status, locked_until, expires_at)
-       VALUES ($1, $2, 'IN_FLIGHT', now() + interval '${IDEMPOTENCY_LOCK}', now() + interval '${IDEMPOTENCY_TTL}')
+      `INSERT INTO idempotency_keys (citizen_id, key, status, lock_token, locked_until, expires_at)
+       VALUES ($1, $2, 'IN_FLIGHT', $3, now() + ($4::bigint * interval '1 millisecond'), now() + interval '${IDEMPOTENCY_TTL}')
        ON CONFLICT (citizen_id, key) DO UPDATE
-          SET status = 'IN_FLIGHT', fingerprint = NULL, response = NULL, document_id = NULL,
+          SET status = 'IN_FLIGHT', fingerprint = NULL, response = NULL, document_id = NULL, lock_token = EXCLUDED.lock_token,
               locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at, created_at = now()
         WHERE idempotency_keys.expires_at < now()
            OR (idempotency_keys.status = 'IN_FLIGHT' AND idempotency_keys.locked_until < now())
        RETURNING key`,
-      [citizenId, key],
+      [citizenId, key, token, this.leaseMs],
     );
-    if (claimed.length === 1) return { state: 'claimed' };
+    if (claimed.length === 1) {
+      return { state: 'claimed', lease: new IdempotencyLease(citizenId, key, token, (l) => this.extend(l), this.leaseMs) };
+    }
     const rows: Array<{ status: string; fingerprint: string; response: StoredResponse }> = await this.db.query(
       `SELECT status, fingerprint, response FROM idempotency_keys WHERE citizen_id = $1 AND key = $2`,
       [citizenId, key],
@@ -58,24 +110,46 @@ export class IdempotencyService {
     return { state: 'done', fingerprint: row.fingerprint, response: row.response };
   }
 
-  /** Completes the claim in the transaction that created the document. */
+  /** Moves the lease's end one lease ahead; false if the claim is no longer this request's. */
+  private async extend(lease: IdempotencyLease): Promise<boolean> {
+    const [rows] = (await this.db.query(
+      `UPDATE idempotency_keys SET locked_until = now() + ($4::bigint * interval '1 millisecond')
+        WHERE citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT' RETURNING key`,
+      [lease.citizenId, lease.key, lease.token, this.leaseMs],
+    )) as [unknown[], number];
+    return rows.length === 1;
+  }
+
+  /**
+   * Completes the claim in the transaction that created the document. If the lease was
+   * lost meanwhile (expired, and a retry took the key over), the transaction is refused:
+   * one key, one document.
+   */
   async complete(
     manager: EntityManager,
-    citizenId: string,
-    key: string,
+    lease: IdempotencyLease,
     fingerprint: string,
     documentId: string,
     response: StoredResponse,
   ): Promise<void> {
-    await manager.query(
-      `UPDATE idempotency_keys SET status = 'DONE', fingerprint = $3, document_id = $4, response = $5 WHERE citizen_id = $1 AND key = $2`,
-      [citizenId, key, fingerprint, documentId, JSON.stringify(response)],
-    );
+    const [rows] = (await manager.query(
+      `UPDATE idempotency_keys SET status = 'DONE', fingerprint = $4, document_id = $5, response = $6, lock_token = NULL
+        WHERE citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT' RETURNING key`,
+      [lease.citizenId, lease.key, lease.token, fingerprint, documentId, JSON.stringify(response)],
+    )) as [unknown[], number];
+    if (rows.length !== 1) {
+      throw ApiError.conflict('idempotency-key-in-flight', 'A request with this Idempotency-Key is still being processed; retry later');
+    }
   }
 
-  async release(citizenId: string, key: string): Promise<void> {
+  async release(lease: IdempotencyLease): Promise<void> {
+    lease.stop();
     await this.db
-      .query(`DELETE FROM idempotency_keys WHERE citizen_id = $1 AND key = $2 AND status = 'IN_FLIGHT'`, [citizenId, key])
+      .query(`DELETE FROM idempotency_keys WHERE citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT'`, [
+        lease.citizenId,
+        lease.key,
+        lease.token,
+      ])
       .catch(() => undefined);
   }
 }

@@ -20,13 +20,14 @@ import {
   retentionDate,
   validatePublicEncryptionJwk,
 } from '@dvd/platform';
+import { AuthorityKeyDirectory } from '../authorities/authority-key-directory';
 import { KnownAuthority, findKnownAuthority } from '../authorities/known-authority';
 import { DocumentEntity } from '../documents/document.entity';
 import { toDocumentView } from '../documents/document.view';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
 import { DocumentMetadata, canonicalJson, documentMetadataSchema } from './document-metadata';
-import { IdempotencyService, StoredResponse } from './idempotency.service';
+import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { receiveMultipart } from './multipart-upload';
 
 /** The application/json variant: small payloads as base64 (the body is limited to 10 MiB). */
@@ -38,6 +39,8 @@ interface Prepared {
   meta: DocumentMetadata;
   replyKey: Record<string, unknown> | null;
   authority: KnownAuthority;
+  /** The authority's active kids as the key directory answered for this upload. */
+  activeKids: Set<string>;
 }
 
 interface StoredPayload {
@@ -78,6 +81,7 @@ export class UploadService {
     private readonly messaging: Messaging,
     private readonly storage: ObjectStorage,
     private readonly idempotency: IdempotencyService,
+    private readonly keyDirectory: AuthorityKeyDirectory,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
   ) {}
 
@@ -87,11 +91,14 @@ export class UploadService {
     try {
       const claim = key ? await this.idempotency.claim(citizen.userId, key) : undefined;
       if (claim?.state === 'done') return await this.replay(req, mode, claim.fingerprint, claim.response);
+      const lease = claim?.lease;
       try {
-        return await this.store(req, mode, citizen, key);
+        return await this.store(req, mode, citizen, lease);
       } catch (err) {
-        if (key) await this.idempotency.release(citizen.userId, key);
+        if (lease) await this.idempotency.release(lease);
         throw err;
+      } finally {
+        lease?.stop(); // the heartbeat lives exactly as long as the request's work
       }
     } catch (err) {
       throw this.toApiError(err);
@@ -135,13 +142,16 @@ export class UploadService {
         throw ApiError.badRequest('The metadata are invalid', [{ field: 'replyKey', message: `${err.rule}: ${err.detail}` }]);
       }
     }
-    const authority = await findKnownAuthority(this.db.manager, meta.authorityId);
-    if (!authority) {
+    const [authority, activeKids] = await Promise.all([
+      findKnownAuthority(this.db.manager, meta.authorityId),
+      this.keyDirectory.activeKids(meta.authorityId),
+    ]);
+    if (!authority || !activeKids) {
       throw ApiError.unprocessable('unknown-authority', 'No authority with this id is registered', [
         { field: 'authorityId', message: 'is not a registered authority' },
       ]);
     }
-    return { meta, replyKey, authority };
+    return { meta, replyKey, authority, activeKids };
   }
 
   private parseMetadataText(text: string): unknown {
@@ -161,7 +171,12 @@ export class UploadService {
 
   // ---- storing -------------------------------------------------------------------------
 
-  private async store(req: Request, mode: 'multipart' | 'json', citizen: Identity, key: string | undefined): Promise<StoredResponse> {
+  private async store(
+    req: Request,
+    mode: 'multipart' | 'json',
+    citizen: Identity,
+    lease: IdempotencyLease | undefined,
+  ): Promise<StoredResponse> {
     const documentId = randomUUID();
     const objectKey = `documents/${documentId}`;
     let objectWritten = false;
@@ -169,7 +184,7 @@ export class UploadService {
       // recorded first, so that a crash between upload and commit leaves a trace the sweeper follows
       await this.db.query(`INSERT INTO pending_objects (object_key) VALUES ($1)`, [objectKey]);
       objectWritten = true;
-      return this.streamToStorage(source, objectKey, prepared.authority);
+      return this.streamToStorage(source, objectKey, prepared.activeKids);
     };
 
     try {
@@ -185,14 +200,14 @@ export class UploadService {
           onPayload: async (stream, p) => ({ prepared: p, stored: await write(p, stream) }),
         }));
       }
-      return await this.commit(documentId, objectKey, citizen, prepared, stored, key);
+      return await this.commit(documentId, objectKey, citizen, prepared, stored, lease);
     } catch (err) {
       if (objectWritten) await this.removeObject(objectKey);
       throw err;
     }
   }
 
-  private async streamToStorage(source: Readable, objectKey: string, authority: KnownAuthority): Promise<StoredPayload> {
+  private async streamToStorage(source: Readable, objectKey: string, activeKids: Set<string>): Promise<StoredPayload> {
     const hash = createHash('sha256');
     let size = 0;
     let summary: JweSummary | undefined;
@@ -204,7 +219,7 @@ export class UploadService {
         cb(null, chunk);
       },
     });
-    const inspector = new JweInspector({ acceptKids: (kids) => kids.some((k) => authority.activeKeyIds.has(k)) });
+    const inspector = new JweInspector({ acceptKids: (kids) => kids.some((k) => activeKids.has(k)) });
     const body = new PassThrough();
     const abort = new AbortController();
     const upload = this.storage.upload(objectKey, body, { signal: abort.signal, contentType: 'application/jose' });
@@ -233,7 +248,7 @@ export class UploadService {
     citizen: Identity,
     { meta, replyKey, authority }: Prepared,
     stored: StoredPayload,
-    key: string | undefined,
+    lease: IdempotencyLease | undefined,
   ): Promise<StoredResponse> {
     const createdAt = new Date();
     const fingerprint = this.fingerprint(meta, stored.sha256);
@@ -277,7 +292,7 @@ export class UploadService {
         });
         const doc = await manager.getRepository(DocumentEntity).findOneByOrFail({ id: documentId });
         const response: StoredResponse = { status: 201, location: `/api/v1/documents/${documentId}`, body: toDocumentView(doc, citizen) };
-        if (key) await this.idempotency.complete(manager, citizen.userId, key, fingerprint, documentId, response);
+        if (lease) await this.idempotency.complete(manager, lease, fingerprint, documentId, response);
         this.logger.log({ documentId, authorityId: meta.authorityId, size: stored.size }, 'document received');
         return response;
       },

@@ -3,7 +3,8 @@ import { PURGE_BACKOFF_MAX_MS, purgeBackoffMs, safeErrorCode } from './purge-bac
 describe('purge backoff', () => {
   it('doubles from one minute and stops at six hours', () => {
     expect([1, 2, 3, 4].map(purgeBackoffMs)).toEqual([60_000, 120_000, 240_000, 480_000]);
-    expect(purgeBackoffMs(9)).toBe(PURGE_BACKOFF_MAX_MS);
+    expect(purgeBackoffMs(9)).toBe(256 * 60_000);
+    expect(purgeBackoffMs(10)).toBe(PURGE_BACKOFF_MAX_MS);
     expect(purgeBackoffMs(10_000)).toBe(PURGE_BACKOFF_MAX_MS);
     expect(purgeBackoffMs(0)).toBe(60_000);
   });

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
@@ -12,15 +13,54 @@ import {
   createTestVhost,
   pollUntil,
   startLocalS3,
+  startVersionedS3,
   uniqueName,
 } from '@dvd/testing';
 import { IntakeConfig, intakeConfigSchema } from '../../src/intake.config';
 import { createIntakeApp } from '../../src/main';
 
-/** One intake instance on its own database, vhost, S3 server and bucket. */
-export async function startIntake(env: Record<string, string> = {}) {
-  const [db, vhost, dir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-intake-'))]);
-  let s3: LocalS3 = await startLocalS3({ directory: dir });
+/**
+ * routing-engine's key directory as intake sees it (GET /internal/authorities/:id/active-kids,
+ * role `service`), answering what the test registered — the counterpart of publishing
+ * authority.changed with the probe. The real endpoint, with the real key API in front of it,
+ * is exercised end to end in apps/e2e/src/key-consistency.e2e-spec.ts.
+ */
+async function startKeyDirectory() {
+  const kids = new Map<string, string[]>();
+  let calls = 0;
+  const server: Server = createServer((req, res) => {
+    calls++;
+    const m = /^\/internal\/authorities\/([^/]+)\/active-kids$/.exec(req.url ?? '');
+    if (req.method !== 'GET' || !m || req.headers['x-user-role'] !== 'service' || !req.headers['x-identity-signature']) {
+      res.writeHead(m ? 401 : 404).end();
+      return;
+    }
+    const id = decodeURIComponent(m[1]);
+    const active = kids.get(id);
+    if (!active) return void res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{}');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ authorityId: id, activeKeyIds: active }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    kids,
+    calls: () => calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** One intake instance on its own database, vhost, S3 server (a versioned one on request) and bucket. */
+export async function startIntake(env: Record<string, string> = {}, o: { versionedS3?: boolean } = {}) {
+  const [db, vhost, dir, keyDirectory] = await Promise.all([
+    createTestDatabase(),
+    createTestVhost(),
+    mkdtemp(join(tmpdir(), 'dvd-intake-')),
+    startKeyDirectory(),
+  ]);
+  const versioned = o.versionedS3 ? await startVersionedS3() : undefined;
+  let s3: LocalS3 = versioned
+    ? { endpoint: versioned.endpoint, port: Number(new URL(versioned.endpoint).port), stop: () => versioned.stop() }
+    : await startLocalS3({ directory: dir });
   const bucket = uniqueName('intake').replace(/_/g, '-');
   const config: IntakeConfig = intakeConfigSchema.parse({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -29,6 +69,7 @@ export async function startIntake(env: Record<string, string> = {}) {
     AMQP_URL: vhost.url,
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: bucket,
+    ROUTING_ENGINE_URL: keyDirectory.url,
     ...env,
   });
   const storage = new ObjectStorage({
@@ -39,6 +80,10 @@ export async function startIntake(env: Record<string, string> = {}) {
     secretAccessKey: 'S3RVER',
   });
   await storage.ensureBucket();
+  if (o.versionedS3) {
+    const { PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
+    await storage.client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  }
   const app: INestApplication = await createIntakeApp(config);
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
@@ -54,8 +99,10 @@ export async function startIntake(env: Record<string, string> = {}) {
     storage,
     sql,
     db,
-    /** Publishes what routing-engine would, and waits until intake applied it. */
+    keyDirectory,
+    /** Publishes what routing-engine would, and waits until intake applied it; the key directory answers the same keys. */
     async registerAuthority(authorityId: string, activeKeyIds: string[], retentionPeriod = 'P180D') {
+      keyDirectory.kids.set(authorityId, activeKeyIds);
       const envelope = await probe.publish('authority.changed', {
         authorityId,
         name: authorityId,
@@ -95,7 +142,7 @@ export async function startIntake(env: Record<string, string> = {}) {
       await app.close();
       storage.destroy();
       await s3.stop().catch(() => undefined);
-      await Promise.all([db.drop(), vhost.drop(), rm(dir, { recursive: true, force: true })]);
+      await Promise.all([db.drop(), vhost.drop(), rm(dir, { recursive: true, force: true }), keyDirectory.close()]);
     },
   };
 }
