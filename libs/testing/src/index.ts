@@ -4,3 +4,4 @@ export * from './infra';
 export * from './jwe';
 export * from './local-s3';
 export * from './versioned-s3';
+export * from './heap';

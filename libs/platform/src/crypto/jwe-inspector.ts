@@ -1,34 +1,17 @@
 import { Transform, TransformCallback } from 'node:stream';
-import Assembler from 'stream-json/Assembler';
-import { parser as jsonTokenizer } from 'stream-json';
+import { B64URL, JweValidationError, fail } from './jwe-inspector-errors';
+import { JSON_LIMITS, JsonContainerParts, JsonObject, JweJsonScanner } from './jwe-inspector-json';
+
+export { JweValidationError } from './jwe-inspector-errors';
+export type { JweRule } from './jwe-inspector-errors';
+export { JSON_LIMITS as JWE_JSON_LIMITS } from './jwe-inspector-json';
 
 /** Container rules (API.md): structure only, never decryption. */
 export const ALLOWED_KEY_ALGS = ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'] as const;
 export const ALLOWED_CONTENT_ENCS = ['A256GCM'] as const;
 const IV_BYTES = 12; // A256GCM
 const TAG_BYTES = 16;
-const MAX_HEADER_BYTES = 16 * 1024;
-const MAX_JSON_MEMBERS_BYTES = 1024 * 1024; // everything but the ciphertext
-
-export type JweRule =
-  | 'not-a-jwe'
-  | 'malformed-jwe'
-  | 'truncated-jwe'
-  | 'algorithm-not-allowed'
-  | 'encryption-not-allowed'
-  | 'critical-header'
-  | 'unknown-kid'
-  | 'header-too-large';
-
-export class JweValidationError extends Error {
-  constructor(
-    readonly rule: JweRule,
-    readonly detail: string,
-  ) {
-    super(detail);
-    this.name = 'JweValidationError';
-  }
-}
+const MAX_HEADER_BYTES = JSON_LIMITS.maxStringChars;
 
 export interface JweSummary {
   format: 'compact' | 'json';
@@ -45,14 +28,9 @@ export interface JweInspectorOptions {
   acceptKids?: (kids: string[]) => boolean;
 }
 
-const B64URL = /^[A-Za-z0-9_-]*$/;
 const b64urlByte = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') b64urlByte[c.charCodeAt(0)] = 1;
 const DOT = 0x2e;
-
-function fail(rule: JweRule, detail: string): never {
-  throw new JweValidationError(rule, detail);
-}
 
 function decodeHeader(segment: string, where: string): Record<string, unknown> {
   if (!segment || !B64URL.test(segment)) fail('malformed-jwe', `The ${where} is not base64url`);
@@ -115,12 +93,7 @@ export class JweInspector {
   private tagText = '';
   private trailingWhitespace = false;
   // json state
-  private tokenizer?: ReturnType<typeof jsonTokenizer>;
-  private assembler?: Assembler;
-  private inCiphertext = false;
-  private ciphertextLength = 0;
-  private stringBuffer = '';
-  private assembledBytes = 0;
+  private scanner?: JweJsonScanner;
 
   constructor(private readonly options: JweInspectorOptions = {}) {}
 
@@ -136,12 +109,11 @@ export class JweInspector {
           offset++;
         if (offset === chunk.length) return;
         this.mode = chunk[offset] === 0x7b /* { */ ? 'json' : 'compact';
-        if (this.mode === 'json') this.startJson();
+        if (this.mode === 'json') this.scanner = new JweJsonScanner();
       }
       this.total += chunk.length;
       if (this.mode === 'compact') this.pushCompact(chunk, offset);
-      else this.tokenizer!.write(offset ? chunk.subarray(offset) : chunk);
-      if (this.failure) throw this.failure;
+      else this.scanner!.write(offset ? chunk.subarray(offset) : chunk);
     } catch (err) {
       this.failure = err instanceof JweValidationError ? err : new JweValidationError('malformed-jwe', 'The container is not well-formed');
       throw this.failure;
@@ -152,15 +124,12 @@ export class JweInspector {
   async finish(): Promise<JweSummary> {
     if (this.failure) throw this.failure;
     if (this.mode === 'unknown') fail('not-a-jwe', 'The payload is empty');
-    if (this.mode === 'compact') return this.finishCompact();
-    await new Promise<void>((resolve) => {
-      this.tokenizer!.once('end', resolve);
-      this.tokenizer!.once('error', () => resolve());
-      this.tokenizer!.end();
-      this.tokenizer!.resume();
-    });
-    if (this.failure) throw this.failure;
-    return this.finishJson();
+    try {
+      return this.mode === 'compact' ? this.finishCompact() : this.finishJson(this.scanner!.end());
+    } catch (err) {
+      this.failure = err instanceof JweValidationError ? err : new JweValidationError('malformed-jwe', 'The container is not well-formed');
+      throw this.failure;
+    }
   }
 
   // ---- compact ---------------------------------------------------------------------
@@ -234,90 +203,28 @@ export class JweInspector {
 
   // ---- JSON serialization ----------------------------------------------------------
 
-  private startJson() {
-    const tokenizer = jsonTokenizer({
-      packKeys: true,
-      streamKeys: false,
-      packStrings: false,
-      streamStrings: true,
-      packNumbers: true,
-      streamNumbers: false,
-    });
-    const assembler = new Assembler();
-    this.tokenizer = tokenizer;
-    this.assembler = assembler;
-    tokenizer.on('error', () => {
-      this.failure ??= new JweValidationError('malformed-jwe', 'The JSON serialization is not valid JSON (or is truncated)');
-    });
-    tokenizer.on('data', (token: { name: string; value?: string }) => {
-      if (this.failure) return;
-      try {
-        this.onToken(token);
-      } catch (err) {
-        this.failure =
-          err instanceof JweValidationError ? err : new JweValidationError('malformed-jwe', 'The container is not well-formed');
-      }
-    });
-  }
-
-  private onToken(token: { name: string; value?: string }) {
-    const a = this.assembler as Assembler & Record<string, (v?: unknown) => void> & { depth: number; key: string | null; current: unknown };
-    switch (token.name) {
-      case 'startString':
-        this.inCiphertext = a.depth === 1 && a.key === 'ciphertext';
-        this.stringBuffer = '';
-        return;
-      case 'stringChunk':
-        if (this.inCiphertext) {
-          if (!B64URL.test(token.value!)) fail('malformed-jwe', 'The ciphertext is not base64url');
-          this.ciphertextLength += token.value!.length;
-        } else {
-          this.assembledBytes += token.value!.length;
-          if (this.assembledBytes > MAX_JSON_MEMBERS_BYTES)
-            fail('header-too-large', 'The container members besides the ciphertext are too large');
-          this.stringBuffer += token.value!;
-        }
-        return;
-      case 'endString':
-        a.stringValue(this.inCiphertext ? '' : this.stringBuffer);
-        this.inCiphertext = false;
-        this.stringBuffer = '';
-        return;
-      default:
-        break;
-    }
-    if (a.depth === 0 && token.name !== 'startObject' && !token.name.startsWith('end'))
-      fail('not-a-jwe', 'The payload is not a JWE JSON object');
-    const handler = a[token.name];
-    if (typeof handler === 'function') handler.call(a, token.value);
-  }
-
-  private finishJson(): JweSummary {
-    const doc = (this.assembler as Assembler & { current: unknown }).current as Record<string, unknown> | null;
-    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('not-a-jwe', 'The payload is not a JWE JSON object');
-    const allowed = new Set(['protected', 'unprotected', 'header', 'encrypted_key', 'recipients', 'aad', 'iv', 'ciphertext', 'tag']);
-    const extra = Object.keys(doc).filter((k) => !allowed.has(k));
-    if (extra.length) fail('malformed-jwe', `Unknown JWE members: ${extra.slice(0, 5).join(', ')}`);
-    if (!('ciphertext' in doc) || this.ciphertextLength === 0) fail('truncated-jwe', 'The ciphertext is missing or empty');
-    const prot = doc.protected !== undefined ? decodeHeader(String(doc.protected), 'protected header') : {};
-    const shared = (doc.unprotected ?? {}) as Record<string, unknown>;
-    if (typeof shared !== 'object' || Array.isArray(shared)) fail('malformed-jwe', '"unprotected" must be an object');
-    let recipients: Array<{ header?: unknown; encrypted_key?: unknown }>;
+  private finishJson(doc: JsonContainerParts): JweSummary {
+    if (!doc.members.has('ciphertext') || doc.ciphertextChars === 0) fail('truncated-jwe', 'The ciphertext is missing or empty');
+    const prot = doc.protected !== undefined ? decodeHeader(doc.protected, 'protected header') : {};
+    const shared: JsonObject = doc.unprotected ?? {};
+    let recipients: Array<{ header?: JsonObject; encrypted_key?: string }>;
     if (doc.recipients !== undefined) {
-      if (!Array.isArray(doc.recipients) || doc.recipients.length === 0) fail('malformed-jwe', '"recipients" must be a non-empty array');
-      if ('header' in doc || 'encrypted_key' in doc) fail('malformed-jwe', 'Use either "recipients" or the flattened members, not both');
-      recipients = doc.recipients as typeof recipients;
+      if (doc.recipients.length === 0) fail('malformed-jwe', '"recipients" must be a non-empty array');
+      if (doc.members.has('header') || doc.members.has('encrypted_key'))
+        fail('malformed-jwe', 'Use either "recipients" or the flattened members, not both');
+      recipients = doc.recipients;
     } else {
       recipients = [{ header: doc.header, encrypted_key: doc.encrypted_key }];
     }
     const kids: string[] = [];
     const algs: string[] = [];
     for (const r of recipients) {
-      const own = (r?.header ?? {}) as Record<string, unknown>;
-      if (typeof own !== 'object' || Array.isArray(own)) fail('malformed-jwe', 'A recipient "header" must be an object');
-      const merged = { ...shared, ...own, ...prot };
-      const ek = r.encrypted_key === undefined ? '' : typeof r.encrypted_key === 'string' ? r.encrypted_key : undefined;
-      const { alg, kid } = checkHeader(merged, ek);
+      const own = r.header ?? {};
+      // RFC 7516 §7.2.1: the three header sets must be disjoint
+      const names = [...Object.keys(shared), ...Object.keys(own), ...Object.keys(prot)];
+      if (new Set(names).size !== names.length) fail('malformed-jwe', 'A header parameter appears in more than one header');
+      const merged: Record<string, unknown> = { ...shared, ...own, ...prot };
+      const { alg, kid } = checkHeader(merged, r.encrypted_key ?? '');
       algs.push(alg);
       if (kid) kids.push(kid);
     }
