@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { SwaggerModule } from '@nestjs/swagger';
-import { REDIS, createLogger, createServiceApp, loadConfig, runMain } from '@dvd/platform';
+import { REDIS, createLogger, createServiceApp, runMain } from '@dvd/platform';
 import Redis from 'ioredis';
 import { GatewayModule } from './app.module';
 import { JwtVerifier } from './auth/jwt-verifier';
-import { GatewayConfig, gatewayConfigSchema } from './gateway.config';
+import { GatewayConfig, loadGatewayConfig } from './gateway.config';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { gatewayProxy } from './proxy/gateway-proxy';
 import { RedisRateLimiter } from './rate-limit/rate-limiter';
@@ -12,15 +12,7 @@ import { RedisRateLimiter } from './rate-limit/rate-limiter';
 export async function createGatewayApp(config: GatewayConfig) {
   // No body parser: requests stream through to the services untouched.
   const app = await createServiceApp(GatewayModule.register(config), { jsonLimit: 0 });
-  const verifier = new JwtVerifier(
-    [
-      { issuer: config.CITIZEN_ISSUER, jwksUri: config.CITIZEN_JWKS_URI, kind: 'citizen' },
-      { issuer: config.OFFICIAL_ISSUER, jwksUri: config.OFFICIAL_JWKS_URI, kind: 'official' },
-    ],
-    config.AUTH_AUDIENCE,
-    config.AUTH_CLOCK_TOLERANCE_S,
-    config.JWKS_COOLDOWN_MS,
-  );
+  const verifier = JwtVerifier.fromConfig(config);
   const log = createLogger('gateway', config.LOG_LEVEL);
   const limiter = new RedisRateLimiter(app.get<Redis>(REDIS), {
     citizen: config.RATE_LIMIT_CITIZEN_PER_MIN,
@@ -34,7 +26,7 @@ export async function createGatewayApp(config: GatewayConfig) {
 
 if (require.main === module) {
   runMain('gateway', async () => {
-    const config = loadConfig(gatewayConfigSchema);
+    const config = loadGatewayConfig();
     const app = await createGatewayApp(config);
     await app.listen(config.GATEWAY_PORT, config.BIND_HOST);
     return app;

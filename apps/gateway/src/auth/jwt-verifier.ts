@@ -1,8 +1,20 @@
-import { JWTPayload, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { JWTPayload, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { Role, Scope } from '@dvd/contracts';
+import type { GatewayConfig } from '../gateway.config';
+import { LastGoodJwks } from './last-good-jwks';
 
-/** Asymmetric algorithms only: never `none`, never HMAC (a public key must not become a shared secret). */
-export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+/**
+ * The algorithms an issuer may be configured with: asymmetric only — never `none`, never
+ * HMAC (a public key must not become a shared secret). Each issuer pins a subset.
+ */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** `typ` compared as a media type: case-insensitive, `application/` optional (RFC 7515 §4.1.9). */
+export function normaliseTyp(typ: string): string {
+  const t = typ.toLowerCase();
+  return t.startsWith('application/') ? t.slice('application/'.length) : t;
+}
 
 /** Header parameters that point at keys elsewhere; our IdPs never send them, so a token carrying one is refused. */
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'];
@@ -11,6 +23,16 @@ export interface IssuerConfig {
   issuer: string;
   jwksUri: string;
   kind: 'citizen' | 'official';
+  /** The signature algorithms this issuer uses (RFC 8725 §3.1). */
+  algorithms: readonly AsymmetricAlgorithm[];
+  /** Accepted `typ` values, normalised (RFC 8725 §3.11). */
+  types: readonly string[];
+}
+
+export interface JwksSettings {
+  cooldownMs: number;
+  cacheMaxAgeMs: number;
+  maxStaleMs: number;
 }
 
 export interface VerifiedCaller {
@@ -29,34 +51,54 @@ export class AuthenticationError extends Error {
 const AUTHORITY_ID = /^[a-z0-9-]{2,50}$/;
 
 /**
- * Verifies bearer tokens of the two issuers against their JWKS. Keys are cached; an
- * unknown `kid` triggers a refetch at most once per cooldown, so a flood of made-up kids
- * cannot hammer the IdP (jose's remote JWKS cooldown).
+ * Verifies bearer tokens of the two issuers against their JWKS (RFC 8725 throughout: each
+ * issuer's algorithms and `typ` pinned, issuer/audience/expiry required, key-pointing
+ * headers refused). Keys are cached; an unknown `kid` triggers a refetch at most once per
+ * cooldown, so a flood of made-up kids cannot hammer the IdP, and while the IdP's key
+ * endpoint is down the last good keys serve for a bounded time (LastGoodJwks).
  */
 export class JwtVerifier {
-  private readonly issuers = new Map<string, { kind: IssuerConfig['kind']; jwks: ReturnType<typeof createRemoteJWKSet> }>();
+  private readonly issuers = new Map<string, IssuerConfig & { jwks: LastGoodJwks }>();
 
   constructor(
     issuers: IssuerConfig[],
     private readonly audience: string,
     private readonly clockToleranceS: number,
-    cooldownMs: number,
+    jwks: JwksSettings,
   ) {
-    for (const i of issuers) {
-      this.issuers.set(i.issuer, {
-        kind: i.kind,
-        jwks: createRemoteJWKSet(new URL(i.jwksUri), { cooldownDuration: cooldownMs, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 }),
-      });
-    }
+    for (const i of issuers) this.issuers.set(i.issuer, { ...i, jwks: new LastGoodJwks(new URL(i.jwksUri), jwks) });
+  }
+
+  static fromConfig(config: GatewayConfig): JwtVerifier {
+    return new JwtVerifier(
+      [
+        {
+          issuer: config.CITIZEN_ISSUER,
+          jwksUri: config.CITIZEN_JWKS_URI,
+          kind: 'citizen',
+          algorithms: config.CITIZEN_JWT_ALGORITHMS,
+          types: config.CITIZEN_JWT_TYPES,
+        },
+        {
+          issuer: config.OFFICIAL_ISSUER,
+          jwksUri: config.OFFICIAL_JWKS_URI,
+          kind: 'official',
+          algorithms: config.OFFICIAL_JWT_ALGORITHMS,
+          types: config.OFFICIAL_JWT_TYPES,
+        },
+      ],
+      config.AUTH_AUDIENCE,
+      config.AUTH_CLOCK_TOLERANCE_S,
+      { cooldownMs: config.JWKS_COOLDOWN_MS, cacheMaxAgeMs: config.JWKS_CACHE_MAX_AGE_MS, maxStaleMs: config.JWKS_MAX_STALE_MS },
+    );
   }
 
   async verify(token: string): Promise<VerifiedCaller> {
     let unverifiedIssuer: string | undefined;
+    let header: ReturnType<typeof decodeProtectedHeader>;
     try {
-      const header = decodeProtectedHeader(token);
+      header = decodeProtectedHeader(token);
       if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new AuthenticationError('token header references external keys');
-      if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.includes(header.alg))
-        throw new AuthenticationError('algorithm not allowed');
       unverifiedIssuer = decodeJwt(token).iss;
     } catch (err) {
       if (err instanceof AuthenticationError) throw err;
@@ -64,13 +106,18 @@ export class JwtVerifier {
     }
     const issuer = unverifiedIssuer ? this.issuers.get(unverifiedIssuer) : undefined;
     if (!issuer || !unverifiedIssuer) throw new AuthenticationError('unknown issuer');
+    // judged before any key is looked up: a token of the wrong kind or algorithm costs no JWKS fetch
+    if (typeof header.alg !== 'string' || !(issuer.algorithms as readonly string[]).includes(header.alg))
+      throw new AuthenticationError('algorithm not allowed');
+    if (typeof header.typ !== 'string' || !issuer.types.includes(normaliseTyp(header.typ)))
+      throw new AuthenticationError('token type not allowed');
 
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, issuer.jwks, {
+      ({ payload } = await jwtVerify(token, issuer.jwks.getKey, {
         issuer: unverifiedIssuer,
         audience: this.audience,
-        algorithms: ALLOWED_ALGORITHMS,
+        algorithms: [...issuer.algorithms],
         clockTolerance: this.clockToleranceS,
         requiredClaims: ['iss', 'aud', 'exp', 'sub'],
       }));

@@ -4,8 +4,10 @@ import { INestApplication } from '@nestjs/common';
 import { KeyLike, SignJWT, exportSPKI } from 'jose';
 import request from 'supertest';
 import { verifyIdentity } from '@dvd/platform';
+import { ConfigError } from '@dvd/platform';
 import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
-import { gatewayConfigSchema } from '../../src/gateway.config';
+import { AuthenticationError, JwtVerifier } from '../../src/auth/jwt-verifier';
+import { gatewayConfigSchema, loadGatewayConfig } from '../../src/gateway.config';
 import { echoUpstream, jwksServer, keyPair } from './gateway-fixtures';
 import { createGatewayApp } from '../../src/main';
 
@@ -18,6 +20,8 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
   let citizenKey: Awaited<ReturnType<typeof keyPair>>;
   let officialKey: Awaited<ReturnType<typeof keyPair>>;
   let attackerKey: Awaited<ReturnType<typeof keyPair>>;
+  let citizenEcKey: Awaited<ReturnType<typeof keyPair>>;
+  let officialRsaKey: Awaited<ReturnType<typeof keyPair>>;
   let citizenJwks: Awaited<ReturnType<typeof jwksServer>>;
   let officialJwks: Awaited<ReturnType<typeof jwksServer>>;
   let attackerJwks: Awaited<ReturnType<typeof jwksServer>>;
@@ -37,7 +41,7 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
   ) {
     const key = o.key ?? citizenKey;
     const jwt = new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, ...o.header })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...o.header })
       .setIssuer(o.iss ?? CITIZEN_ISS)
       .setAudience(o.aud ?? AUD)
       .setIssuedAt();
@@ -54,8 +58,11 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     citizenKey = await keyPair('RS256', 'citizen-k1');
     officialKey = await keyPair('ES256', 'official-k1');
     attackerKey = await keyPair('RS256', 'citizen-k1'); // same kid as the real key
-    citizenJwks = await jwksServer([citizenKey]);
-    officialJwks = await jwksServer([officialKey]);
+    // published by the issuers but with algorithms not pinned for them
+    citizenEcKey = await keyPair('ES256', 'citizen-ec');
+    officialRsaKey = await keyPair('RS256', 'official-rsa');
+    citizenJwks = await jwksServer([citizenKey, citizenEcKey]);
+    officialJwks = await jwksServer([officialKey, officialRsaKey]);
     attackerJwks = await jwksServer([attackerKey]);
     upstream = await echoUpstream();
     servers.push(citizenJwks.server, officialJwks.server, attackerJwks.server, upstream.server);
@@ -76,6 +83,10 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
       RATE_LIMIT_CITIZEN_PER_MIN: '100000',
       REDIS_KEY_PREFIX: `${uniqueName('gw')}:`,
       MAX_UPLOAD_BYTES: String(30 * 1024 * 1024),
+      CITIZEN_JWT_ALGORITHMS: 'RS256,PS256',
+      OFFICIAL_JWT_ALGORITHMS: 'ES256',
+      CITIZEN_JWT_TYPES: 'JWT,at+jwt',
+      OFFICIAL_JWT_TYPES: 'at+jwt,JWT',
     });
     app = await createGatewayApp(config);
     await app.init();
@@ -126,6 +137,32 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(pem));
     await expect401(token);
+  });
+
+  it('refuses an algorithm the issuer is not pinned to, even with a key the issuer publishes (RFC 8725 §3.1)', async () => {
+    const hits = citizenJwks.state.hits + officialJwks.state.hits;
+    await expect401(await sign({ sub: 'x' }, { key: citizenEcKey }));
+    await expect401(await sign({ sub: 'o', authority_id: 'a1' }, { key: officialRsaKey, iss: OFFICIAL_ISS }));
+    expect(citizenJwks.state.hits + officialJwks.state.hits).toBe(hits); // refused before any key lookup
+    // the pinned algorithms pass
+    const ok = await request(app.getHttpServer())
+      .get('/api/v1/documents')
+      .set('Authorization', `Bearer ${await officialToken()}`);
+    expect(ok.status).toBe(200);
+  });
+
+  it.each([['JWS'], ['dpop+jwt'], ['secevent+jwt'], ['application/jwe'], [undefined]])(
+    'refuses a token of typ %p (RFC 8725 §3.11)',
+    async (typ) => {
+      await expect401(await sign({ sub: 'x' }, { header: { typ } }));
+    },
+  );
+
+  it.each(['JWT', 'jwt', 'at+jwt', 'application/at+JWT'])('accepts typ %p (RFC 9068 access tokens too)', async (typ) => {
+    const res = await request(app.getHttpServer())
+      .get('/api/v1/documents')
+      .set('Authorization', `Bearer ${await sign({ sub: 'x' }, { header: { typ } })}`);
+    expect(res.status).toBe(200);
   });
 
   it('refuses an expired token, beyond the clock leeway', async () => {
@@ -280,5 +317,80 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     );
     const html = await request(app.getHttpServer()).get('/api/docs');
     expect(html.status).toBe(200);
+  });
+
+  describe('when the IdP key endpoint fails', () => {
+    const verifierFor = (jwksUrl: string, maxStaleMs: number) =>
+      new JwtVerifier([{ issuer: CITIZEN_ISS, jwksUri: jwksUrl, kind: 'citizen', algorithms: ['RS256'], types: ['jwt'] }], AUD, 0, {
+        cooldownMs: 1,
+        cacheMaxAgeMs: 1,
+        maxStaleMs,
+      });
+    const stop = (s: Server) => {
+      s.closeAllConnections();
+      return new Promise((r) => s.close(r));
+    };
+    const aged = () => new Promise((r) => setTimeout(r, 20)); // the cache (max age 1 ms) is stale by then
+
+    it('keeps verifying with the last good keys while the endpoint is down, and refuses unknown keys meanwhile', async () => {
+      const idp = await jwksServer([citizenKey]);
+      const verifier = verifierFor(idp.url, 60 * 60_000);
+      expect((await verifier.verify(await citizenToken('before'))).userId).toBe('before');
+      await stop(idp.server);
+      await aged();
+      expect((await verifier.verify(await citizenToken('during'))).userId).toBe('during');
+      expect((await verifier.verify(await citizenToken('still'))).userId).toBe('still');
+      // a key nobody fetched does not verify from the stale set
+      const stranger = await keyPair('RS256', 'never-published');
+      await expect(verifier.verify(await sign({ sub: 'x' }, { key: stranger }))).rejects.toBeInstanceOf(AuthenticationError);
+    });
+
+    it('refuses once the last good keys are older than JWKS_MAX_STALE_MS', async () => {
+      const idp = await jwksServer([citizenKey]);
+      const verifier = verifierFor(idp.url, 50);
+      expect((await verifier.verify(await citizenToken('before'))).userId).toBe('before');
+      await stop(idp.server);
+      await new Promise((r) => setTimeout(r, 80));
+      await expect(verifier.verify(await citizenToken('after'))).rejects.toBeInstanceOf(AuthenticationError);
+    });
+
+    it('answers 401, not 500, when the endpoint was never reachable', async () => {
+      const verifier = verifierFor(`http://127.0.0.1:${deadPort}/jwks.json`, 60 * 60_000);
+      await expect(verifier.verify(await citizenToken())).rejects.toBeInstanceOf(AuthenticationError);
+    });
+  });
+
+  describe('configuration', () => {
+    const env = (over: Record<string, string>) => ({
+      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      CITIZEN_ISSUER: CITIZEN_ISS,
+      CITIZEN_JWKS_URI: 'https://bundid.test/jwks.json',
+      OFFICIAL_ISSUER: OFFICIAL_ISS,
+      OFFICIAL_JWKS_URI: 'https://idp.test/jwks.json',
+      ...over,
+    });
+
+    it('refuses an http JWKS URI with NODE_ENV=production, naming the variable', () => {
+      let error: unknown;
+      try {
+        loadGatewayConfig(env({ NODE_ENV: 'production', OFFICIAL_JWKS_URI: 'http://idp.test/jwks.json' }));
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['OFFICIAL_JWKS_URI']);
+    });
+
+    it('accepts https in production, http in development, and http in production only when allowed explicitly', () => {
+      expect(loadGatewayConfig(env({ NODE_ENV: 'production' })).CITIZEN_JWT_ALGORITHMS).toEqual(['RS256', 'PS256', 'ES256']);
+      expect(() => loadGatewayConfig(env({ NODE_ENV: 'development', CITIZEN_JWKS_URI: 'http://dev-idp/jwks.json' }))).not.toThrow();
+      expect(() =>
+        loadGatewayConfig(env({ NODE_ENV: 'production', CITIZEN_JWKS_URI: 'http://dev-idp/jwks.json', JWKS_ALLOW_HTTP: 'true' })),
+      ).not.toThrow();
+    });
+
+    it.each(['HS256', 'none', 'RS256,HS256', ','])('refuses JWT algorithms %p (asymmetric only)', (algs) => {
+      expect(() => loadGatewayConfig(env({ CITIZEN_JWT_ALGORITHMS: algs }))).toThrow(ConfigError);
+    });
   });
 });

@@ -43,7 +43,7 @@ describe('rate limits (real gateways, real Redis)', () => {
   const token = (kind: 'citizen' | 'official', sub: string) => {
     const key = kind === 'citizen' ? citizenKey : officialKey;
     return new SignJWT(kind === 'official' ? { authority_id: 'a1' } : {})
-      .setProtectedHeader({ alg: key.alg, kid: key.kid })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(kind === 'citizen' ? 'https://bundid.test' : 'https://idp.test')
       .setAudience('dvd-api')
       .setSubject(sub)
