@@ -27,42 +27,42 @@ export class ThreadController {
   ) {
     const thread = await this.threads.create(who, documentId, parseOrThrow(createThreadSchema, body));
     res.status(201).setHeader('Location', `/api/v1/threads/${thread.id}`);
-    return toThreadView(thread);
+    return toThreadView(thread, who);
   }
 
   @Get('threads')
   async inbox(@CurrentIdentity() who: Identity, @Query() query: unknown) {
     const page = await this.threads.inbox(who, parseOrThrow(inboxQuerySchema, query, 'The query parameters are invalid'));
-    return { items: page.items.map(toThreadView), nextCursor: page.nextCursor };
+    return { items: page.items.map((t) => toThreadView(t, who)), nextCursor: page.nextCursor };
   }
 
   @Get('threads/:id')
   async get(@CurrentIdentity() who: Identity, @Param('id') id: string) {
-    return toThreadView(await this.threads.getVisible(who, id));
+    return toThreadView(await this.threads.getVisible(who, id), who);
   }
 
   @Post('threads/:id/claim')
   @HttpCode(200)
   async claim(@CurrentIdentity() who: Identity, @Param('id') id: string) {
-    return toThreadView(await this.threads.claim(who, id));
+    return toThreadView(await this.threads.claim(who, id), who);
   }
 
   @Post('threads/:id/release')
   @HttpCode(200)
   async release(@CurrentIdentity() who: Identity, @Param('id') id: string) {
-    return toThreadView(await this.threads.release(who, id));
+    return toThreadView(await this.threads.release(who, id), who);
   }
 
   @Post('threads/:id/close')
   @HttpCode(200)
   async close(@CurrentIdentity() who: Identity, @Param('id') id: string) {
-    return toThreadView(await this.threads.close(who, id));
+    return toThreadView(await this.threads.close(who, id), who);
   }
 
   @Post('threads/:id/appointment/confirm')
   @HttpCode(200)
   async confirm(@CurrentIdentity() who: Identity, @Param('id') id: string, @Body() body: unknown) {
-    return toThreadView(await this.threads.confirmSlot(who, id, parseOrThrow(confirmSlotSchema, body).start));
+    return toThreadView(await this.threads.confirmSlot(who, id, parseOrThrow(confirmSlotSchema, body).start), who);
   }
 
   @Post('threads/:id/messages')

@@ -1,12 +1,18 @@
+import { Identity } from '@dvd/contracts';
 import { ThreadEntity } from './thread.entity';
 
-export function toThreadView(t: ThreadEntity) {
+/**
+ * A thread as its caller may see it. Officials see who holds it; citizens only whether
+ * somebody does — the holder's id is an IdP subject of the authority's staff.
+ */
+export function toThreadView(t: ThreadEntity, who: Identity) {
   const view: Record<string, unknown> = {
     id: t.id,
     documentId: t.documentId,
     type: t.type,
     status: t.status,
-    assignedOfficialId: t.assignedOfficialId,
+    assigned: t.assignedOfficialId !== null,
+    ...(who.role === 'citizen' ? {} : { assignedOfficialId: t.assignedOfficialId }),
     createdAt: t.createdAt.toISOString(),
     lastActivityAt: t.lastActivityAt.toISOString(),
   };

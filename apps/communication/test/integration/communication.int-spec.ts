@@ -418,4 +418,63 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       expect((await as(alice).get(`/api/v1/threads?documentId=${doc1}`)).body.items).toEqual([]);
     });
   });
+
+  const doc3 = randomUUID();
+  describe('what citizens see of a thread', () => {
+    beforeAll(async () => {
+      await probe.publish('document.received', {
+        documentId: doc3,
+        citizenId: 'alice',
+        authorityId: 'a1',
+        documentType: 'X',
+        serviceKey: null,
+        regionKey: null,
+        referenceNumber: 'AZ-3',
+        createdAt: new Date().toISOString(),
+      });
+      await pollUntil(async () => (await as(alice).get(`/api/v1/threads?documentId=${doc3}`)).status === 200, { what: 'document known' });
+    });
+
+    it('shows citizens whether a thread is held, never by whom (an IdP subject of the staff)', async () => {
+      const id = await newThread(alice, { type: 'CHAT' }, doc3);
+      const open = await as(alice).get(`/api/v1/threads/${id}`);
+      expect(open.body).toMatchObject({ id, assigned: false });
+      expect(open.body).not.toHaveProperty('assignedOfficialId');
+      await as(o1).post(`/api/v1/threads/${id}/claim`).expect(200);
+      const held = await as(alice).get(`/api/v1/threads/${id}`);
+      expect(held.body).toMatchObject({ id, assigned: true });
+      expect(held.body).not.toHaveProperty('assignedOfficialId');
+      expect(JSON.stringify(held.body)).not.toContain('o1');
+      const inbox = await as(alice).get(`/api/v1/threads?documentId=${doc3}&limit=100`);
+      const listed = (inbox.body.items as Array<Record<string, unknown>>).find((t) => t.id === id)!;
+      expect(listed).toMatchObject({ assigned: true });
+      expect(listed).not.toHaveProperty('assignedOfficialId');
+      // officials still see the holder
+      expect((await as(o1b).get(`/api/v1/threads/${id}`)).body).toMatchObject({ assigned: true, assignedOfficialId: 'o1' });
+    });
+  });
+
+  describe('paging', () => {
+    const uuid = '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22';
+    const forged = [
+      Buffer.from(JSON.stringify(['2026-11-26T10:00:00.123456Z', 'not-a-uuid'])).toString('base64url'),
+      Buffer.from(JSON.stringify(['1', uuid])).toString('base64url'),
+      Buffer.from(JSON.stringify(['2026-02-30T10:00:00Z', uuid])).toString('base64url'),
+      'garbage!',
+    ];
+
+    it.each(forged)('answers a forged cursor %p with 400 problem+json on every list', async (cursor) => {
+      const id = (await as(alice).get(`/api/v1/threads?documentId=${doc3}`)).body.items[0].id as string;
+      for (const [who, path] of [
+        [o1, `/api/v1/threads?cursor=${encodeURIComponent(cursor)}`],
+        [alice, `/api/v1/threads?documentId=${doc3}&cursor=${encodeURIComponent(cursor)}`],
+        [alice, `/api/v1/threads/${id}/messages?cursor=${encodeURIComponent(cursor)}`],
+      ] as const) {
+        const res = await as(who).get(path);
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(res.headers['content-type']).toMatch(/problem\+json/);
+        expect(res.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
+      }
+    });
+  });
 });

@@ -293,11 +293,15 @@ const REGION_KEY: SchemaObject = {
   description: 'Amtlicher Regionalschlüssel (ARS, 12 digits).',
   example: '091620000000',
 };
+/** The rule of plainText() in libs/platform (names, Aktenzeichen, prefixes). */
+const PLAIN_TEXT = 'Single-line text: control, bidirectional and zero-width characters are refused (400).';
 const REFERENCE_NUMBER: SchemaObject = {
   type: 'string',
   minLength: 1,
   maxLength: 50,
-  description: 'The Aktenzeichen (file reference). Personal data: never logged.',
+  description:
+    'The Aktenzeichen (file reference). Personal data: never logged. No control, bidirectional or zero-width characters ' +
+    '(U+0000–U+001F, U+007F–U+009F, U+061C, U+200B–U+200F, U+2028–U+202E, U+2060–U+2069, U+FEFF).',
   example: 'WG-2025-000123',
 };
 /** ISO 8601 duration with at least one component, e.g. `P180D`, `PT5S`, `P1Y6M`. */
@@ -417,7 +421,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
     required: ['id', 'name', 'ingestUrl', 'ingestSecret', 'retentionPeriod'],
     properties: {
       id: AUTHORITY_ID,
-      name: { type: 'string', minLength: 1, maxLength: 200, example: 'Stadt Musterstadt' },
+      name: { type: 'string', minLength: 1, maxLength: 200, example: 'Stadt Musterstadt', description: PLAIN_TEXT },
       ingestUrl: INGEST_URL,
       ingestSecret: INGEST_SECRET,
       retentionPeriod: RETENTION_PERIOD,
@@ -429,7 +433,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
     additionalProperties: false,
     minProperties: 1,
     properties: {
-      name: { type: 'string', minLength: 1, maxLength: 200 },
+      name: { type: 'string', minLength: 1, maxLength: 200, description: PLAIN_TEXT },
       ingestUrl: INGEST_URL,
       ingestSecret: INGEST_SECRET,
       retentionPeriod: RETENTION_PERIOD,
@@ -481,7 +485,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
     required: ['id', 'name'],
     properties: {
       id: { ...UNIT_ID, description: 'Unique within the authority.' },
-      name: { type: 'string', minLength: 1, maxLength: 200, example: 'Bürgeramt' },
+      name: { type: 'string', minLength: 1, maxLength: 200, example: 'Bürgeramt', description: PLAIN_TEXT },
     },
   },
 
@@ -543,7 +547,7 @@ const schemas: Record<SchemaName, SchemaObject> = {
         type: 'string',
         minLength: 1,
         maxLength: 50,
-        description: "Prefix of the document's `referenceNumber`, compared case-insensitively.",
+        description: `Prefix of the document's \`referenceNumber\`, compared case-insensitively. ${PLAIN_TEXT}`,
         example: 'WG-',
       },
     },
@@ -778,16 +782,18 @@ const schemas: Record<SchemaName, SchemaObject> = {
   },
   Thread: {
     type: 'object',
-    required: ['id', 'documentId', 'type', 'status', 'assignedOfficialId', 'lastActivityAt', 'createdAt'],
+    required: ['id', 'documentId', 'type', 'status', 'assigned', 'lastActivityAt', 'createdAt'],
     properties: {
       id: UUID,
       documentId: UUID,
       type: { type: 'string', enum: ['CHAT', 'CALLBACK', 'APPOINTMENT'] },
       status: { type: 'string', enum: ['OPEN', 'CLOSED'] },
+      assigned: { type: 'boolean', description: 'Whether an official has claimed the thread.' },
       assignedOfficialId: {
         type: 'string',
         nullable: true,
-        description: 'The `sub` of the official who claimed the thread; `null` when unassigned.',
+        description:
+          'Officials only (never in answers to citizens): the `sub` of the official who claimed the thread; `null` when unassigned.',
       },
       lastActivityAt: TIMESTAMP,
       createdAt: TIMESTAMP,
@@ -1010,7 +1016,7 @@ const parameters: Record<ParameterName, ParameterObject> = {
     name: 'cursor',
     in: 'query',
     required: false,
-    description: 'Opaque cursor from `nextCursor` of the previous page. Stable under inserts.',
+    description: 'Opaque cursor from `nextCursor` of the previous page. Stable under inserts. Any other value is answered with 400.',
     schema: { type: 'string' },
   },
   AuthorityId: pathParam('id', 'Authority id.', AUTHORITY_ID),

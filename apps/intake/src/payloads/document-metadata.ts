@@ -1,13 +1,10 @@
 import { z } from 'zod';
+import { plainText } from '@dvd/platform';
 
 /** The `metadata` part (API.md). Unknown fields are refused. */
 export const documentMetadataSchema = z
   .object({
-    referenceNumber: z
-      .string()
-      .min(1)
-      .max(50)
-      .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters'),
+    referenceNumber: plainText({ max: 50 }),
     authorityId: z.string().regex(/^[a-z0-9-]{2,50}$/, 'must match [a-z0-9-]{2,50}'),
     documentType: z.string().regex(/^[A-Z0-9_]{1,40}$/, 'must match [A-Z0-9_]{1,40}'),
     serviceKey: z

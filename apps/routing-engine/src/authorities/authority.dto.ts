@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkTargetUrl, parseRetentionPeriod } from '@dvd/platform';
+import { checkTargetUrl, parseRetentionPeriod, plainText } from '@dvd/platform';
 
 export const AUTHORITY_ID = /^[a-z0-9-]{2,50}$/;
 export const UNIT_ID = /^[a-z0-9-]{1,50}$/;
@@ -9,7 +9,7 @@ export const DEFAULT_PREVIOUS_SECRET_TTL_MS = 24 * 3600_000;
 /** … and at most this long. */
 export const MAX_PREVIOUS_SECRET_TTL_MS = 30 * 24 * 3600_000;
 
-const name = z.string().trim().min(1).max(200);
+const name = plainText({ max: 200, trim: true });
 /** Standard Webhooks secret: `whsec_` + base64 of 24–64 random bytes. */
 const ingestSecret = z.string().refine((v) => {
   const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(v);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from '@dvd/platform';
 import { UNIT_ID } from '../authorities/authority.dto';
 
 export const routingRuleSchema = z
@@ -9,7 +10,7 @@ export const routingRuleSchema = z
         documentType: z.string().regex(/^[A-Z0-9_]{1,40}$/, 'must match [A-Z0-9_]{1,40}'),
         serviceKey: z.string().regex(/^\d{14}$/, 'must be a 14-digit LeiKa key'),
         regionKeyPrefix: z.string().regex(/^\d{1,12}$/, 'must be 1 to 12 digits (a prefix of the ARS)'),
-        referenceNumberPrefix: z.string().min(1).max(50),
+        referenceNumberPrefix: plainText({ max: 50 }),
       })
       .partial()
       .strict()

@@ -41,3 +41,29 @@ function messageOf(issue: z.ZodIssue): string {
       return issue.message;
   }
 }
+
+/**
+ * Characters that must never be part of a name, an Aktenzeichen or a prefix: C0 and C1
+ * controls, DEL, bidirectional embeddings/overrides/isolates and marks (they make text read
+ * differently from what it is — "Trojan Source"), zero-width characters and the BOM (they
+ * make two equal-looking values differ), and the Unicode line/paragraph separators.
+ */
+export const UNSAFE_TEXT_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
+/** True when the text holds none of UNSAFE_TEXT_CHARACTERS. */
+export function isSafeText(value: string): boolean {
+  return !UNSAFE_TEXT_CHARACTERS.test(value);
+}
+
+/**
+ * A single-line text field (names, reference numbers, prefixes): length-bounded and free
+ * of control, bidirectional and invisible characters. The problem names the field and the
+ * rule, never the value.
+ */
+export function plainText(o: { min?: number; max: number; trim?: boolean }) {
+  const base = o.trim ? z.string().trim() : z.string();
+  return base
+    .min(o.min ?? 1)
+    .max(o.max)
+    .refine(isSafeText, 'must not contain control, bidirectional or invisible (zero-width) characters');
+}

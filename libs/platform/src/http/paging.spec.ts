@@ -10,10 +10,38 @@ describe('cursor', () => {
     expect(decodeCursor(undefined)).toBeNull();
   });
 
-  it.each(['garbage', encodeCursor({ at: 'not-a-date', id: 'x' }), Buffer.from('{"a":1}').toString('base64url')])(
-    'refuses %s with a 400',
-    (c) => {
-      expect(() => decodeCursor(c)).toThrow(ApiError);
-    },
-  );
+  it.each([
+    'garbage',
+    encodeCursor({ at: 'not-a-date', id: 'x' }),
+    Buffer.from('{"a":1}').toString('base64url'),
+    // what once reached Postgres and failed there (500)
+    encodeCursor({ at: '2026-11-26T10:00:00.123456Z', id: 'not-a-uuid' }),
+    encodeCursor({ at: '1', id: '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22' }),
+    encodeCursor({ at: '2026-02-30T10:00:00Z', id: '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22' }),
+    encodeCursor({ at: 'Tue, 26 Nov 2026 10:00:00 GMT', id: '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22' }),
+    encodeCursor({ at: '+275760-09-13T00:00:00Z', id: '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22' }),
+    'x'.repeat(501),
+    'a.b',
+  ])('refuses %s with a 400', (c) => {
+    expect(() => decodeCursor(c)).toThrow(ApiError);
+  });
+
+  it('accepts what keysetTimestampSql() produces', () => {
+    const k = { at: '2026-11-26T10:00:00.000001Z', id: '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22' };
+    expect(decodeCursor(encodeCursor(k))).toEqual(k);
+  });
+
+  it('names the field and never echoes the cursor', () => {
+    const forged = encodeCursor({ at: '2026-11-26T10:00:00Z', id: 'secret-looking' });
+    try {
+      decodeCursor(forged);
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ApiError);
+      const body = JSON.stringify((err as ApiError).errors);
+      expect(body).toContain('cursor');
+      expect(body).not.toContain(forged);
+      expect((err as ApiError).status).toBe(400);
+    }
+  });
 });

@@ -26,17 +26,35 @@ export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.at, k.id]), 'utf8').toString('base64url');
 }
 
+/** What keysetTimestampSql() produces: UTC, seconds, up to microseconds. */
+const KEYSET_AT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d{1,6})?(?:Z|[+-]00:00)$/;
+const CURSOR_TEXT = /^[A-Za-z0-9_-]{1,500}$/;
+
+/**
+ * Decodes a cursor of encodeCursor(), or answers 400. Everything a query will bind is
+ * checked here — a real calendar timestamp (JS would roll 2024-02-30 over, Postgres
+ * refuses it) and a uuid — so a forged cursor can never reach the database as an error.
+ */
 export function decodeCursor(cursor: string | undefined): Keyset | null {
-  if (!cursor) return null;
+  if (cursor === undefined || cursor === '') return null;
   try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) {
-      return { at: v[0], id: v[1] };
+    if (CURSOR_TEXT.test(cursor)) {
+      const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && isKeysetAt(v[0]) && isUuid(v[1])) {
+        return { at: v[0], id: v[1] };
+      }
     }
   } catch {
     // fall through
   }
   throw ApiError.badRequest('The cursor is not valid', [{ field: 'cursor', message: 'is not a cursor this API issued' }]);
+}
+
+function isKeysetAt(at: string): boolean {
+  const m = KEYSET_AT.exec(at);
+  if (!m) return false;
+  const t = Date.parse(at);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 19) === m[1];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

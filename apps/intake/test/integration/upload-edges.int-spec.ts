@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { HeapPeak, citizen, documentUpload, encryptJson, makeEncryptionKey, signedHeaders } from '@dvd/testing';
+import { HeapPeak, citizen, documentUpload, encryptCompact, encryptJson, makeEncryptionKey, signedHeaders } from '@dvd/testing';
 import { Intake, startIntake } from './intake-harness';
 
 const MiB = 1024 * 1024;
 const SIX_MB = 6 * 1000 * 1000;
 
-/** JSON-serialised containers built to cost memory: refused early, intake's heap stays flat. */
+/** Edges of the upload path: JWE containers built to cost memory, unsafe text, forged cursors. */
 describe('JWE JSON containers are judged in bounded memory (real Postgres, RabbitMQ, local S3)', () => {
   let intake: Intake;
 
@@ -46,6 +46,44 @@ describe('JWE JSON containers are judged in bounded memory (real Postgres, Rabbi
     expect(grown).toBeLessThan(16 * MiB);
     expect(await intake.counts()).toEqual(before);
     expect((await intake.objectKeys()).length).toBe(objects);
+  });
+
+  it.each([
+    ['RIGHT-TO-LEFT OVERRIDE', '\u202e'],
+    ['a C1 control', '\u0085'],
+    ['ZERO WIDTH SPACE', '\u200b'],
+    ['LEFT-TO-RIGHT ISOLATE', '\u2066'],
+  ])('400 for an Aktenzeichen with %s, naming the field, echoing nothing, keeping nothing', async (_name, ch) => {
+    const key = await makeEncryptionKey('a1-k1');
+    const before = await intake.counts();
+    const referenceNumber = `BAU-4711${ch}-2026`;
+    const { body, contentType } = documentUpload(
+      { referenceNumber, authorityId: 'a1', documentType: 'WIDERSPRUCH' },
+      await encryptCompact(key, 100),
+    );
+    const res = await fetch(`${intake.base}/api/v1/documents`, {
+      method: 'POST',
+      headers: { ...signedHeaders(citizen('mallory'), 'POST', '/api/v1/documents'), 'content-type': contentType },
+      body,
+    });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(JSON.parse(text).errors).toEqual([{ field: 'referenceNumber', message: expect.stringContaining('bidirectional') }]);
+    expect(text).not.toContain('4711');
+    expect(await intake.counts()).toEqual(before);
+  });
+
+  it.each([
+    Buffer.from(JSON.stringify(['2026-11-26T10:00:00.123456Z', 'not-a-uuid'])).toString('base64url'),
+    Buffer.from(JSON.stringify(['1', '0b9d0c4e-3f2c-4b8e-9a51-1f5f0d7c1a22'])).toString('base64url'),
+    'garbage!',
+  ])('400 problem+json (not 500) for the forged cursor %p on the document list', async (cursor) => {
+    const path = `/api/v1/documents?cursor=${encodeURIComponent(cursor)}`;
+    const res = await fetch(`${intake.base}${path}`, { headers: signedHeaders(citizen('mallory'), 'GET', path) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(((await res.json()) as { errors: unknown }).errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
   });
 
   it('still accepts a real JSON-serialised container after them', async () => {
