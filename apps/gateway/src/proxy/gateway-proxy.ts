@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { Logger } from 'pino';
 import { IDENTITY_HEADER_NAMES, Identity } from '@dvd/contracts';
-import { ApiError, genericError, lingerAfterEarlyResponse, requestIdFrom, sendProblem, signIdentity } from '@dvd/platform';
+import { ApiError, lingerAfterEarlyResponse, requestIdFrom, sendProblem, signIdentity } from '@dvd/platform';
 import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
@@ -23,7 +23,42 @@ const DROPPED_REQUEST_HEADERS = [
   'x-forwarded-proto',
 ];
 
-type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean } };
+type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean; timedOut?: boolean } };
+
+/** The service could not be reached or dropped the connection before answering: retry soon. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+const UPSTREAM_RETRY_AFTER_S = '2';
+
+/**
+ * One upstream failure, one answer (ADR 0013): not reachable / refused / reset before an
+ * answer → 503 `upstream-unavailable` with Retry-After; no answer within
+ * UPSTREAM_TIMEOUT_MS → 504 `upstream-timeout`; anything else (a malformed answer) → 502.
+ */
+export function upstreamFailure(code: string | undefined, timedOut: boolean): ApiError {
+  if (timedOut || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
+    return new ApiError(504, 'upstream-timeout', 'Gateway Timeout', 'The responsible service did not answer in time');
+  }
+  if (code && UNREACHABLE_CODES.has(code)) {
+    return new ApiError(
+      503,
+      'upstream-unavailable',
+      'Service Unavailable',
+      'The responsible service is unavailable; retry later',
+      undefined,
+      { 'Retry-After': UPSTREAM_RETRY_AFTER_S },
+    );
+  }
+  return new ApiError(502, 'bad-gateway', 'Bad Gateway', 'The responsible service answered with an invalid response');
+}
 
 /**
  * The public edge: authenticate, rate-limit, replace identity headers with signed ones,
@@ -41,6 +76,13 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     proxyTimeout: config.UPSTREAM_TIMEOUT_MS,
     logger: undefined,
     on: {
+      proxyReq: (proxyReq, req) => {
+        // http-proxy aborts on proxyTimeout with a plain "socket hang up": remember why
+        proxyReq.once('timeout', () => {
+          const r = req as GatewayRequest;
+          if (r.dvd) r.dvd.timedOut = true;
+        });
+      },
       proxyRes: (_proxyRes, req, res) => {
         // the service answered; a later error writing the rest of the body (it refused the
         // upload early, e.g. 413) must not replace that answer
@@ -54,15 +96,10 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
           return;
         }
         const code = (err as NodeJS.ErrnoException).code;
-        log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code }, 'upstream failed');
+        const problem = upstreamFailure(code, r.dvd?.timedOut === true);
+        log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code, status: problem.status }, 'upstream failed');
         if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
-        const status = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 503 : code === 'ETIMEDOUT' ? 504 : 502;
-        sendProblem(
-          res as ServerResponse,
-          genericError(status, 'The responsible service did not answer'),
-          r.originalUrl.split('?')[0],
-          r.dvd?.requestId,
-        );
+        sendProblem(res as ServerResponse, problem, r.originalUrl.split('?')[0], r.dvd?.requestId);
       },
     },
   });

@@ -282,7 +282,7 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(missing.headers['content-type']).toMatch(/problem\+json/);
     const dead = await request(app.getHttpServer()).get(`/api/v1/exports/${randomUUID()}`).set('Authorization', `Bearer ${token}`);
     expect(dead.status).toBe(503);
-    expect(dead.body.type).toContain('service-unavailable');
+    expect(dead.body.type).toContain('upstream-unavailable');
   });
 
   it('streams a request body through unchanged', async () => {

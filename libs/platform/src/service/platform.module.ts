@@ -8,15 +8,15 @@ import {
   Provider,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { IdentityGuard, INTERNAL_AUTH_SECRET } from '../auth-context/identity.guard';
 import { ServiceDataSourceOptions, openServiceDatabase, serviceDataSourceOptions } from '../database/database';
 import { ProblemJsonFilter } from '../errors/problem-json.filter';
-import { HealthController, METRICS_REGISTRY, READINESS_PROBES, ReadinessProbe } from '../health/health.controller';
+import { HealthController, METRICS_REGISTRY, ProbeCriticality, READINESS_PROBES, ReadinessProbe } from '../health/health.controller';
 import { createMetricsRegistry } from '../health/metrics';
+import { ShutdownState } from '../health/shutdown-state';
 import { createLogger, loggingModule } from '../logging/logging';
 import { deadLetterController } from '../messaging/dead-letter.controller';
 import { Messaging } from '../messaging/messaging';
@@ -67,7 +67,7 @@ class ClientsLifecycle implements OnApplicationShutdown {
   }
 }
 
-type Token = string | symbol | typeof Messaging | typeof ObjectStorage;
+type Token = string | symbol | typeof Messaging | typeof ObjectStorage | typeof ShutdownState;
 
 /**
  * Everything a service needs from the platform, wired once: structured logging,
@@ -77,14 +77,18 @@ type Token = string | symbol | typeof Messaging | typeof ObjectStorage;
 export class PlatformModule {
   static forService(o: PlatformOptions): DynamicModule {
     const log = createLogger(o.service, o.logLevel);
-    const imports: DynamicModule[] = [loggingModule(o.service, o.logLevel), TerminusModule.forRoot({ logger: false })];
+    const imports: DynamicModule[] = [loggingModule(o.service, o.logLevel)];
     const providers: Provider[] = [
       { provide: APP_FILTER, useClass: ProblemJsonFilter },
       { provide: SERVICE_NAME, useValue: o.service },
       { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry(o.service) },
+      ShutdownState,
     ];
-    const exportsList: Token[] = [SERVICE_NAME, METRICS_REGISTRY];
-    const probes: Array<{ name: string; token: Token | ReturnType<typeof getDataSourceToken>; optional?: boolean }> = [];
+    const exportsList: Token[] = [SERVICE_NAME, METRICS_REGISTRY, ShutdownState];
+    // Readiness (ADR 0013): only the database is required to serve requests. The broker is
+    // reached through the outbox (events wait in Postgres) and the object store only by
+    // some requests (those answer 503 + Retry-After themselves): both are `degraded`.
+    const probes: Array<{ name: string; token: Token | ReturnType<typeof getDataSourceToken>; criticality: ProbeCriticality }> = [];
 
     if (o.internalAuthSecret) {
       providers.push({ provide: INTERNAL_AUTH_SECRET, useValue: o.internalAuthSecret }, { provide: APP_GUARD, useClass: IdentityGuard });
@@ -103,7 +107,7 @@ export class PlatformModule {
           dataSourceFactory: async () => openServiceDatabase(db, log),
         }),
       );
-      probes.push({ name: 'database', token: getDataSourceToken() });
+      probes.push({ name: 'database', token: getDataSourceToken(), criticality: 'required' });
     }
 
     if (o.messaging) {
@@ -128,12 +132,12 @@ export class PlatformModule {
         MessagingLifecycle,
       );
       exportsList.push(Messaging);
-      probes.push({ name: 'broker', token: Messaging });
+      probes.push({ name: 'broker', token: Messaging, criticality: 'degraded' });
     }
 
     providers.push({ provide: ObjectStorage, useFactory: () => (o.storage ? new ObjectStorage(o.storage) : null) });
     exportsList.push(ObjectStorage);
-    if (o.storage) probes.push({ name: 'storage', token: ObjectStorage });
+    if (o.storage) probes.push({ name: 'storage', token: ObjectStorage, criticality: 'degraded' });
 
     providers.push({
       provide: REDIS,
@@ -156,14 +160,14 @@ export class PlatformModule {
       },
     });
     exportsList.push(REDIS);
-    if (o.redis) probes.push({ name: 'redis', token: REDIS, optional: o.redis.optional });
+    if (o.redis) probes.push({ name: 'redis', token: REDIS, criticality: o.redis.optional ? 'degraded' : 'required' });
     providers.push(ClientsLifecycle);
 
     providers.push({
       provide: READINESS_PROBES,
       inject: probes.map((p) => p.token),
       useFactory: (...deps: unknown[]): ReadinessProbe[] =>
-        probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]), optional: p.optional })),
+        probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]), criticality: p.criticality })),
     });
 
     return {
