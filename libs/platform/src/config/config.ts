@@ -59,6 +59,8 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 export const commonEnv = {
   LOG_LEVEL: logLevel,
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** How long a stopping service (SIGTERM) lets in-flight requests finish before it closes their connections. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 };
 
 export const internalAuthEnv = {

@@ -1,11 +1,15 @@
+import type { Server } from 'node:http';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
+import { z } from 'zod';
 import { identityMiddleware } from '../auth-context/identity.guard';
-import { ConfigError } from '../config/config';
+import { ConfigError, commonEnv, loadConfig } from '../config/config';
 import { METRICS_REGISTRY } from '../health/health.controller';
 import { httpMetricsMiddleware } from '../health/metrics';
+import { ShutdownState } from '../health/shutdown-state';
 
 export interface CreateAppOptions {
   /** Largest JSON body accepted (express `limit` syntax); 0 disables the JSON parser. */
@@ -14,34 +18,116 @@ export interface CreateAppOptions {
   internalAuthSecret?: string;
 }
 
+/** Counts requests in flight, so that a stopping service can wait for them (see `drainAndClose`). */
+class InFlight {
+  count = 0;
+  draining = false;
+  middleware() {
+    return (_req: Request, res: Response, next: NextFunction) => {
+      this.count++;
+      // a request that arrives on a kept-alive connection while draining is served, but
+      // its connection is not kept: the client reconnects to another replica
+      if (this.draining) res.setHeader('Connection', 'close');
+      let done = false;
+      res.once('close', () => {
+        if (!done) this.count--;
+        done = true;
+      });
+      next();
+    };
+  }
+}
+const inFlight = new WeakMap<INestApplication, InFlight>();
+
 /** Creates a service's Nest app with the platform's conventions. Used by main.ts and tests. */
 export async function createServiceApp(module: DynamicModule, o: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  const tracker = new InFlight();
+  inFlight.set(app, tracker);
+  app.use(tracker.middleware());
   app.use(httpMetricsMiddleware(app.get(METRICS_REGISTRY)));
   if (o.internalAuthSecret) app.use(identityMiddleware(o.internalAuthSecret));
   if (o.jsonLimit !== 0) app.useBodyParser('json', { limit: o.jsonLimit ?? '1mb', type: ['application/json', 'application/*+json'] });
-  app.enableShutdownHooks();
   return app;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A graceful stop (ADR 0013): readiness turns 503 and the server stops accepting
+ * connections; in-flight requests finish (at most `graceMs`; idle kept-alive connections
+ * are closed at once, busy ones after their answer); then the app closes, which stops the
+ * outbox relay and the consumers (unacknowledged messages return to the queue) and closes
+ * the database, object store and Redis clients.
+ */
+export async function drainAndClose(app: INestApplication, graceMs: number): Promise<{ unfinished: number }> {
+  const tracker = inFlight.get(app);
+  if (tracker) tracker.draining = true;
+  try {
+    app.get(ShutdownState, { strict: false }).draining = true;
+  } catch {
+    // an app without the platform module
+  }
+  const server = app.getHttpServer() as Server;
+  server.close();
+  const deadline = Date.now() + graceMs;
+  while ((tracker?.count ?? 0) > 0 && Date.now() < deadline) {
+    server.closeIdleConnections();
+    await sleep(25);
+  }
+  const unfinished = tracker?.count ?? 0;
+  server.closeAllConnections();
+  await app.close();
+  return { unfinished };
+}
+
+function installStopHandlers(name: string, app: INestApplication): void {
+  const { SHUTDOWN_GRACE_MS: graceMs } = loadConfig(z.object({ SHUTDOWN_GRACE_MS: commonEnv.SHUTDOWN_GRACE_MS }));
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const line = (o: object) => process.stdout.write(`${JSON.stringify({ level: 'info', service: name, ...o })}\n`);
+    line({ msg: 'stopping: draining in-flight requests', signal, graceMs });
+    // whatever hangs in closing must not keep the process: the supervisor would SIGKILL it anyway
+    setTimeout(() => process.exit(1), graceMs + 10_000).unref();
+    drainAndClose(app, graceMs).then(
+      ({ unfinished }) => {
+        line({ msg: 'stopped', unfinished });
+        process.exit(0);
+      },
+      (err: unknown) => {
+        line({ msg: 'stop failed', errorName: (err as Error)?.name });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 /**
  * Runs main(): a bad configuration stops the process with one line naming the variables;
- * SIGTERM/SIGINT close the app gracefully (Nest shutdown hooks drain consumers).
+ * SIGTERM/SIGINT stop the app gracefully (`drainAndClose`, bounded by SHUTDOWN_GRACE_MS).
  */
 export function runMain(name: string, main: () => Promise<INestApplication | void>): void {
-  main().catch((err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${name}: ${err.message}\n`);
-    } else {
-      const e = err as Error;
-      process.stderr.write(
-        `${JSON.stringify({ level: 'fatal', service: name, msg: 'startup failed', errorName: e?.name, error: e?.message })}\n`,
-      );
-    }
-    process.exit(1);
-  });
+  main()
+    .then((app) => {
+      if (app) installStopHandlers(name, app);
+    })
+    .catch((err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${name}: ${err.message}\n`);
+      } else {
+        const e = err as Error;
+        process.stderr.write(
+          `${JSON.stringify({ level: 'fatal', service: name, msg: 'startup failed', errorName: e?.name, error: e?.message })}\n`,
+        );
+      }
+      process.exit(1);
+    });
 }
 
 export interface ServiceMainOptions<C> {
