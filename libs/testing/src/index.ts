@@ -5,3 +5,4 @@ export * from './jwe';
 export * from './local-s3';
 export * from './versioned-s3';
 export * from './heap';
+export * from './tcp-proxy';
