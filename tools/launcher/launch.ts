@@ -3,12 +3,14 @@
  * local S3 store (unless S3_ENDPOINT is set), the development IdP (unless both JWKS URIs
  * are set), the four services (each migrates its schema at start) and the gateway; waits
  * until every one is ready; prints where the gateway listens and how to get a token.
- * Ctrl-C or SIGTERM stops everything, leaving no process behind.
+ * A service that dies is restarted with exponential backoff while the others keep
+ * running (ADR 0013). Ctrl-C or SIGTERM stops everything gracefully (each app drains its
+ * in-flight requests first), leaving no process behind.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { startLocalS3, LocalS3 } from '@dvd/testing';
+import { Supervisor } from './supervisor';
 
 const env: Record<string, string | undefined> = { ...process.env };
 const root = resolve(__dirname, '..', '..', '..');
@@ -25,7 +27,6 @@ const ports = {
 };
 type App = keyof typeof ports;
 
-const children = new Map<App, ChildProcess>();
 let localS3: LocalS3 | undefined;
 let stopping = false;
 
@@ -33,20 +34,23 @@ function say(line: string) {
   process.stdout.write(`[dvd] ${line}\n`);
 }
 
-function startApp(app: App, extra: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [resolve(root, 'dist', 'apps', app, 'src', 'main.js')], {
+// each app drains for up to SHUTDOWN_GRACE_MS on SIGTERM; after that and a margin it is killed
+const graceMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000);
+const supervisor = new Supervisor({
+  initialBackoffMs: 500,
+  maxBackoffMs: 30_000,
+  resetAfterMs: 60_000,
+  stopTimeoutMs: (Number.isFinite(graceMs) ? graceMs : 10_000) + 5_000,
+  log: say,
+});
+
+function startApp(app: App, extra: Record<string, string>): void {
+  supervisor.start({
+    name: app,
+    command: process.execPath,
+    args: [resolve(root, 'dist', 'apps', app, 'src', 'main.js')],
     env: { ...env, ...extra } as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  children.set(app, child);
-  child.on('exit', (code, signal) => {
-    children.delete(app);
-    if (!stopping) {
-      say(`${app} exited unexpectedly (${signal ?? `code ${code}`}); stopping the platform`);
-      void shutdown(1);
-    }
-  });
-  return child;
 }
 
 async function waitReady(app: App, timeoutMs = 120_000): Promise<void> {
@@ -68,19 +72,8 @@ async function waitReady(app: App, timeoutMs = 120_000): Promise<void> {
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const waits = [...children.values()].map(
-    (child) =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
-  );
-  await Promise.all(waits);
+  say('stopping: every app drains its in-flight requests');
+  await supervisor.stopAll();
   await localS3?.stop().catch(() => undefined);
   say('stopped');
   process.exit(code);
