@@ -80,7 +80,17 @@ const killApp = (app: AppName) => async (_infra: Infra, platform: Platform) => {
   const pid = platform.pidOf(app);
   if (pid === null) throw new Error(`no process found for ${app}`);
   process.kill(pid, 'SIGKILL');
+  await waitUntil(async () => !isAlive(pid), 10_000); // gone: from here on the launcher must bring it back
 };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const EXPERIMENTS: Experiment[] = [
   { name: 'none', what: 'baseline, nothing breaks' },
@@ -103,6 +113,8 @@ interface Result {
   conversations: { ok: number; failed: Record<string, number> };
   recoveredWithoutHelp: boolean;
   recoverySeconds: number | null;
+  /** From the end of the fault until every app answered ready again (the workload still running). */
+  readyAgainSeconds: number | null;
   retries: number;
   notes: string[];
 }
@@ -215,7 +227,7 @@ async function runExperiment(exp: Experiment, infra: Infra, platform: Platform, 
   const token = mintToken(platform.idpUrl);
   log(`${exp.name}: minting ${UPLOADS} citizen tokens and payloads`);
   const template = await jweOfSize(authority.key, PAYLOAD_BYTES);
-  const citizens: Citizen[] = await mapLimit(Array.from({ length: UPLOADS }), 16, async (_, i) => {
+  const citizens: Citizen[] = await mapLimit(Array.from({ length: UPLOADS }), 32, async (_, i) => {
     // a distinct payload per citizen (the template with its own random ciphertext), so that sha256 tells them apart
     const jwe = Buffer.from(await encryptCompact(authority.key, Math.floor(((template.length - 400) * 3) / 4)));
     return { token: await token({ role: 'citizen', sub: `chaos-${exp.name}-${run}-${i}` }), jwe, sha: sha256(jwe), key: newKey() };
@@ -228,6 +240,18 @@ async function runExperiment(exp: Experiment, infra: Infra, platform: Platform, 
   let retries = 0;
   const conversations = { ok: 0, failed: [] as string[] };
   let faultEnded = Date.now();
+  let readyAgainAt: number | null = null;
+  const watchReadiness = async () => {
+    const until = Date.now() + RECOVERY_BOUND_MS;
+    while (Date.now() < until) {
+      if (await allReady(platform).catch(() => false)) {
+        readyAgainAt = Date.now();
+        return;
+      }
+      await sleep(250);
+    }
+  };
+  let readiness: Promise<void> = Promise.resolve();
   const workload = mapLimit(citizens, CONCURRENCY, async (c, i) => {
     const up = await withRetries(
       () => uploadWithKey(api, { token: c.token, authorityId: authority.id, jwe: c.jwe, key: c.key, reference: `CHAOS-${i}` }),
@@ -260,6 +284,7 @@ async function runExperiment(exp: Experiment, infra: Infra, platform: Platform, 
         .then(
           () => {
             faultEnded = Date.now();
+            readiness = watchReadiness();
             log(`${exp.name}: fault over`);
           },
           (err: unknown) => {
@@ -269,7 +294,11 @@ async function runExperiment(exp: Experiment, infra: Infra, platform: Platform, 
         )
     : Promise.resolve();
   await Promise.all([workload, fault]);
-  if (!exp.fault) faultEnded = Date.now();
+  if (!exp.fault) {
+    faultEnded = Date.now();
+    readiness = watchReadiness();
+  }
+  await readiness;
 
   const accepted = citizens.filter((c) => c.documentId);
   const refused = countBy(citizens.filter((c) => !c.documentId).map((c) => String(c.status ?? 0)));
@@ -295,22 +324,22 @@ async function runExperiment(exp: Experiment, infra: Infra, platform: Platform, 
 
   // readable: the stored payload is the one that was sent
   const unreadable = new Set<Citizen>();
-  await mapLimit(accepted, 10, async (c) => {
+  const readable = mapLimit(accepted, 16, async (c) => {
     const r = await withRetries(
       () => exchange(`${api}/documents/${c.documentId}/payload`, { method: 'GET', headers: { authorization: `Bearer ${c.token}` } }),
       30_000,
     );
     if (r.status !== 200 || sha256(r.body) !== c.sha) unreadable.add(c);
   });
-  const lost = new Set([...pending, ...unreadable]).size;
-
   // duplicates: one Idempotency-Key per citizen, so every document beyond the first is one
   let duplicates = 0;
-  await mapLimit(citizens, 20, async (c) => {
+  const unique = mapLimit(citizens, 16, async (c) => {
     const r = await withRetries(() => apiJson(api, c.token, 'GET', '/documents?limit=10'), 30_000);
     const n = json<{ items?: unknown[] }>(r)?.items?.length ?? 0;
     if (n > 1) duplicates += n - 1;
   });
+  await Promise.all([readable, unique]);
+  const lost = new Set([...pending, ...unreadable]).size;
 
   const result: Result = {
     experiment: exp.name,
@@ -324,6 +353,7 @@ async function runExperiment(exp: Experiment, infra: Infra, platform: Platform, 
     conversations: { ok: conversations.ok, failed: countBy(conversations.failed) },
     recoveredWithoutHelp: recoveredAt !== null && lost === 0,
     recoverySeconds: recoveredAt === null ? null : Math.round((recoveredAt - faultEnded) / 100) / 10,
+    readyAgainSeconds: readyAgainAt === null ? null : Math.round(((readyAgainAt as number) - faultEnded) / 100) / 10,
     retries,
     notes,
   };
@@ -349,7 +379,18 @@ async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<voi
 // ---- output ---------------------------------------------------------------------------
 
 function table(results: Result[]): string {
-  const head = ['experiment', 'accepted', 'refused', 'lost', 'dup', 'DLQ', 'conversations ok/failed', 'recovered', 'recovery s'];
+  const head = [
+    'experiment',
+    'accepted',
+    'refused',
+    'lost',
+    'dup',
+    'DLQ',
+    'conversations ok/failed',
+    'recovered',
+    'recovery s',
+    'ready again s',
+  ];
   const rows = results.map((r) => [
     r.experiment,
     `${r.accepted}/${r.uploads}`,
@@ -362,6 +403,7 @@ function table(results: Result[]): string {
     `${r.conversations.ok}/${Object.values(r.conversations.failed).reduce((a, b) => a + b, 0)}`,
     r.recoveredWithoutHelp ? 'yes' : 'NO',
     r.recoverySeconds === null ? '-' : String(r.recoverySeconds),
+    r.readyAgainSeconds === null ? '-' : String(r.readyAgainSeconds),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');
