@@ -454,14 +454,18 @@ async function main() {
   try {
     log(`own infrastructure in ${dir} (log of the platform: ${logPath})`);
     const toLog = (c: Buffer) => logFile.write(c);
-    const pg = await startPostgres(join(dir, 'pg'));
-    cleanups.push(['PostgreSQL', () => pg.stop()]);
-    const rabbit = await startRabbit(dir, id);
-    cleanups.push(['RabbitMQ', () => rabbit.stop()]);
-    const redis = await startRedis(toLog);
-    cleanups.push(['Redis', () => redis.stop()]);
-    const s3 = await startS3(dir, bucket, join(__dirname, 's3-server.js'), toLog);
-    cleanups.push(['local S3', () => s3.stop()]);
+    // all four at once; whichever started is stopped at the end, also when another failed
+    const own = <T extends { stop(): Promise<void> }>(what: string, starting: Promise<T>) =>
+      starting.then((svc) => {
+        cleanups.push([what, () => svc.stop()]);
+        return svc;
+      });
+    const [pg, rabbit, redis, s3] = await Promise.all([
+      own('PostgreSQL', startPostgres(join(dir, 'pg'))),
+      own('RabbitMQ', startRabbit(dir, id)),
+      own('Redis', startRedis(toLog)),
+      own('local S3', startS3(dir, bucket, join(__dirname, 's3-server.js'), toLog)),
+    ]);
     const infra: Infra = { pg, rabbit, redis, s3, database: 'dvd' };
     log(`PostgreSQL :${pg.port}, RabbitMQ ${rabbit.node} :${rabbit.port}, Redis ${redis.url}, S3 ${s3.endpoint}`);
 
