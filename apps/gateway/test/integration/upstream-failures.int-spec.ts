@@ -47,7 +47,7 @@ describe('gateway: one upstream failure, one status and problem type (real gatew
     app = await createGatewayApp(config);
     await app.init();
     token = await new SignJWT({})
-      .setProtectedHeader({ alg: key.alg, kid: key.kid })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer('https://bundid.test')
       .setAudience('dvd-api')
       .setSubject('citizen-up')
