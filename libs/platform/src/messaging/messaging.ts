@@ -145,7 +145,13 @@ export class Messaging {
     const { log } = this.o;
     this.connection = amqp.connect([this.o.amqpUrl], { heartbeatIntervalInSeconds: 10, reconnectTimeInSeconds: 1 });
     this.connection.on('disconnect', ({ err }) => log.warn({ err: err?.message }, 'amqp disconnected'));
-    this.connection.on('connect', () => log.info('amqp connected'));
+    let connectedBefore = false;
+    this.connection.on('connect', () => {
+      log.info('amqp connected');
+      // rows that waited out the outage in backoff go now, not up to a minute later
+      if (connectedBefore) void this.retryOutboxNow().catch(() => undefined);
+      connectedBefore = true;
+    });
     this.publisher = this.connection.createChannel({
       confirm: true,
       setup: async (ch: ConfirmChannel) => {
@@ -501,6 +507,12 @@ export class Messaging {
     });
     if (emitted) this.kick();
     return result;
+  }
+
+  /** After a reconnect: every outbox row in backoff is due at once, and the relay runs. */
+  private async retryOutboxNow(): Promise<void> {
+    await this.o.dataSource.query(`UPDATE outbox SET next_attempt_at = NULL WHERE next_attempt_at > now()`);
+    this.kick();
   }
 
   /** Asks the relay to run now (after a commit that wrote to the outbox). */
