@@ -14,6 +14,15 @@ declare module 'autocannon' {
       /** seconds */
       timeout?: number;
       workers?: number;
+      /** `setupRequest` runs before every request (e.g. to sign it afresh). */
+      requests?: Array<{ method?: string; setupRequest?: (req: Request) => Request }>;
+    }
+
+    interface Request {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
     }
 
     interface Histogram {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { BASE_AMQP_URL, BASE_DATABASE_URL, freePort } from '@dvd/testing';
+import { generateDevIdentityKeys } from '@dvd/platform';
 import { assertLoopback } from './http';
 import { externalPidFinder, findAppPid } from './processes';
 import type { AppName, DirectAccess, ServiceName } from './types';
@@ -78,8 +79,8 @@ async function adminQuery(sql: string): Promise<void> {
 
 /**
  * Starts the platform as `npm start` does (the compiled launcher) on a database, vhost,
- * data folder, bucket, Redis key prefix and ports of its own, with a known internal
- * secret (for direct calls) and rate limits out of the way. `stop()` undoes all of it.
+ * data folder, bucket, Redis key prefix and ports of its own, with known identity
+ * keys (for direct calls) and rate limits out of the way. `stop()` undoes all of it.
  */
 export async function spawnPlatform(o: {
   logFile: string;
@@ -93,7 +94,7 @@ export async function spawnPlatform(o: {
   if (!dbName.includes('test')) throw new Error('refusing a database name without "test"');
   const vhost = `dvd-bench-test-${id}`;
   const bucket = `dvd-bench-${id}`;
-  const secret = randomBytes(32).toString('base64url');
+  const identityKeys = generateDevIdentityKeys(`bench-${id}`);
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redisPrefix = `dvd-bench-${id}:`;
 
@@ -162,7 +163,7 @@ export async function spawnPlatform(o: {
       S3_BUCKET: bucket,
       S3_REGION: s3.region,
       LOG_LEVEL: 'warn',
-      INTERNAL_AUTH_SECRET: secret,
+      DVD_DEV_IDENTITY_KEYS: JSON.stringify(identityKeys),
       RATE_LIMIT_CITIZEN_PER_MIN: '1000000',
       RATE_LIMIT_OFFICIAL_PER_MIN: '1000000',
       GATEWAY_PORT: String(ports.gateway),
@@ -215,7 +216,7 @@ export async function spawnPlatform(o: {
       direct: {
         ports: servicePorts,
         serviceUrl: (service) => `http://127.0.0.1:${servicePorts[service]}`,
-        internalAuthSecret: secret,
+        identityKeys,
         s3,
         databaseUrl,
         amqpUrl: amqp.toString(),

@@ -1,3 +1,4 @@
+import type { DevIdentityKeys } from '@dvd/platform';
 import type { Agent } from 'node:http';
 import type { TestEncryptionKey } from '@dvd/testing';
 
@@ -38,9 +39,10 @@ export interface S3Target {
 /** Only when the bench started the platform itself (not with BENCH_GATEWAY_URL). */
 export interface DirectAccess {
   ports: Record<ServiceName, number>;
-  /** `http://127.0.0.1:<port>` of a service, to call it with `signedHeaders(…, internalAuthSecret)`. */
+  /** `http://127.0.0.1:<port>` of a service, to call it with `signedHeaders(…, { keys: identityKeys })`. */
   serviceUrl(service: ServiceName): string;
-  internalAuthSecret: string;
+  /** The identity keys the launcher gave the apps (passed to it as DVD_DEV_IDENTITY_KEYS). */
+  identityKeys: DevIdentityKeys;
   s3: S3Target;
   databaseUrl: string;
   amqpUrl: string;

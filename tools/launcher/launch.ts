@@ -9,10 +9,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { DevIdentityKeys, devIdentityEnv, generateDevIdentityKeys } from '@dvd/platform';
 import { startLocalS3, LocalS3 } from '@dvd/testing';
 import { Supervisor } from './supervisor';
 
 const env: Record<string, string | undefined> = { ...process.env };
+// Identity keys, new per start (ADR 0014): the gateway's private key goes to the gateway
+// only, each calling service gets its own, every service the public set. A harness that
+// signs requests itself passes its whole set as DVD_DEV_IDENTITY_KEYS.
+const identityKeys: DevIdentityKeys = env.DVD_DEV_IDENTITY_KEYS
+  ? (JSON.parse(env.DVD_DEV_IDENTITY_KEYS) as DevIdentityKeys)
+  : generateDevIdentityKeys();
+for (const v of ['DVD_DEV_IDENTITY_KEYS', 'IDENTITY_SIGNING_KEY', 'SERVICE_SIGNING_KEY', 'IDENTITY_VERIFY_KEYS']) delete env[v];
 const root = resolve(__dirname, '..', '..', '..');
 const dataDir = resolve(root, env.DVD_DATA_DIR ?? '.data');
 const host = '127.0.0.1';
@@ -49,7 +57,7 @@ function startApp(app: App, extra: Record<string, string>): void {
     name: app,
     command: process.execPath,
     args: [resolve(root, 'dist', 'apps', app, 'src', 'main.js')],
-    env: { ...env, ...extra } as NodeJS.ProcessEnv,
+    env: { ...env, ...extra, ...(app === 'dev-idp' ? {} : devIdentityEnv(identityKeys, app)) } as NodeJS.ProcessEnv,
   });
 }
 
@@ -84,8 +92,6 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
 
   const shared: Record<string, string> = {
-    // One secret for the gateway and the services; random per start unless configured.
-    INTERNAL_AUTH_SECRET: env.INTERNAL_AUTH_SECRET ?? randomBytes(32).toString('base64url'),
     INTAKE_URL: env.INTAKE_URL ?? `http://${host}:${ports.intake}`,
     ROUTING_ENGINE_URL: env.ROUTING_ENGINE_URL ?? `http://${host}:${ports['routing-engine']}`,
     COMMUNICATION_URL: env.COMMUNICATION_URL ?? `http://${host}:${ports.communication}`,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { InternalClient, PlatformModule, ServiceDataSourceOptions } from '@dvd/platform';
+import { InternalClient, PlatformModule, identityVerification, ServiceDataSourceOptions } from '@dvd/platform';
 import { CommunicationConfig } from './communication.config';
 import { KnownDocuments } from './documents/known-documents';
 import { InternalThreadController } from './internal/internal-thread.controller';
@@ -29,14 +29,14 @@ export class CommunicationModule {
         PlatformModule.forService({
           service: 'communication',
           logLevel: config.LOG_LEVEL,
-          internalAuthSecret: config.INTERNAL_AUTH_SECRET,
+          ...identityVerification(config, ['export-worker']),
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
         }),
       ],
       controllers: [ThreadController, InternalThreadController],
       providers: [
-        { provide: InternalClient, useFactory: () => new InternalClient(config.INTAKE_URL, config.INTERNAL_AUTH_SECRET, 'communication') },
+        { provide: InternalClient, useFactory: () => new InternalClient(config.INTAKE_URL, config.SERVICE_SIGNING_KEY, 'communication') },
         KnownDocuments,
         ThreadService,
         MessageService,

@@ -5,7 +5,7 @@ import { CommunicationConfig, communicationConfigSchema } from './communication.
 
 export function createCommunicationApp(config: CommunicationConfig) {
   // A message's contentBlob is at most 256 KiB; the route answers 413 above that itself.
-  return createServiceApp(CommunicationModule.register(config), { jsonLimit: '1mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
+  return createServiceApp(CommunicationModule.register(config), { jsonLimit: '1mb' });
 }
 
 /** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */

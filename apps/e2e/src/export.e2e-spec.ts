@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import yauzl from 'yauzl';
+import { devIdentityEnv } from '@dvd/platform';
 import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
 import { ROOT, RunningPlatform, startPlatform, gatewayClient } from './platform-process';
 
@@ -75,7 +76,6 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
   let workers: ChildProcess[] = [];
   let tokens: Record<'citizen' | 'official' | 'admin' | 'otherOfficial', string>;
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  const internalSecret = randomBytes(32).toString('base64url');
   // routing-engine seals ingest secrets with this keyring and the separately started worker opens them
   const secretsKeyring = `e2e:${randomBytes(32).toString('base64')}`;
   let documentId: string;
@@ -88,7 +88,7 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'export-worker', 'src', 'main.js')], {
       env: {
         ...p.env,
-        INTERNAL_AUTH_SECRET: internalSecret,
+        ...devIdentityEnv(p.identityKeys, 'export-worker'),
         SECRETS_ENCRYPTION_KEYS: secretsKeyring,
         EXPORT_ALLOW_PRIVATE_TARGETS: 'true',
         S3_ENDPOINT: `http://127.0.0.1:${p.ports.s3}`,
@@ -124,7 +124,6 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
     receiver = await startReceiver();
     p = await startPlatform({
       DVD_SKIP_APPS: 'export-worker',
-      INTERNAL_AUTH_SECRET: internalSecret,
       SECRETS_ENCRYPTION_KEYS: secretsKeyring,
       EXPORT_MAX_ATTEMPTS: '4',
       EXPORT_RETRY_BASE_MS: '200',

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DevIdentityKeys, generateDevIdentityKeys } from '@dvd/platform';
 import { createTestDatabase, createTestVhost, freePort, uniqueName } from '@dvd/testing';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -14,6 +15,8 @@ export interface RunningPlatform {
   output: () => string;
   child: ChildProcess;
   env: Record<string, string>;
+  /** The identity keys the platform runs with: sign direct calls to a service, or start another replica. */
+  identityKeys: DevIdentityKeys;
   token: (body: Record<string, unknown>) => Promise<string>;
   stop: () => Promise<number | null>;
 }
@@ -28,6 +31,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 's3'] as const;
   const ports = {} as RunningPlatform['ports'];
   for (const n of names) ports[n] = await freePort();
+  const identityKeys = generateDevIdentityKeys(uniqueName('e2e'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -47,6 +51,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     EXPORT_WORKER_PORT: String(ports['export-worker']),
     DEV_IDP_PORT: String(ports['dev-idp']),
     LOCAL_S3_PORT: String(ports.s3),
+    DVD_DEV_IDENTITY_KEYS: JSON.stringify(identityKeys),
     ...extraEnv,
   };
   const child = spawn(process.execPath, [LAUNCHER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +82,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     output: () => out,
     child,
     env,
+    identityKeys,
     token: async (body) => {
       const res = await fetch(`${idp}/token`, {
         method: 'POST',

@@ -107,7 +107,12 @@ describe('bad configuration', () => {
   it('stops a service with one line naming every bad variable', async () => {
     const main = join(ROOT, 'dist', 'apps', 'intake', 'src', 'main.js');
     const result = await run(process.execPath, [main], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'mysql://db/x', EVENT_MAX_DELIVERIES: 'many', INTERNAL_AUTH_SECRET: 'short' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: 'mysql://db/x',
+        EVENT_MAX_DELIVERIES: 'many',
+        IDENTITY_VERIFY_KEYS: '{"keys":[]}',
+      },
     }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
@@ -117,7 +122,7 @@ describe('bad configuration', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/DATABASE_URL/);
     expect(lines[0]).toMatch(/EVENT_MAX_DELIVERIES/);
-    expect(lines[0]).toMatch(/INTERNAL_AUTH_SECRET/);
+    expect(lines[0]).toMatch(/IDENTITY_VERIFY_KEYS/);
     expect(lines[0]).not.toContain('mysql://db/x');
   });
 });

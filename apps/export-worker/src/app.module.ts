@@ -6,6 +6,7 @@ import {
   SecretBox,
   ServiceDataSourceOptions,
   assertPrivateTargetsAllowed,
+  identityVerification,
   storageOptionsFrom,
 } from '@dvd/platform';
 import { WebhookDelivery } from './delivery/webhook-delivery';
@@ -25,14 +26,14 @@ export function databaseOptions(config: Pick<ExportWorkerConfig, 'DATABASE_URL'>
 export class ExportWorkerModule {
   static register(config: ExportWorkerConfig): DynamicModule {
     assertPrivateTargetsAllowed(config);
-    const client = (url: string) => new InternalClient(url, config.INTERNAL_AUTH_SECRET, 'export-worker', 30_000);
+    const client = (url: string) => new InternalClient(url, config.SERVICE_SIGNING_KEY, 'export-worker', 30_000);
     return {
       module: ExportWorkerModule,
       imports: [
         PlatformModule.forService({
           service: 'export-worker',
           logLevel: config.LOG_LEVEL,
-          internalAuthSecret: config.INTERNAL_AUTH_SECRET,
+          ...identityVerification(config),
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
           storage: storageOptionsFrom(config),

@@ -5,17 +5,17 @@ import {
   amqpEnv,
   commonEnv,
   databaseEnv,
-  internalAuthEnv,
+  identityVerifyEnv,
   port,
   positiveInt,
   s3Env,
   secretsEncryptionEnv,
+  serviceSigningEnv,
   url,
 } from '@dvd/platform';
 
 export const exportWorkerConfigSchema = z.object({
   ...commonEnv,
-  ...internalAuthEnv,
   ...databaseEnv,
   ...amqpEnv,
   ...s3Env,
@@ -44,5 +44,7 @@ export const exportWorkerConfigSchema = z.object({
   ...secretsEncryptionEnv,
   /** Development only: deliver to plain http and local addresses. */
   ...allowPrivateTargetsEnv,
+  ...identityVerifyEnv,
+  ...serviceSigningEnv,
 });
 export type ExportWorkerConfig = z.output<typeof exportWorkerConfigSchema>;

@@ -4,7 +4,7 @@ import { ExportWorkerModule, databaseOptions } from './app.module';
 import { ExportWorkerConfig, exportWorkerConfigSchema } from './export-worker.config';
 
 export function createExportWorkerApp(config: ExportWorkerConfig) {
-  return createServiceApp(ExportWorkerModule.register(config), { jsonLimit: '16kb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
+  return createServiceApp(ExportWorkerModule.register(config), { jsonLimit: '16kb' });
 }
 
 /** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, internalAuthEnv, loadConfig, port, positiveInt, redisEnv, url } from '@dvd/platform';
+import { commonEnv, identitySigningEnv, loadConfig, port, positiveInt, redisEnv, url } from '@dvd/platform';
 import { ASYMMETRIC_ALGORITHMS, normaliseTyp } from './auth/jwt-verifier';
 
 /** A comma-separated list of signature algorithms, each asymmetric (RFC 8725 §3.1, §3.2). */
@@ -33,7 +33,6 @@ const tokenTypes = (fallback: string) =>
 
 export const gatewayConfigSchema = z.object({
   ...commonEnv,
-  ...internalAuthEnv,
   ...redisEnv,
   GATEWAY_PORT: port(3000),
   BIND_HOST: z.string().default('0.0.0.0'),
@@ -70,6 +69,7 @@ export const gatewayConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  ...identitySigningEnv,
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 

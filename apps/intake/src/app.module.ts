@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { PlatformModule, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
+import { PlatformModule, identityVerification, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
 import { AuthorityKeyDirectory, RoutingEngineClient, routingEngineClient } from './authorities/authority-key-directory';
 import { KeepAuthorityOnAuthorityChanged } from './authorities/keep-authority-on-authority-changed.consumer';
 import {
@@ -33,7 +33,7 @@ export class IntakeModule {
         PlatformModule.forService({
           service: 'intake',
           logLevel: config.LOG_LEVEL,
-          internalAuthSecret: config.INTERNAL_AUTH_SECRET,
+          ...identityVerification(config, ['communication', 'export-worker']),
           database: databaseOptions(config),
           messaging: {
             amqpUrl: config.AMQP_URL,
@@ -47,7 +47,7 @@ export class IntakeModule {
       controllers: [DocumentController, InternalDocumentController],
       providers: [
         { provide: INTAKE_CONFIG, useValue: config },
-        { provide: RoutingEngineClient, useFactory: () => routingEngineClient(config.ROUTING_ENGINE_URL, config.INTERNAL_AUTH_SECRET) },
+        { provide: RoutingEngineClient, useFactory: () => routingEngineClient(config.ROUTING_ENGINE_URL, config.SERVICE_SIGNING_KEY) },
         AuthorityKeyDirectory,
         DocumentService,
         IdempotencyService,

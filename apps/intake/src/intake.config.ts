@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { amqpEnv, commonEnv, databaseEnv, internalAuthEnv, port, positiveInt, s3Env, url } from '@dvd/platform';
+import { amqpEnv, commonEnv, identityVerifyEnv, databaseEnv, port, positiveInt, s3Env, serviceSigningEnv, url } from '@dvd/platform';
 
 export const intakeConfigSchema = z.object({
   ...commonEnv,
-  ...internalAuthEnv,
   ...databaseEnv,
   ...amqpEnv,
   ...s3Env,
@@ -15,5 +14,8 @@ export const intakeConfigSchema = z.object({
   IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
   /** The authority key directory: every upload asks it which keys are active now (ADR 0010). */
   ROUTING_ENGINE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
+  ...identityVerifyEnv,
+  /** intake calls routing-engine's key directory as itself (ADR 0014). */
+  ...serviceSigningEnv,
 });
 export type IntakeConfig = z.output<typeof intakeConfigSchema>;

@@ -5,7 +5,7 @@ import { IntakeConfig, intakeConfigSchema } from './intake.config';
 
 export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolean } = {}) {
   // The JSON upload variant: up to 10 MiB of body (API.md); multipart streams unlimited by this.
-  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '10mb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
+  return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '10mb' });
 }
 
 /** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
-import { PlatformModule, SecretBox, ServiceDataSourceOptions, assertPrivateTargetsAllowed } from '@dvd/platform';
+import { PlatformModule, SecretBox, ServiceDataSourceOptions, assertPrivateTargetsAllowed, identityVerification } from '@dvd/platform';
 import { AuthorityController, INGEST_TARGET_POLICY } from './authorities/authority.controller';
 import { AuthorityEntity, UnitEntity } from './authorities/authority.entity';
 import { AuthorityService } from './authorities/authority.service';
@@ -38,10 +38,9 @@ export class RoutingEngineModule {
         PlatformModule.forService({
           service: 'routing-engine',
           logLevel: config.LOG_LEVEL,
-          internalAuthSecret: config.INTERNAL_AUTH_SECRET,
+          ...identityVerification(config, ['export-worker', 'intake']),
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
-          redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
         }),
       ],
       controllers: [

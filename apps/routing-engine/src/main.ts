@@ -4,7 +4,7 @@ import { RoutingEngineModule, databaseOptions } from './app.module';
 import { RoutingEngineConfig, routingEngineConfigSchema } from './routing-engine.config';
 
 export function createRoutingEngineApp(config: RoutingEngineConfig) {
-  return createServiceApp(RoutingEngineModule.register(config), { jsonLimit: '64kb', internalAuthSecret: config.INTERNAL_AUTH_SECRET });
+  return createServiceApp(RoutingEngineModule.register(config), { jsonLimit: '64kb' });
 }
 
 /** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */

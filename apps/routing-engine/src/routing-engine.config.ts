@@ -4,7 +4,7 @@ import {
   amqpEnv,
   commonEnv,
   databaseEnv,
-  internalAuthEnv,
+  identityVerifyEnv,
   port,
   redisEnv,
   secretsEncryptionEnv,
@@ -12,7 +12,6 @@ import {
 
 export const routingEngineConfigSchema = z.object({
   ...commonEnv,
-  ...internalAuthEnv,
   ...databaseEnv,
   ...amqpEnv,
   ...redisEnv,
@@ -20,5 +19,6 @@ export const routingEngineConfigSchema = z.object({
   BIND_HOST: z.string().default('0.0.0.0'),
   ...secretsEncryptionEnv,
   ...allowPrivateTargetsEnv,
+  ...identityVerifyEnv,
 });
 export type RoutingEngineConfig = z.output<typeof routingEngineConfigSchema>;

@@ -7,7 +7,7 @@ export const AUTHORITY_ROLES: readonly Role[] = ['official', 'admin', 'platform-
 
 /**
  * Headers the gateway stamps on every forwarded request. Services trust them only
- * when the signature over them verifies (see libs/platform/auth-context).
+ * when the Ed25519 signature over them verifies (see libs/platform/auth-context, ADR 0014).
  */
 export const IdentityHeader = {
   userId: 'x-user-id',
@@ -16,6 +16,12 @@ export const IdentityHeader = {
   requestId: 'x-request-id',
   timestamp: 'x-identity-timestamp',
   signature: 'x-identity-signature',
+  /** Which key signed: names the signer (the gateway, or one calling service). */
+  keyId: 'x-identity-key-id',
+  /** A random 128-bit id: a service accepts each signature once. */
+  nonce: 'x-identity-nonce',
+  /** What the signature says about the body: its sha-256, or `streamed <length> <content-type>`. */
+  body: 'x-identity-body',
 } as const;
 
 /** Every identity header name; the gateway drops all of them from client requests. */

@@ -14,7 +14,6 @@ export function uniqueName(prefix: string): string {
 export const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BASE_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TEST_INTERNAL_SECRET = 'test-internal-auth-secret-0123456789abcdef';
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import {
   EventProbe,
-  TEST_INTERNAL_SECRET,
+  testIdentityEnv,
   TestEncryptionKey,
   TestUser,
   citizen,
@@ -41,7 +41,7 @@ describe('communication (real Postgres and RabbitMQ)', () => {
     [db, vhost] = await Promise.all([createTestDatabase(), createTestVhost()]);
     const config = communicationConfigSchema.parse({
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('communication'),
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       INTAKE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens: documents come from events here

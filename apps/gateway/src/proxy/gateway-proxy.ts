@@ -4,7 +4,19 @@ import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { Logger } from 'pino';
 import { IDENTITY_HEADER_NAMES, Identity } from '@dvd/contracts';
-import { ApiError, lingerAfterEarlyResponse, requestIdFrom, sendProblem, signIdentity } from '@dvd/platform';
+import {
+  ApiError,
+  EMPTY_BODY_DIGEST,
+  MAX_DIGESTED_BODY_BYTES,
+  bodyDigest,
+  isStreamedContentType,
+  lingerAfterEarlyResponse,
+  parseSigningKey,
+  requestIdFrom,
+  sendProblem,
+  signIdentity,
+  streamedBodyOf,
+} from '@dvd/platform';
 import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
@@ -23,7 +35,7 @@ const DROPPED_REQUEST_HEADERS = [
   'x-forwarded-proto',
 ];
 
-type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean; timedOut?: boolean } };
+type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean; timedOut?: boolean; body?: Buffer } };
 
 /** The service could not be reached or dropped the connection before answering: retry soon. */
 const UNREACHABLE_CODES = new Set([
@@ -60,12 +72,34 @@ export function upstreamFailure(code: string | undefined, timedOut: boolean): Ap
   return new ApiError(502, 'bad-gateway', 'Bad Gateway', 'The responsible service answered with an invalid response');
 }
 
+/** Reads a body the identity signature digests, at most `max` bytes; null when it is longer. */
+async function readBounded(req: Request, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+const tooLargeToSign = () =>
+  new ApiError(
+    413,
+    'payload-too-large',
+    'Content Too Large',
+    `Bodies other than multipart uploads are limited to ${MAX_DIGESTED_BODY_BYTES} bytes`,
+  );
+
 /**
  * The public edge: authenticate, rate-limit, replace identity headers with signed ones,
  * and stream the request to the owning service and its response back (never buffered).
  */
 export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limiter: RateLimiter, log: Logger) {
   const upstreams = upstreamUrls(config);
+  // only the gateway holds this key; services verify with its public half (ADR 0014)
+  const signingKey = parseSigningKey(config.IDENTITY_SIGNING_KEY);
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
     router: (req) => (req as GatewayRequest).dvd!.upstream,
@@ -82,6 +116,9 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
           const r = req as GatewayRequest;
           if (r.dvd) r.dvd.timedOut = true;
         });
+        // a body the signature digests was read here; send exactly those bytes on
+        const body = (req as GatewayRequest).dvd?.body;
+        if (body) proxyReq.write(body);
       },
       proxyRes: (_proxyRes, req, res) => {
         // the service answered; a later error writing the rest of the body (it refused the
@@ -150,8 +187,25 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     }
 
     for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
-    Object.assign(req.headers, signIdentity(config.INTERNAL_AUTH_SECRET, identity, req.method, req.originalUrl));
-    req.dvd = { requestId, upstream: upstreams[upstream] };
+    // The signature covers the body: multipart uploads stream (bound to length and type),
+    // every other body is read here, bounded, and its sha-256 signed.
+    let signedBody = EMPTY_BODY_DIGEST;
+    let body: Buffer | undefined;
+    if (isStreamedContentType(req.headers['content-type'])) {
+      const binding = streamedBodyOf(req.headers);
+      if (!binding) return fail(ApiError.badRequest('A multipart upload needs a Content-Length or chunked transfer coding'));
+      signedBody = binding;
+    } else if (req.headers['transfer-encoding'] !== undefined || declaredLength > 0) {
+      if (declaredLength > MAX_DIGESTED_BODY_BYTES) return fail(tooLargeToSign());
+      const read = await readBounded(req, MAX_DIGESTED_BODY_BYTES);
+      if (!read) return fail(tooLargeToSign());
+      body = read;
+      signedBody = bodyDigest(read);
+      delete req.headers['transfer-encoding'];
+      req.headers['content-length'] = String(read.length);
+    }
+    Object.assign(req.headers, signIdentity(signingKey, identity, req.method, req.originalUrl, signedBody));
+    req.dvd = { requestId, upstream: upstreams[upstream], body };
     await proxy(req, res, next);
   };
 }

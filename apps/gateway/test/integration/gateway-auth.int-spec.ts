@@ -3,9 +3,8 @@ import { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { KeyLike, SignJWT, exportSPKI } from 'jose';
 import request from 'supertest';
-import { verifyIdentity } from '@dvd/platform';
-import { ConfigError } from '@dvd/platform';
-import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
+import { ConfigError, EMPTY_BODY_DIGEST, MAX_DIGESTED_BODY_BYTES, bodyDigest, parseVerifyKeys, streamedBody, verifyIdentity } from '@dvd/platform';
+import { TEST_IDENTITY_KEYS, testIdentityEnv, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
 import { AuthenticationError, JwtVerifier } from '../../src/auth/jwt-verifier';
 import { gatewayConfigSchema, loadGatewayConfig } from '../../src/gateway.config';
 import { echoUpstream, jwksServer, keyPair } from './gateway-fixtures';
@@ -69,7 +68,7 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     deadPort = await freePort();
     const config = gatewayConfigSchema.parse({
       LOG_LEVEL: 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('gateway'),
       REDIS_URL: TEST_REDIS_URL,
       CITIZEN_ISSUER: CITIZEN_ISS,
       CITIZEN_JWKS_URI: citizenJwks.url,
@@ -258,8 +257,10 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(h['x-request-id']).toBe('client-req-1');
     expect(h.authorization).toBeUndefined(); // the token stays at the edge
     expect(res.headers['x-request-id']).toBe('client-req-1');
-    const identity = verifyIdentity(TEST_INTERNAL_SECRET, h, 'GET', res.body.url);
-    expect(identity).toEqual({
+    const verified = verifyIdentity(parseVerifyKeys(TEST_IDENTITY_KEYS.verifyKeys), h, 'GET', res.body.url);
+    expect(typeof verified === 'string' ? verified : verified.signer).toBe('gateway');
+    expect(typeof verified === 'string' ? verified : verified.body).toBe(EMPTY_BODY_DIGEST);
+    expect(typeof verified === 'string' ? verified : verified.identity).toEqual({
       userId: expected.id,
       role: expected.role,
       authorityId: expected.authority || null,
@@ -285,17 +286,43 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(dead.body.type).toContain('upstream-unavailable');
   });
 
-  it('streams a request body through unchanged', async () => {
+  it('streams a multipart body through unchanged, its signature bound to length and content type', async () => {
     const body = Buffer.alloc(20 * 1024 * 1024, 7);
     body.write('begin', 0);
+    const type = 'multipart/form-data; boundary=----dvd-test';
     const res = await request(app.getHttpServer())
       .post('/api/v1/documents')
       .set('Authorization', `Bearer ${await citizenToken()}`)
-      .set('Content-Type', 'application/octet-stream')
+      .set('Content-Type', type)
       .send(body);
     expect(res.status).toBe(200);
     expect(res.body.bytes).toBe(body.length);
     expect(res.body.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(res.body.headers['x-identity-body']).toBe(streamedBody(type, body.length));
+  });
+
+  it('signs the sha-256 of any other body and forwards exactly the bytes it hashed', async () => {
+    const body = JSON.stringify({ metadata: { authorityId: 'a1' }, encryptedPayload: 'QUJD' });
+    const res = await request(app.getHttpServer())
+      .post('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('Content-Type', 'application/json')
+      .send(body);
+    expect(res.status).toBe(200);
+    expect(res.body.sha256).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(res.body.headers['x-identity-body']).toBe(bodyDigest(body));
+    expect(res.body.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+  });
+
+  it('refuses a body it would have to hash above 10 MiB, before forwarding it', async () => {
+    const before = upstream.received.length;
+    const res = await request(app.getHttpServer())
+      .post('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('Content-Type', 'application/json')
+      .send(Buffer.alloc(MAX_DIGESTED_BODY_BYTES + 1, 32));
+    expect(res.status).toBe(413);
+    expect(upstream.received.length).toBe(before);
   });
 
   it('refuses a declared body above MAX_UPLOAD_BYTES before forwarding it', async () => {

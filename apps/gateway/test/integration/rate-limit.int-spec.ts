@@ -2,7 +2,7 @@ import { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, uniqueName } from '@dvd/testing';
+import { testIdentityEnv, TEST_REDIS_URL, freePort, uniqueName } from '@dvd/testing';
 import { gatewayConfigSchema } from '../../src/gateway.config';
 import { createGatewayApp } from '../../src/main';
 import { echoUpstream, jwksServer, keyPair } from './gateway-fixtures';
@@ -16,7 +16,7 @@ describe('rate limits (real gateways, real Redis)', () => {
   async function gateway(env: Record<string, string> = {}, prefix = `${uniqueName('rl')}:`) {
     const config = gatewayConfigSchema.parse({
       LOG_LEVEL: 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('gateway'),
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       CITIZEN_ISSUER: 'https://bundid.test',

@@ -13,8 +13,9 @@ export abstract class RoutingEngineClient {
   abstract getJson<T>(path: string, requestId?: string): Promise<T | null>;
 }
 
-export const routingEngineClient = (baseUrl: string, secret: string): RoutingEngineClient =>
-  new InternalClient(baseUrl, secret, 'intake', 3_000);
+/** Signed with intake's own SERVICE_SIGNING_KEY: routing-engine accepts it on `/internal/*` only (ADR 0014). */
+export const routingEngineClient = (baseUrl: string, signingKey: string): RoutingEngineClient =>
+  new InternalClient(baseUrl, signingKey, 'intake', 3_000);
 
 type Answer = Set<string> | null;
 

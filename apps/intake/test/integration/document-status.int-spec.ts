@@ -19,7 +19,7 @@ describe('document status from real events, ETag and paging', () => {
     const path = '/api/v1/documents';
     const res = await fetch(`${intake.base}${path}`, {
       method: 'POST',
-      headers: { ...signedHeaders(user, 'POST', path), 'content-type': contentType },
+      headers: { ...signedHeaders(user, 'POST', path, { body, contentType }), 'content-type': contentType },
       body,
     });
     expect(res.status).toBe(201);

@@ -8,7 +8,7 @@ import { ObjectStorage } from '@dvd/platform';
 import {
   EventProbe,
   LocalS3,
-  TEST_INTERNAL_SECRET,
+  testIdentityEnv,
   createTestDatabase,
   createTestVhost,
   pollUntil,
@@ -64,7 +64,7 @@ export async function startIntake(env: Record<string, string> = {}, o: { version
   const bucket = uniqueName('intake').replace(/_/g, '-');
   const config: IntakeConfig = intakeConfigSchema.parse({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+    ...testIdentityEnv('intake'),
     DATABASE_URL: db.url,
     AMQP_URL: vhost.url,
     S3_ENDPOINT: s3.endpoint,

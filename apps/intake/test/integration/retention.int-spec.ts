@@ -18,7 +18,7 @@ async function uploadTo(intake: Intake, n: number): Promise<string[]> {
     const res = await fetch(`${intake.base}${path}`, {
       method: 'POST',
       headers: {
-        ...signedHeaders(citizen(`c${i}`), 'POST', path),
+        ...signedHeaders(citizen(`c${i}`), 'POST', path, { body, contentType }),
         'content-type': contentType,
         'idempotency-key': `k-${i}-${Math.random()}`,
       },

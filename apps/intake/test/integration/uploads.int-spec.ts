@@ -35,7 +35,7 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
   async function post(user: TestUser, body: Buffer | string, contentType: string, headers: Record<string, string> = {}) {
     const res = await fetch(`${intake.base}/api/v1/documents`, {
       method: 'POST',
-      headers: { ...signedHeaders(user, 'POST', '/api/v1/documents'), 'content-type': contentType, ...headers },
+      headers: { ...signedHeaders(user, 'POST', '/api/v1/documents', { body, contentType }), 'content-type': contentType, ...headers },
       body,
     });
     const text = await res.text();
@@ -209,7 +209,7 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
       const result = await new Promise<{ status: number; sentBytes: number }>((resolve, reject) => {
         const req = httpRequest(`${intake.base}${path}`, {
           method: 'POST',
-          headers: { ...signedHeaders(citizen('carol'), 'POST', path), 'content-type': contentType },
+          headers: { ...signedHeaders(citizen('carol'), 'POST', path, { contentType, chunked: true }), 'content-type': contentType },
         });
         let sent = 0;
         let answered = false;
@@ -274,7 +274,11 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
       const response = new Promise<number>((resolve, reject) => {
         const req = httpRequest(`${intake.base}${path}`, {
           method: 'POST',
-          headers: { ...signedHeaders(citizen('erin'), 'POST', path), 'content-type': contentType, 'content-length': String(body.length) },
+          headers: {
+            ...signedHeaders(citizen('erin'), 'POST', path, { body, contentType }),
+            'content-type': contentType,
+            'content-length': String(body.length),
+          },
         });
         req.on('response', (res) => {
           res.resume();

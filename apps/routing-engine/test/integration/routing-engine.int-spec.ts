@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { EventMap } from '@dvd/contracts';
 import {
   EventProbe,
-  TEST_INTERNAL_SECRET,
+  testIdentityEnv,
   TEST_REDIS_URL,
   admin,
   citizen,
@@ -36,7 +36,7 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
   async function startApp(env: Record<string, string> = {}) {
     const config = routingEngineConfigSchema.parse({
       LOG_LEVEL: 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('routing-engine'),
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       REDIS_URL: TEST_REDIS_URL,

@@ -1,31 +1,120 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, sign, verify } from 'node:crypto';
 import { Identity, IdentityHeader, ROLES, Role } from '@dvd/contracts';
+import { SigningKey, VerifyKey } from './identity-keys';
 
-/** How long a stamped identity stays valid: covers clock skew and slow uploads' headers. */
-export const IDENTITY_MAX_AGE_SECONDS = 300;
+/**
+ * How far a signature's time may be from the verifier's clock (either way): covers clock
+ * skew and queueing, not more. Headers reach the service before a streamed body does.
+ */
+export const IDENTITY_MAX_AGE_SECONDS = 60;
 
-function canonical(id: Identity, method: string, path: string, timestamp: string): string {
-  return ['v1', id.userId, id.role, id.authorityId ?? '', id.requestId, method.toUpperCase(), path, timestamp].join('\n');
+/** The first field of every signed string; a new format gets a new version, never a reinterpretation. */
+export const IDENTITY_SIGNATURE_VERSION = 'dvd-identity/2';
+
+/**
+ * Bodies the signer hashes: every body but a streamed upload. The largest JSON body any
+ * service accepts (intake's JSON upload variant) is 10 MiB.
+ */
+export const MAX_DIGESTED_BODY_BYTES = 10 * 1024 * 1024;
+
+/** `sha-256=:<base64>:` (RFC 9530 notation) of a body the signer holds in full. */
+export function bodyDigest(body: Buffer | string): string {
+  return `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
 }
 
-function mac(secret: string, text: string): string {
-  return createHmac('sha256', secret).update(text).digest('base64url');
+export const EMPTY_BODY_DIGEST = bodyDigest('');
+
+/** Streamed uploads: only multipart/form-data is sent without a digest. */
+export function isStreamedContentType(contentType: string | undefined): boolean {
+  return !!contentType && /^multipart\/form-data\s*;/i.test(contentType);
+}
+
+/**
+ * What the signature says about a streamed body: its declared length (or `chunked`) and
+ * its exact content type, boundary included. The payload inside is a JWE whose own
+ * integrity (AES-GCM) and the sha256 returned to the client protect it end to end.
+ */
+export function streamedBody(contentType: string, length: number | 'chunked'): string {
+  return `streamed ${length} ${contentType}`;
+}
+
+/** The streamed-body binding as the receiver sees its request, or null when it has none. */
+export function streamedBodyOf(headers: Record<string, string | string[] | undefined>): string | null {
+  const type = headers['content-type'];
+  if (typeof type !== 'string' || !isStreamedContentType(type)) return null;
+  const length = headers['content-length'];
+  if (typeof length === 'string' && /^\d{1,15}$/.test(length) && headers['transfer-encoding'] === undefined) {
+    return streamedBody(type, Number(length));
+  }
+  if (length === undefined && typeof headers['transfer-encoding'] === 'string' && /(^|,)\s*chunked\s*$/i.test(headers['transfer-encoding']))
+    return streamedBody(type, 'chunked');
+  return null;
+}
+
+export interface SignedFields {
+  kid: string;
+  method: string;
+  /** Path with query, exactly as requested. */
+  path: string;
+  /** A body digest (`bodyDigest`) or a streamed binding (`streamedBody`). */
+  body: string;
+  /** Seconds since the epoch. */
+  timestamp: string;
+  nonce: string;
+  identity: Identity;
+}
+
+/**
+ * The exact bytes signed: a JSON array of strings in a fixed order. JSON makes the split
+ * between fields unambiguous (no value can end one field and start the next), whatever
+ * the values contain.
+ */
+export function canonicalIdentity(f: SignedFields): string {
+  return JSON.stringify([
+    IDENTITY_SIGNATURE_VERSION,
+    f.kid,
+    f.method.toUpperCase(),
+    f.path,
+    f.body,
+    f.timestamp,
+    f.nonce,
+    f.identity.userId,
+    f.identity.role,
+    f.identity.authorityId ?? '',
+    f.identity.requestId,
+  ]);
+}
+
+export function newNonce(): string {
+  return randomBytes(16).toString('base64url');
 }
 
 /**
  * The headers the gateway (or a service calling another service) sends downstream. The
- * HMAC binds identity to method, path and time, so captured headers cannot be replayed
- * against another route or later.
+ * Ed25519 signature binds the identity to the signer's key, method, path with query, body,
+ * time and a one-time id: captured headers work for nothing else and only once.
  */
-export function signIdentity(secret: string, identity: Identity, method: string, path: string, now = Date.now()): Record<string, string> {
+export function signIdentity(
+  signing: SigningKey,
+  identity: Identity,
+  method: string,
+  path: string,
+  body: string = EMPTY_BODY_DIGEST,
+  now = Date.now(),
+  nonce = newNonce(),
+): Record<string, string> {
   const timestamp = String(Math.floor(now / 1000));
+  const text = canonicalIdentity({ kid: signing.kid, method, path, body, timestamp, nonce, identity });
   return {
     [IdentityHeader.userId]: identity.userId,
     [IdentityHeader.role]: identity.role,
     [IdentityHeader.authorityId]: identity.authorityId ?? '',
     [IdentityHeader.requestId]: identity.requestId,
+    [IdentityHeader.keyId]: signing.kid,
     [IdentityHeader.timestamp]: timestamp,
-    [IdentityHeader.signature]: mac(secret, canonical(identity, method, path, timestamp)),
+    [IdentityHeader.nonce]: nonce,
+    [IdentityHeader.body]: body,
+    [IdentityHeader.signature]: sign(null, Buffer.from(text), signing.key).toString('base64url'),
   };
 }
 
@@ -35,21 +124,47 @@ const one = (h: Headers, name: string) => {
   return Array.isArray(v) ? undefined : v;
 };
 
-/** Returns the identity when the signature verifies, otherwise null. */
-export function verifyIdentity(secret: string, headers: Headers, method: string, path: string, now = Date.now()): Identity | null {
+export interface VerifiedIdentity {
+  identity: Identity;
+  kid: string;
+  signer: VerifyKey['signer'];
+  nonce: string;
+  /** The signed body binding, for the receiver to check against the body it gets. */
+  body: string;
+}
+
+export type IdentityRefusal = 'missing' | 'malformed' | 'unknown-key' | 'expired' | 'bad-signature';
+
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{86}$/; // 64 bytes, base64url
+const DIGEST = /^sha-256=:[A-Za-z0-9+/]{43}=:$/;
+
+/** Checks the signature alone (key, time, format); who may sign what is the verifier's policy. */
+export function verifyIdentity(
+  keys: ReadonlyMap<string, VerifyKey>,
+  headers: Headers,
+  method: string,
+  path: string,
+  now = Date.now(),
+): VerifiedIdentity | IdentityRefusal {
   const userId = one(headers, IdentityHeader.userId);
   const role = one(headers, IdentityHeader.role);
   const authorityId = one(headers, IdentityHeader.authorityId) ?? '';
   const requestId = one(headers, IdentityHeader.requestId);
+  const kid = one(headers, IdentityHeader.keyId);
   const timestamp = one(headers, IdentityHeader.timestamp);
+  const nonce = one(headers, IdentityHeader.nonce);
+  const body = one(headers, IdentityHeader.body);
   const signature = one(headers, IdentityHeader.signature);
-  if (!userId || !role || !requestId || !timestamp || !signature) return null;
-  if (!(ROLES as readonly string[]).includes(role)) return null;
-  const ts = Number(timestamp);
-  if (!Number.isInteger(ts) || Math.abs(now / 1000 - ts) > IDENTITY_MAX_AGE_SECONDS) return null;
+  if (!userId || !role || !requestId || !kid || !timestamp || !nonce || !body || !signature) return 'missing';
+  if (!(ROLES as readonly string[]).includes(role) || !NONCE.test(nonce) || !SIGNATURE.test(signature)) return 'malformed';
+  if (!DIGEST.test(body) && !body.startsWith('streamed ')) return 'malformed';
+  if (!/^\d{1,12}$/.test(timestamp)) return 'malformed';
+  const key = keys.get(kid);
+  if (!key) return 'unknown-key';
+  if (Math.abs(now / 1000 - Number(timestamp)) > IDENTITY_MAX_AGE_SECONDS) return 'expired';
   const identity: Identity = { userId, role: role as Role, authorityId: authorityId || null, requestId };
-  const expected = Buffer.from(mac(secret, canonical(identity, method, path, timestamp)));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-  return identity;
+  const text = canonicalIdentity({ kid, method, path, body, timestamp, nonce, identity });
+  if (!verify(null, Buffer.from(text), key.key, Buffer.from(signature, 'base64url'))) return 'bad-signature';
+  return { identity, kid, signer: key.signer, nonce, body };
 }

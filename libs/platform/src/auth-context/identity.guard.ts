@@ -1,12 +1,22 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { Identity, Role } from '@dvd/contracts';
 import { ApiError, sendProblem } from '../errors/problem';
 import { requestIdFrom } from '../logging/logging';
-import { verifyIdentity } from './identity-signature';
+import { VerifyKey, parseVerifyKeys } from './identity-keys';
+import {
+  EMPTY_BODY_DIGEST,
+  IdentityRefusal,
+  MAX_DIGESTED_BODY_BYTES,
+  VerifiedIdentity,
+  bodyDigest,
+  streamedBodyOf,
+  verifyIdentity,
+} from './identity-signature';
+import { ReplayGuard } from './replay-guard';
 
-export const INTERNAL_AUTH_SECRET = Symbol('INTERNAL_AUTH_SECRET');
 const PUBLIC_KEY = 'dvd:public';
 const ROLES_KEY = 'dvd:roles';
 
@@ -15,52 +25,154 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
 /** Restricts a route to roles; others get 404 so that routes and ids cannot be probed. */
 export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
-type RequestWithIdentity = Request & { identity?: Identity };
+const EXPECTED_DIGEST = Symbol('dvd:expected-body-digest');
+type RequestWithIdentity = Request & { identity?: Identity; [EXPECTED_DIGEST]?: string };
 
 /** Paths served without identity: probes and metrics, scraped inside the cluster. */
 const OPEN_PATHS = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+/** The only paths a service identity may call. */
+const INTERNAL_PATHS = /^\/internal\//;
+
+export type IdentityPolicyRefusal = IdentityRefusal | 'signer-not-allowed' | 'body-mismatch' | 'replayed';
+
+export interface IdentityVerifierOptions {
+  /** `IDENTITY_VERIFY_KEYS`: the gateway's and the calling services' public keys. */
+  verifyKeys: string;
+  /** Services whose own key this service accepts, on `/internal/*` only (the trust matrix, ADR 0014). */
+  callers: readonly string[];
+}
+
+/**
+ * Who may sign what, on top of a valid signature: the gateway's key signs user roles
+ * (never `service`); a service's key signs only its own service identity, only on
+ * internal routes, and only for services this one lists as callers. A compromised
+ * service therefore cannot speak for a user, let alone a platform admin.
+ */
+export class IdentityVerifier {
+  private readonly keys: ReadonlyMap<string, VerifyKey>;
+  private readonly callers: ReadonlySet<string>;
+
+  constructor(
+    o: IdentityVerifierOptions,
+    readonly replay: ReplayGuard,
+  ) {
+    this.keys = parseVerifyKeys(o.verifyKeys);
+    this.callers = new Set(o.callers);
+  }
+
+  verify(headers: IncomingMessage['headers'], method: string, path: string, now = Date.now()): VerifiedIdentity | IdentityPolicyRefusal {
+    const v = verifyIdentity(this.keys, headers, method, path, now);
+    if (typeof v === 'string') return v;
+    if (v.signer === 'gateway') return v.identity.role === 'service' ? 'signer-not-allowed' : v;
+    const service = v.signer.slice('service:'.length);
+    const allowed =
+      v.identity.role === 'service' && v.identity.userId === service && this.callers.has(service) && INTERNAL_PATHS.test(path);
+    return allowed ? v : 'signer-not-allowed';
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+}
+
+function refuse(req: Request, res: Response, detail = 'Missing or invalid identity signature') {
+  sendProblem(res, ApiError.unauthorized(detail), req.originalUrl.split('?')[0], requestIdFrom(req.headers['x-request-id']));
+}
 
 /**
  * Express middleware in front of every route, matched or not: a request without a valid
  * identity signature gets 401 before routing, so unknown paths cannot be probed either.
+ * It also refuses a signature seen before (replay) and a body the signature does not
+ * cover; a digested body is compared once read (`verifyBodyDigest`, `bodyDigestMiddleware`).
  */
-export function identityMiddleware(secret: string) {
+export function identityMiddleware(verifier: IdentityVerifier, onRefusal: (reason: IdentityPolicyRefusal) => void = () => undefined) {
   return (req: RequestWithIdentity, res: Response, next: NextFunction) => {
     if (OPEN_PATHS.test(req.originalUrl)) return next();
-    const identity = verifyIdentity(secret, req.headers, req.method, req.originalUrl);
-    if (!identity) {
-      sendProblem(
-        res,
-        ApiError.unauthorized('Missing or invalid identity signature'),
-        req.originalUrl.split('?')[0],
-        requestIdFrom(req.headers['x-request-id']),
-      );
-      return;
+    const fail = (reason: IdentityPolicyRefusal) => {
+      onRefusal(reason);
+      refuse(req, res);
+    };
+    const v = verifier.verify(req.headers, req.method, req.originalUrl);
+    if (typeof v === 'string') return fail(v);
+    if (v.body.startsWith('streamed ')) {
+      if (streamedBodyOf(req.headers) !== v.body) return fail('body-mismatch');
+    } else if (!hasBody(req)) {
+      if (v.body !== EMPTY_BODY_DIGEST) return fail('body-mismatch');
+    } else {
+      req[EXPECTED_DIGEST] = v.body;
     }
-    req.identity = identity;
-    next();
+    verifier.replay.firstUse(v.kid, v.nonce).then(
+      (first) => {
+        if (!first) return fail('replayed');
+        req.identity = v.identity;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
+  };
+}
+
+/** body-parser's `verify`: the body as received must be the body signed. */
+export function verifyBodyDigest(req: IncomingMessage, _res: unknown, buf: Buffer): void {
+  const r = req as RequestWithIdentity;
+  const expected = r[EXPECTED_DIGEST];
+  if (expected === undefined) return;
+  if (bodyDigest(buf) !== expected) throw ApiError.unauthorized('The request body does not match its identity signature');
+  delete r[EXPECTED_DIGEST];
+}
+
+/**
+ * After the JSON parser: a signed digest that no parser compared (a body of another
+ * type) is compared here, reading at most MAX_DIGESTED_BODY_BYTES. Nothing unchecked
+ * reaches a route.
+ */
+export function bodyDigestMiddleware() {
+  return (req: RequestWithIdentity, res: Response, next: NextFunction) => {
+    const expected = req[EXPECTED_DIGEST];
+    if (expected === undefined) return next();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      req.removeAllListeners('data');
+      if (!ok) {
+        req.resume();
+        return refuse(req, res, 'The request body does not match its identity signature');
+      }
+      delete req[EXPECTED_DIGEST];
+      next();
+    };
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_DIGESTED_BODY_BYTES) return finish(false);
+      chunks.push(c);
+    });
+    req.once('end', () => finish(bodyDigest(Buffer.concat(chunks)) === expected));
+    req.once('error', (err) => {
+      if (!done) {
+        done = true;
+        next(err);
+      }
+    });
   };
 }
 
 /**
- * Global guard (behind identityMiddleware): every non-public route requires identity headers signed with
- * INTERNAL_AUTH_SECRET (stamped by the gateway, or by a calling service). Missing or
- * wrong signature → 401.
+ * Global guard (behind identityMiddleware): every non-public route needs the identity
+ * the middleware verified. Missing → 401; a role the route does not allow → 404.
  */
 @Injectable()
 export class IdentityGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(INTERNAL_AUTH_SECRET) private readonly secret: string,
-  ) {}
+  constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = context.switchToHttp().getRequest<RequestWithIdentity>();
-    const identity = req.identity ?? verifyIdentity(this.secret, req.headers, req.method, req.originalUrl);
+    const identity = req.identity;
     if (!identity) throw ApiError.unauthorized('Missing or invalid identity signature');
-    req.identity = identity;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(identity.role)) throw ApiError.notFound();
     return true;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SigningKey, parseSigningKey } from './identity-keys';
 import { signIdentity } from './identity-signature';
 
 export class InternalCallError extends Error {
@@ -12,20 +13,27 @@ export class InternalCallError extends Error {
 }
 
 /**
- * Calls another service's internal API as a service (role `service`, signed like the
- * gateway signs user identity). Used sparingly: events are the normal way to learn things.
+ * Calls another service's internal API as this service (role `service`), signed with
+ * this service's own key (`SERVICE_SIGNING_KEY`), never the gateway's: the callee accepts
+ * it only on `/internal/*` and only if it lists this service as a caller (ADR 0014).
+ * Used sparingly: events are the normal way to learn things.
  */
 export class InternalClient {
+  private readonly key: SigningKey;
+
   constructor(
     private readonly baseUrl: string,
-    private readonly secret: string,
+    signingKey: string | SigningKey,
     private readonly service: string,
     private readonly timeoutMs = 5_000,
-  ) {}
+  ) {
+    this.key = typeof signingKey === 'string' ? parseSigningKey(signingKey) : signingKey;
+    if (this.key.signer !== `service:${service}`) throw new Error(`SERVICE_SIGNING_KEY does not belong to ${service}`);
+  }
 
   private headers(method: string, path: string, requestId?: string) {
     return signIdentity(
-      this.secret,
+      this.key,
       { userId: this.service, role: 'service', authorityId: null, requestId: requestId ?? randomUUID() },
       method,
       path,

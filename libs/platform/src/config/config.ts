@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidKey } from '../auth-context/identity-keys';
 import { DEFAULT_RETRY_DELAYS_MS, parseRetryDelays } from '../messaging/retry-schedule';
 
 /** Thrown when the environment does not make a valid configuration. Lists every bad variable. */
@@ -63,10 +64,6 @@ export const commonEnv = {
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 };
 
-export const internalAuthEnv = {
-  INTERNAL_AUTH_SECRET: z.string().min(32, 'must be at least 32 characters'),
-};
-
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/dvd'),
 };
@@ -99,6 +96,28 @@ export const s3Env = {
   S3_ACCESS_KEY_ID: z.string().default('S3RVER'),
   S3_SECRET_ACCESS_KEY: z.string().default('S3RVER'),
   S3_REGION: z.string().default('eu-central-1'),
+};
+
+// ---- identity keys (ADR 0014) --------------------------------------------------------
+
+/** The gateway only: the private key that signs every user identity. */
+export const identitySigningEnv = {
+  IDENTITY_SIGNING_KEY: z.string().refine((v) => isValidKey('gateway', v), 'must be a private Ed25519 JWK with kid and signer "gateway"'),
+};
+
+/**
+ * Every service: the public keys it verifies identities with (gateway and calling
+ * services, several per signer during a rotation), and Redis, where it remembers the
+ * signature ids it has seen so that no replica accepts one twice.
+ */
+export const identityVerifyEnv = {
+  IDENTITY_VERIFY_KEYS: z.string().refine((v) => isValidKey('verify', v), 'must be a JWK Set of public Ed25519 keys with kid and signer'),
+  ...redisEnv,
+};
+
+/** Services that call another service's internal API: their own private key (signer "service:<name>"). */
+export const serviceSigningEnv = {
+  SERVICE_SIGNING_KEY: z.string().refine((v) => isValidKey('signing', v), 'must be a private Ed25519 JWK with kid and signer'),
 };
 
 /** What `main.js migrate` needs: the database and nothing else. */

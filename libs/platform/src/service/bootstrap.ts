@@ -1,21 +1,20 @@
 import type { Server } from 'node:http';
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { z } from 'zod';
-import { identityMiddleware } from '../auth-context/identity.guard';
+import { IdentityVerifier, bodyDigestMiddleware, identityMiddleware, verifyBodyDigest } from '../auth-context/identity.guard';
 import { ConfigError, commonEnv, loadConfig } from '../config/config';
 import { METRICS_REGISTRY } from '../health/health.controller';
 import { httpMetricsMiddleware } from '../health/metrics';
 import { ShutdownState } from '../health/shutdown-state';
+import { IDENTITY_VERIFIER } from './platform.module';
 
 export interface CreateAppOptions {
   /** Largest JSON body accepted (express `limit` syntax); 0 disables the JSON parser. */
   jsonLimit?: string | 0;
-  /** Require gateway-signed identity on every path but health and metrics. */
-  internalAuthSecret?: string;
 }
 
 /** Counts requests in flight, so that a stopping service can wait for them (see `drainAndClose`). */
@@ -48,8 +47,15 @@ export async function createServiceApp(module: DynamicModule, o: CreateAppOption
   inFlight.set(app, tracker);
   app.use(tracker.middleware());
   app.use(httpMetricsMiddleware(app.get(METRICS_REGISTRY)));
-  if (o.internalAuthSecret) app.use(identityMiddleware(o.internalAuthSecret));
-  if (o.jsonLimit !== 0) app.useBodyParser('json', { limit: o.jsonLimit ?? '1mb', type: ['application/json', 'application/*+json'] });
+  // PlatformModule.forService({ identity }) turns on signed identity on every path but health and metrics
+  const verifier = app.get<IdentityVerifier | null>(IDENTITY_VERIFIER);
+  if (verifier) {
+    const log = new NestLogger('IdentityMiddleware');
+    app.use(identityMiddleware(verifier, (reason) => log.log({ reason }, 'identity refused')));
+  }
+  if (o.jsonLimit !== 0)
+    app.useBodyParser('json', { limit: o.jsonLimit ?? '1mb', type: ['application/json', 'application/*+json'], verify: verifyBodyDigest });
+  if (verifier) app.use(bodyDigestMiddleware());
   return app;
 }
 

@@ -11,7 +11,8 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { IdentityGuard, INTERNAL_AUTH_SECRET } from '../auth-context/identity.guard';
+import { IdentityGuard, IdentityVerifier, IdentityVerifierOptions } from '../auth-context/identity.guard';
+import { ReplayGuard } from '../auth-context/replay-guard';
 import { ServiceDataSourceOptions, openServiceDatabase, serviceDataSourceOptions } from '../database/database';
 import { ProblemJsonFilter } from '../errors/problem-json.filter';
 import { HealthController, METRICS_REGISTRY, ProbeCriticality, READINESS_PROBES, ReadinessProbe } from '../health/health.controller';
@@ -25,12 +26,14 @@ import { ObjectStorage, ObjectStorageOptions } from '../storage/object-storage';
 
 export const REDIS = Symbol('REDIS');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
+/** The service's IdentityVerifier, or null when it verifies no identities (gateway, dev IdP). */
+export const IDENTITY_VERIFIER = Symbol('IDENTITY_VERIFIER');
 
 export interface PlatformOptions {
   service: string;
   logLevel: string;
-  /** Verify gateway-stamped identity on every non-public route (all services but gateway and dev IdP). */
-  internalAuthSecret?: string;
+  /** Verify signed identity on every non-public route (all services but gateway and dev IdP); needs `redis` for replay refusal. */
+  identity?: IdentityVerifierOptions;
   database?: Omit<ServiceDataSourceOptions, 'applicationName'>;
   messaging?: { amqpUrl: string; maxDeliveries: number; retryDelaysMs?: number[]; relayIntervalMs?: number; relayEnabled?: boolean };
   storage?: ObjectStorageOptions;
@@ -67,6 +70,21 @@ class ClientsLifecycle implements OnApplicationShutdown {
   }
 }
 
+/**
+ * The PlatformOptions of a service that verifies identities: its verify keys, the
+ * services it accepts on its internal routes, and Redis for replay refusal (optional for
+ * readiness: without it each replica remembers signatures on its own).
+ */
+export function identityVerification(
+  config: { IDENTITY_VERIFY_KEYS: string; REDIS_URL: string; REDIS_KEY_PREFIX: string },
+  callers: readonly string[] = [],
+): Pick<PlatformOptions, 'identity' | 'redis'> {
+  return {
+    identity: { verifyKeys: config.IDENTITY_VERIFY_KEYS, callers },
+    redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
+  };
+}
+
 type Token = string | symbol | typeof Messaging | typeof ObjectStorage | typeof ShutdownState;
 
 /**
@@ -90,10 +108,19 @@ export class PlatformModule {
     // some requests (those answer 503 + Retry-After themselves): both are `degraded`.
     const probes: Array<{ name: string; token: Token | ReturnType<typeof getDataSourceToken>; criticality: ProbeCriticality }> = [];
 
-    if (o.internalAuthSecret) {
-      providers.push({ provide: INTERNAL_AUTH_SECRET, useValue: o.internalAuthSecret }, { provide: APP_GUARD, useClass: IdentityGuard });
-      exportsList.push(INTERNAL_AUTH_SECRET);
-    }
+    const identity = o.identity;
+    providers.push({
+      provide: IDENTITY_VERIFIER,
+      inject: [REDIS],
+      useFactory: (redis: Redis | null) => {
+        if (!identity) return null;
+        // a Redis outage leaves each replica its own memory of seen signatures (ADR 0014)
+        const replay = new ReplayGuard(redis, undefined, () => log.warn('replay check fell back to process memory (Redis unavailable)'));
+        return new IdentityVerifier(identity, replay);
+      },
+    });
+    exportsList.push(IDENTITY_VERIFIER);
+    if (identity) providers.push({ provide: APP_GUARD, useClass: IdentityGuard });
 
     if (o.database) {
       const db: ServiceDataSourceOptions = {
