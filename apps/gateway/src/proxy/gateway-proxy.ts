@@ -72,16 +72,27 @@ export function upstreamFailure(code: string | undefined, timedOut: boolean): Ap
   return new ApiError(502, 'bad-gateway', 'Bad Gateway', 'The responsible service answered with an invalid response');
 }
 
-/** Reads a body the identity signature digests, at most `max` bytes; null when it is longer. */
-async function readBounded(req: Request, max: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads a body the identity signature digests, at most `max` bytes: null when it is
+ * longer (the rest is left to the early-response handling), 'gone' when the client went away.
+ */
+function readBounded(req: Request, max: number): Promise<Buffer | null | 'gone'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (result: Buffer | null | 'gone') => {
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('aborted', onGone);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) return done(null);
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(Buffer.concat(chunks));
+    const onGone = () => done('gone');
+    req.on('data', onData).once('end', onEnd).once('error', onGone).once('aborted', onGone);
+  });
 }
 
 const tooLargeToSign = () =>
@@ -198,6 +209,7 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     } else if (req.headers['transfer-encoding'] !== undefined || declaredLength > 0) {
       if (declaredLength > MAX_DIGESTED_BODY_BYTES) return fail(tooLargeToSign());
       const read = await readBounded(req, MAX_DIGESTED_BODY_BYTES);
+      if (read === 'gone') return;
       if (!read) return fail(tooLargeToSign());
       body = read;
       signedBody = bodyDigest(read);
