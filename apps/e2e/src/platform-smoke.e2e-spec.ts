@@ -77,7 +77,8 @@ describe('the whole platform, started as `npm start` starts it', () => {
       expect(metrics).toContain(`process_cpu_user_seconds_total{service="${service}"}`);
     }
     const intake = (await (await fetch(`http://127.0.0.1:${p.ports.intake}/health/ready`)).json()) as { info: Record<string, unknown> };
-    expect(Object.keys(intake.info).sort()).toEqual(['broker', 'database', 'storage']);
+    // redis: where intake remembers seen identity signatures (ADR 0014)
+    expect(Object.keys(intake.info).sort()).toEqual(['broker', 'database', 'redis', 'storage']);
   });
 
   it('mints tokens with `npm run token` for every role', async () => {
