@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Server } from 'node:http';
+import { Server, request as httpRequest } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { KeyLike, SignJWT, exportSPKI } from 'jose';
 import request from 'supertest';
@@ -314,14 +315,34 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(res.body.headers['content-length']).toBe(String(Buffer.byteLength(body)));
   });
 
-  it('refuses a body it would have to hash above 10 MiB, before forwarding it', async () => {
+  it('refuses a body it would have to hash above 10 MiB, before reading or forwarding it', async () => {
     const before = upstream.received.length;
-    const res = await request(app.getHttpServer())
-      .post('/api/v1/documents')
-      .set('Authorization', `Bearer ${await citizenToken()}`)
-      .set('Content-Type', 'application/json')
-      .send(Buffer.alloc(MAX_DIGESTED_BODY_BYTES + 1, 32));
-    expect(res.status).toBe(413);
+    const server = app.getHttpServer() as Server;
+    if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const token = await citizenToken();
+    // only the headers are sent: the declared length alone must be refused
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/v1/documents',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': String(MAX_DIGESTED_BODY_BYTES + 1),
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(status).toBe(413);
     expect(upstream.received.length).toBe(before);
   });
 
