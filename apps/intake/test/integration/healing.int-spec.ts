@@ -28,7 +28,7 @@ describe('idempotency leases and key checks that heal (real Postgres, RabbitMQ, 
     const { body, contentType } = documentUpload(meta(), payload);
     const res = await fetch(`${base}${PATH}`, {
       method: 'POST',
-      headers: { ...signedHeaders(user, 'POST', PATH), 'content-type': contentType, ...headers },
+      headers: { ...signedHeaders(user, 'POST', PATH, { body, contentType }), 'content-type': contentType, ...headers },
       body,
     });
     const text = await res.text();
@@ -41,7 +41,7 @@ describe('idempotency leases and key checks that heal (real Postgres, RabbitMQ, 
     const req = httpRequest(`${intake.base}${PATH}`, {
       method: 'POST',
       headers: {
-        ...signedHeaders(user, 'POST', PATH),
+        ...signedHeaders(user, 'POST', PATH, { body, contentType }),
         'content-type': contentType,
         'content-length': String(body.length),
         'idempotency-key': idempotencyKey,

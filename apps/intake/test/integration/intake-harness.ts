@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Server, createServer } from 'node:http';
+import { Server, ServerResponse, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
-import { ObjectStorage } from '@dvd/platform';
+import { EMPTY_BODY_DIGEST, IdentityVerifier, ObjectStorage, ReplayGuard } from '@dvd/platform';
 import {
   EventProbe,
   LocalS3,
+  TEST_IDENTITY_KEYS,
   testIdentityEnv,
   createTestDatabase,
   createTestVhost,
@@ -21,25 +22,32 @@ import { createIntakeApp } from '../../src/main';
 
 /**
  * routing-engine's key directory as intake sees it (GET /internal/authorities/:id/active-kids,
- * role `service`), answering what the test registered — the counterpart of publishing
+ * role `service`, signed with intake's own key and checked as routing-engine checks it),
+ * answering what the test registered — the counterpart of publishing
  * authority.changed with the probe. The real endpoint, with the real key API in front of it,
  * is exercised end to end in apps/e2e/src/key-consistency.e2e-spec.ts.
  */
 async function startKeyDirectory() {
   const kids = new Map<string, string[]>();
   let calls = 0;
+  // the verifier routing-engine runs, accepting intake's service key (and the gateway's, for users)
+  const verifier = new IdentityVerifier({ verifyKeys: TEST_IDENTITY_KEYS.verifyKeys, callers: ['intake'] }, new ReplayGuard(null));
   const server: Server = createServer((req, res) => {
     calls++;
     const m = /^\/internal\/authorities\/([^/]+)\/active-kids$/.exec(req.url ?? '');
-    if (req.method !== 'GET' || !m || req.headers['x-user-role'] !== 'service' || !req.headers['x-identity-signature']) {
-      res.writeHead(m ? 401 : 404).end();
-      return;
-    }
-    const id = decodeURIComponent(m[1]);
+    if (req.method !== 'GET' || !m) return void res.writeHead(404).end();
+    const v = verifier.verify(req.headers, req.method, req.url ?? '');
+    if (typeof v === 'string' || v.identity.role !== 'service' || v.body !== EMPTY_BODY_DIGEST) return void res.writeHead(401).end();
+    void verifier.replay.firstUse(v.kid, v.nonce).then((first) => {
+      if (!first) return void res.writeHead(401).end();
+      answer(decodeURIComponent(m[1]), res);
+    });
+  });
+  const answer = (id: string, res: ServerResponse) => {
     const active = kids.get(id);
     if (!active) return void res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{}');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ authorityId: id, activeKeyIds: active }));
-  });
+  };
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,

@@ -23,7 +23,7 @@ describe('JWE JSON containers are judged in bounded memory (real Postgres, Rabbi
     );
     const res = await fetch(`${intake.base}/api/v1/documents`, {
       method: 'POST',
-      headers: { ...signedHeaders(citizen('mallory'), 'POST', '/api/v1/documents'), 'content-type': contentType },
+      headers: { ...signedHeaders(citizen('mallory'), 'POST', '/api/v1/documents', { body, contentType }), 'content-type': contentType },
       body,
     });
     const text = await res.text();
@@ -63,7 +63,7 @@ describe('JWE JSON containers are judged in bounded memory (real Postgres, Rabbi
     );
     const res = await fetch(`${intake.base}/api/v1/documents`, {
       method: 'POST',
-      headers: { ...signedHeaders(citizen('mallory'), 'POST', '/api/v1/documents'), 'content-type': contentType },
+      headers: { ...signedHeaders(citizen('mallory'), 'POST', '/api/v1/documents', { body, contentType }), 'content-type': contentType },
       body,
     });
     const text = await res.text();
