@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AllowRoles } from '@dvd/platform';
+import { AllowRoles, AllowServices } from '@dvd/platform';
 import { authorityNotFound } from './access';
 import { AuthorityEntity } from './authority.entity';
 import { IngestSecretStore } from './ingest-secret.store';
@@ -13,6 +13,7 @@ import { IngestSecretStore } from './ingest-secret.store';
  * envelopes the export worker opens with SECRETS_ENCRYPTION_KEYS), current first.
  */
 @AllowRoles('service')
+@AllowServices('export-worker')
 @Controller('internal/authorities')
 export class InternalAuthorityController {
   constructor(

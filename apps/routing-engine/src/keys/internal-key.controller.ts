@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AllowRoles } from '@dvd/platform';
+import { AllowRoles, AllowServices } from '@dvd/platform';
 import { authorityNotFound } from '../authorities/access';
 
 /**
@@ -11,6 +11,7 @@ import { authorityNotFound } from '../authorities/access';
  * authority.changed event arrives later. One indexed query.
  */
 @AllowRoles('service')
+@AllowServices('intake')
 @Controller('internal/authorities')
 export class InternalKeyController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}

@@ -5,7 +5,6 @@ import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { ConfigError, SecretBox, ingestSecretContext } from '@dvd/platform';
 import {
-  TEST_INTERNAL_SECRET,
   TEST_REDIS_URL,
   admin,
   createTestDatabase,
@@ -14,6 +13,7 @@ import {
   platformAdmin,
   service,
   signedClient,
+  testIdentityEnv,
   uniqueName,
 } from '@dvd/testing';
 import { RoutingEngineModule } from '../../src/app.module';
@@ -41,7 +41,7 @@ describe('ingest secrets: sealed at rest, rotation with two active secrets, targ
   function config(env: Record<string, string> = {}) {
     return routingEngineConfigSchema.parse({
       LOG_LEVEL: 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('routing-engine'),
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       REDIS_URL: TEST_REDIS_URL,
@@ -116,6 +116,19 @@ describe('ingest secrets: sealed at rest, rotation with two active secrets, targ
     expect(openAll(new SecretBox(k1), 'dump-a', ingest.ingestSecrets)).toEqual([secret]);
     // an envelope is bound to its authority
     expect(() => new SecretBox(k1).open(sealed, ingestSecretContext('other'))).toThrow();
+  });
+
+  it('serves the sealed ingest secrets to export-worker only, the key directory to intake only (ADR 0014)', async () => {
+    await register('callers', whsec()).expect(201);
+    const ingest = '/internal/authorities/callers/ingest';
+    const kids = '/internal/authorities/callers/active-kids';
+    expect((await c.as(service('export-worker')).get(ingest)).status).toBe(200);
+    expect((await c.as(service('intake')).get(kids)).body).toEqual({ authorityId: 'callers', activeKeyIds: [] });
+    // a caller routing-engine accepts, on the other caller's route: as if it did not exist
+    expect((await c.as(service('intake')).get(ingest)).status).toBe(404);
+    expect((await c.as(service('export-worker')).get(kids)).status).toBe(404);
+    // communication is no caller of routing-engine at all
+    expect((await c.as(service('communication')).get(ingest)).status).toBe(401);
   });
 
   it('rotates: the new secret is current, the previous stays active until it expires, never more than two', async () => {

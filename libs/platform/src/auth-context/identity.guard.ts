@@ -19,11 +19,17 @@ import { ReplayGuard } from './replay-guard';
 
 const PUBLIC_KEY = 'dvd:public';
 const ROLES_KEY = 'dvd:roles';
+const SERVICES_KEY = 'dvd:services';
 
 /** Marks a route that needs no identity (health, metrics). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 /** Restricts a route to roles; others get 404 so that routes and ids cannot be probed. */
 export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+/**
+ * Narrows an internal route to some of the service's callers (ADR 0014): a service
+ * identity other than these gets 404, as for a role the route does not allow.
+ */
+export const AllowServices = (...services: string[]) => SetMetadata(SERVICES_KEY, services);
 
 const EXPECTED_DIGEST = Symbol('dvd:expected-body-digest');
 type RequestWithIdentity = Request & { identity?: Identity; [EXPECTED_DIGEST]?: string };
@@ -175,6 +181,8 @@ export class IdentityGuard implements CanActivate {
     if (!identity) throw ApiError.unauthorized('Missing or invalid identity signature');
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(identity.role)) throw ApiError.notFound();
+    const services = this.reflector.getAllAndOverride<string[] | undefined>(SERVICES_KEY, targets);
+    if (services && identity.role === 'service' && !services.includes(identity.userId)) throw ApiError.notFound();
     return true;
   }
 }
