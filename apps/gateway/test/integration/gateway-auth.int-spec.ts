@@ -410,7 +410,7 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
 
   describe('configuration', () => {
     const env = (over: Record<string, string>) => ({
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('gateway'),
       CITIZEN_ISSUER: CITIZEN_ISS,
       CITIZEN_JWKS_URI: 'https://bundid.test/jwks.json',
       OFFICIAL_ISSUER: OFFICIAL_ISS,

@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import { TEST_INTERNAL_SECRET, TEST_REDIS_URL, freePort, uniqueName } from '@dvd/testing';
+import { TEST_REDIS_URL, freePort, testIdentityEnv, uniqueName } from '@dvd/testing';
 import { gatewayConfigSchema } from '../../src/gateway.config';
 import { createGatewayApp } from '../../src/main';
 import { jwksServer, keyPair } from './gateway-fixtures';
@@ -31,7 +31,7 @@ describe('gateway: one upstream failure, one status and problem type (real gatew
     servers.push(jwks.server, resetting, hanging);
     const config = gatewayConfigSchema.parse({
       LOG_LEVEL: 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('gateway'),
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `${uniqueName('up')}:`,
       CITIZEN_ISSUER: 'https://bundid.test',
