@@ -13,6 +13,7 @@ import { parser } from 'stream-json';
 import { pick } from 'stream-json/filters/Pick';
 import { streamArray } from 'stream-json/streamers/StreamArray';
 import yauzl from 'yauzl';
+import { devIdentityEnv } from '@dvd/platform';
 import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
 import { ROOT, RunningPlatform, gatewayClient, startPlatform } from './platform-process';
 
@@ -94,7 +95,6 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
   let scratch: string;
   let exportTmp: string;
   const messages: WorkerMessage[] = [];
-  const internalSecret = randomBytes(32).toString('base64url');
   const secretsKeyring = `e2e:${randomBytes(32).toString('base64')}`;
   const docs: Record<'broken' | 'large' | 'race', { id: string; jwe: string }> = {} as never;
 
@@ -128,7 +128,6 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
     receiver = await startReceiver(scratch);
     p = await startPlatform({
       DVD_SKIP_APPS: 'export-worker',
-      INTERNAL_AUTH_SECRET: internalSecret,
       SECRETS_ENCRYPTION_KEYS: secretsKeyring,
       EXPORT_RETRY_BASE_MS: '100',
       EXPORT_POLL_MS: '200',
@@ -145,7 +144,7 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
         env: {
           ...p.env,
           LOG_LEVEL: 'warn',
-          INTERNAL_AUTH_SECRET: internalSecret,
+          ...devIdentityEnv(p.identityKeys, 'export-worker'),
           SECRETS_ENCRYPTION_KEYS: secretsKeyring,
           EXPORT_ALLOW_PRIVATE_TARGETS: 'true',
           S3_ENDPOINT: `http://127.0.0.1:${p.ports.s3}`,

@@ -8,16 +8,17 @@ import { Readable } from 'node:stream';
 import { INestApplication } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
-import { ObjectStorage, SecretBox, ingestSecretContext } from '@dvd/platform';
+import { EMPTY_BODY_DIGEST, IdentityVerifier, ObjectStorage, ReplayGuard, SecretBox, ingestSecretContext } from '@dvd/platform';
 import {
   LocalS3,
-  TEST_INTERNAL_SECRET,
+  TEST_IDENTITY_KEYS,
   createTestDatabase,
   createTestVhost,
   official,
   pollUntil,
   signedClient,
   startLocalS3,
+  testIdentityEnv,
   uniqueName,
 } from '@dvd/testing';
 import { deliveryAgent } from '../../src/delivery/target-guard';
@@ -109,9 +110,13 @@ describe('export delivery security (real Postgres, RabbitMQ, local S3, HTTP rece
     await storage.ensureBucket();
     const payload = `eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.${randomBytes(600).toString('base64url')}`;
     await storage.upload(`documents/${documentId}`, Readable.from([Buffer.from(payload)]));
-    // Stand-ins for the neighbours' internal APIs (intake, communication, routing-engine), answering as they do.
+    // Stand-ins for the neighbours' internal APIs (intake, communication, routing-engine), answering as they do,
+    // to export-worker's own signature only, checked as the neighbours check it (ADR 0014).
+    const verifier = new IdentityVerifier({ verifyKeys: TEST_IDENTITY_KEYS.verifyKeys, callers: ['export-worker'] }, new ReplayGuard(null));
     neighbours = await listen(
       createServer((req, res) => {
+        const v = verifier.verify(req.headers, req.method ?? '', req.url ?? '');
+        if (typeof v === 'string' || v.identity.role !== 'service' || v.body !== EMPTY_BODY_DIGEST) return void res.writeHead(401).end();
         const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         if (req.url === `/internal/documents/${documentId}`)
           return json({
@@ -149,7 +154,7 @@ describe('export delivery security (real Postgres, RabbitMQ, local S3, HTTP rece
     const local = `http://127.0.0.1:${neighbours.port}`;
     const config = exportWorkerConfigSchema.parse({
       LOG_LEVEL: 'silent',
-      INTERNAL_AUTH_SECRET: TEST_INTERNAL_SECRET,
+      ...testIdentityEnv('export-worker'),
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       S3_ENDPOINT: s3.endpoint,
