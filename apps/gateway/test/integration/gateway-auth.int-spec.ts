@@ -4,7 +4,15 @@ import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { KeyLike, SignJWT, exportSPKI } from 'jose';
 import request from 'supertest';
-import { ConfigError, EMPTY_BODY_DIGEST, MAX_DIGESTED_BODY_BYTES, bodyDigest, parseVerifyKeys, streamedBody, verifyIdentity } from '@dvd/platform';
+import {
+  ConfigError,
+  EMPTY_BODY_DIGEST,
+  MAX_DIGESTED_BODY_BYTES,
+  bodyDigest,
+  parseVerifyKeys,
+  streamedBody,
+  verifyIdentity,
+} from '@dvd/platform';
 import { TEST_IDENTITY_KEYS, testIdentityEnv, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
 import { AuthenticationError, JwtVerifier } from '../../src/auth/jwt-verifier';
 import { gatewayConfigSchema, loadGatewayConfig } from '../../src/gateway.config';
