@@ -4,7 +4,7 @@ import { IntakeModule, databaseOptions } from './app.module';
 import { IntakeConfig, intakeConfigSchema } from './intake.config';
 
 export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolean } = {}) {
-  // The JSON upload variant: up to 10 MiB of body (API.md); multipart streams unlimited by this.
+  // The JSON upload variant: up to 10 MiB of body (docs/api-conventions.md); multipart streams unlimited by this.
   return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '10mb' });
 }
 

@@ -1,4 +1,4 @@
-/** Shared HTTP shapes of the public API (API.md). */
+/** Shared HTTP shapes of the public API (docs/api-conventions.md). */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

@@ -1,4 +1,4 @@
-/** Roles as the gateway derives them from issuer and scope (API.md, "Identity"). */
+/** Roles as the gateway derives them from issuer and scope (docs/api-conventions.md, "Base path and identity"). */
 export const ROLES = ['citizen', 'official', 'admin', 'platform-admin', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 

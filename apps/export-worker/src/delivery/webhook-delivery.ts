@@ -32,7 +32,7 @@ export interface WebhookMessage {
   timestamp: Date;
 }
 
-/** The JSON envelope API.md specifies, with the ZIP as base64, produced as a stream. */
+/** The JSON envelope of ADR 0007 (Standard Webhooks), with the ZIP as base64, produced as a stream. */
 function envelope(m: WebhookMessage): { length: number; open: () => Readable } {
   const prefix = Buffer.from(
     `{"type":"export.package","timestamp":${JSON.stringify(m.timestamp.toISOString())},"data":{"jobId":${JSON.stringify(m.jobId)},` +

@@ -134,7 +134,7 @@ export class JwtVerifier {
   }
 }
 
-/** The strongest dvd scope wins; no dvd scope means a plain official (API.md: dvd:official is the default). */
+/** The strongest dvd scope wins; no dvd scope means a plain official (docs/api-conventions.md: dvd:official is the default). */
 export function roleFromScope(scope: unknown): 'official' | 'admin' | 'platform-admin' {
   const scopes = typeof scope === 'string' ? scope.split(' ') : Array.isArray(scope) ? scope.map(String) : [];
   if (scopes.includes(Scope.platformAdmin)) return 'platform-admin';

@@ -11,7 +11,7 @@ import { buildOpenApiDocument } from './openapi.document';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Every operation of API.md (plus our admin addition), with its success statuses. */
+/** Every public operation (plus the admin additions), with its success statuses. */
 const CONTRACT: Array<[Method, string, string[]]> = [
   ['post', '/authorities', ['201']],
   ['get', '/authorities/{id}', ['200']],
@@ -257,7 +257,7 @@ describe('buildOpenApiDocument', () => {
     }
   });
 
-  it('uses patterns that accept and refuse what API.md says', () => {
+  it('uses patterns that accept and refuse what docs/api-conventions.md says', () => {
     const pattern = (schema: string, prop: string): RegExp => new RegExp(property(doc, schema, prop).pattern ?? '(?!)');
     const documentType = pattern('DocumentMetadata', 'documentType');
     expect(documentType.test('WOHNGELD_ANTRAG')).toBe(true);

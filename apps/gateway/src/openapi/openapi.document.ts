@@ -12,9 +12,9 @@ import type {
 } from '@nestjs/swagger';
 
 /**
- * The hand-written OpenAPI 3.0.3 document of the public API (shared/design/API.md),
+ * The hand-written OpenAPI 3.0.3 document of the public API (conventions in docs/api-conventions.md),
  * served by the gateway at /api/docs (JSON at /api/docs-json). Paths are relative to
- * the server URL `/api/v1`. Keep it in step with API.md: the spec beside this file
+ * the server URL `/api/v1`. Keep it in step with the controllers: the spec beside this file
  * checks that every path and method of the contract is here.
  */
 
@@ -221,7 +221,7 @@ interface OperationSpec {
   id: string;
   tag: Tag;
   summary: string;
-  /** Who may call it, in the words of API.md. */
+  /** Who may call it, in the words of docs/api-conventions.md. */
   who: string;
   description?: string;
   parameters?: (ParameterObject | ReferenceObject)[];
@@ -1337,7 +1337,7 @@ const documentPaths: Record<string, PathItemObject> = {
       description:
         'Documents the routing engine could not route (no rule matched and the authority ' +
         'has no default unit), by id, newest first. Ids only: no Aktenzeichen or other ' +
-        'metadata. *This endpoint is our addition to API.md.*',
+        'metadata. *Platform operations endpoint.*',
       parameters: [...PAGING],
       responses: { 200: success('A page of unroutable documents.', 'UnroutableDocumentPage') },
       errors: [400, [404, 'The caller is not a platform admin.']],
@@ -1353,7 +1353,7 @@ const DEAD_LETTER_ID = pathParam('eventId', 'The event id.', UUID);
 const DEAD_LETTER_DESCRIPTION =
   'An event a service could not apply after `EVENT_MAX_DELIVERIES` attempts, or a malformed ' +
   "message, is kept in that service's database until it is replayed, deleted, or its document " +
-  'is purged. *This endpoint is our addition to API.md.*';
+  'is purged. *Platform operations endpoint.*';
 
 const operationsPaths: Record<string, PathItemObject> = {
   '/admin/dead-letters/{service}': {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Identity } from '@dvd/contracts';
 import { DocumentEntity } from './document.entity';
 
-/** The public JSON of a document (API.md). Officials also see the citizen's `replyKey`. */
+/** The public JSON of a document. Officials also see the citizen's `replyKey`. */
 export function toDocumentView(d: DocumentEntity, viewer: Identity) {
   const view: Record<string, unknown> = {
     id: d.id,

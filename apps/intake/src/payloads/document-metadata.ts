@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { plainText } from '@dvd/platform';
 
-/** The `metadata` part (API.md). Unknown fields are refused. */
+/** The `metadata` part (docs/api-conventions.md, Uploads). Unknown fields are refused. */
 export const documentMetadataSchema = z
   .object({
     referenceNumber: plainText({ max: 50 }),

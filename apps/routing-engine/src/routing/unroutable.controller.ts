@@ -6,7 +6,7 @@ import { AllowRoles, decodeCursor, encodeCursor, pageQuery, parseOrThrow, keyset
 
 const query = z.object({ ...pageQuery, authorityId: z.string().max(50).optional() });
 
-/** Our addition to API.md: platform admins see documents that could not be routed (ids only). */
+/** Platform admins see documents that could not be routed (ids only). */
 @AllowRoles('platform-admin')
 @Controller('api/v1/admin/unroutable-documents')
 export class UnroutableController {

@@ -6,7 +6,7 @@ export { JweValidationError } from './jwe-inspector-errors';
 export type { JweRule } from './jwe-inspector-errors';
 export { JSON_LIMITS as JWE_JSON_LIMITS } from './jwe-inspector-json';
 
-/** Container rules (API.md): structure only, never decryption. */
+/** Container rules (docs/api-conventions.md, Uploads): structure only, never decryption. */
 export const ALLOWED_KEY_ALGS = ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'] as const;
 export const ALLOWED_CONTENT_ENCS = ['A256GCM'] as const;
 const IV_BYTES = 12; // A256GCM

@@ -1,6 +1,6 @@
 import { JWK, calculateJwkThumbprint, importJWK } from 'jose';
 
-/** Key-management algorithms we accept for encryption keys, by key type (API.md). */
+/** Key-management algorithms we accept for encryption keys, by key type (docs/api-conventions.md). */
 export const RSA_KEY_ALG = 'RSA-OAEP-256';
 export const EC_KEY_ALG = 'ECDH-ES+A256KW';
 export const MIN_RSA_BITS = 3072;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../errors/problem';
 
-/** `?limit=` (1–100, default 20) and `?cursor=` (opaque), as API.md defines for every list. */
+/** `?limit=` (1–100, default 20) and `?cursor=` (opaque), as docs/api-conventions.md defines for every list. */
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional(),

@@ -34,7 +34,7 @@ export interface StoredObject {
 }
 
 /**
- * S3 access streamed both ways. The client settings matter (STACK-NOTES.md): checksums
+ * S3 access streamed both ways. The client settings matter: checksums
  * only when required, or the SDK sends `aws-chunked` bodies that S3-compatible servers
  * such as s3rver store framing and all; path-style addressing for local endpoints; more
  * sockets than the SDK's default 50, so concurrent uploads do not queue in the client.
