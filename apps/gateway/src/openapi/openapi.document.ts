@@ -186,7 +186,9 @@ const PROBLEM_RESPONSES: Record<ProblemStatus, { component: string; description:
     component: 'ServiceUnavailable',
     description:
       'A backing service (database, broker, object storage, Redis or the owning ' +
-      'service) is unavailable; nothing was changed. Retry after `Retry-After` seconds.',
+      'service) is unavailable; nothing was changed. Retry after `Retry-After` seconds. The problem ' +
+      '`type` ends in `/dependency-unavailable` when the owning service answered, and in ' +
+      '`/upstream-unavailable` when the gateway could not reach it.',
     headers: ['Retry-After'],
   },
 };

@@ -251,7 +251,7 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
       try {
         const res = await upload(citizen('dave'), meta(), await encryptCompact(key, 500_000));
         expect(res.status).toBe(503);
-        expect(res.body.type).toContain('service-unavailable');
+        expect(res.body.type).toContain('dependency-unavailable');
       } finally {
         await intake.restartS3();
       }

@@ -52,14 +52,7 @@ export function isDependencyUnavailable(err: unknown, depth = 0): boolean {
 
 /** The one answer for "a backing service is unreachable": 503, retry later. */
 export function dependencyUnavailable(): ApiError {
-  return new ApiError(
-    503,
-    'dependency-unavailable',
-    'Service Unavailable',
-    'A backing service is unavailable; nothing was changed, retry later',
-    undefined,
-    { 'Retry-After': '5' },
-  );
+  return ApiError.unavailable();
 }
 
 /**

@@ -35,8 +35,9 @@ export class ApiError extends Error {
   static unprocessable(code: string, detail: string, errors?: FieldError[]) {
     return new ApiError(422, code, 'Unprocessable Content', detail, errors);
   }
-  static unavailable(detail = 'A backing service is unavailable; nothing was stored') {
-    return new ApiError(503, 'service-unavailable', 'Service Unavailable', detail, undefined, {
+  /** The one answer for "something this service needs is unreachable": 503, retry later. */
+  static unavailable(detail = 'A backing service is unavailable; nothing was changed, retry later') {
+    return new ApiError(503, 'dependency-unavailable', 'Service Unavailable', detail, undefined, {
       'Retry-After': '5',
     });
   }
