@@ -58,6 +58,26 @@ export const eventSchemas = {
 } as const;
 
 export type EventType = keyof typeof eventSchemas;
+
+/**
+ * Which services consume each event (docs/events.md). A service that registers a handler
+ * for a type that does not list it fails at boot, so this list cannot silently drift.
+ * An event of a type nobody consumes is confirmed and dropped when no queue is bound for
+ * it; one of a consumed type is parked until its consumer's queue exists (ADR 0009).
+ */
+export const EVENT_CONSUMERS: Record<EventType, readonly string[]> = {
+  'document.received': ['routing-engine', 'communication'],
+  'document.routed': ['intake', 'communication'],
+  'document.purged': ['routing-engine', 'communication', 'export-worker'],
+  'authority.changed': ['intake'],
+  'routing-rules.changed': [],
+  'thread.created': [],
+  'thread.claimed': ['intake'],
+  'message.posted': [],
+  'export.requested': ['export-worker'],
+  'export.completed': ['intake'],
+  'export.failed': [],
+};
 export type EventMap = { [K in EventType]: z.infer<(typeof eventSchemas)[K]> };
 export const EVENT_TYPES = Object.keys(eventSchemas) as EventType[];
 

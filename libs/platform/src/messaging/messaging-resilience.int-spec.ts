@@ -139,17 +139,30 @@ describe('Messaging through outages (real RabbitMQ and Postgres)', () => {
     const [pubDs, ds] = await Promise.all([dataSourceFor('pub_early'), dataSourceFor('svc_late')]);
     const publisher = bus('pub-early', pubDs);
     await publisher.start();
-    // nobody in this vhost subscribes to export.failed yet
-    const data = { jobId: randomUUID(), documentId: randomUUID(), authorityId: 'a-1', reason: 'delivery refused' };
-    await publisher.transaction(async (_m, emit) => emit('export.failed', data));
+    // nobody in this vhost subscribes to export.completed yet (intake does, in the platform)
+    const data = { jobId: randomUUID(), documentId: randomUUID(), authorityId: 'a-1' };
+    await publisher.transaction(async (_m, emit) => emit('export.completed', data));
     // the relay deletes the row only once the event is confirmed in the parking queue
     await pollUntil(async () => (await pubDs.query(`SELECT count(*)::int AS n FROM outbox`))[0].n === 0, { what: 'the outbox emptied' });
     expect((await ch.checkQueue(UNROUTED_QUEUE)).messageCount).toBe(1);
 
-    await bus('svc-late', ds).on('export.failed', record).start();
+    await bus('svc-late', ds).on('export.completed', record).start();
     await pollUntil(async () => (await appliedIds(ds)).length === 1, { what: 'the early event delivered' });
     expect((await ds.query(`SELECT payload FROM applied`))[0].payload).toEqual(data);
+    await pollUntil(async () => (await ch.checkQueue(UNROUTED_QUEUE)).messageCount === 0, { what: 'the parking queue drained' });
+  });
+
+  it('does not park an event of a type nobody consumes (EVENT_CONSUMERS), and refuses an unlisted consumer at boot', async () => {
+    const pubDs = await dataSourceFor('pub_nobody');
+    const publisher = bus('pub-nobody', pubDs);
+    await publisher.start();
+    await publisher.transaction(async (_m, emit) =>
+      emit('message.posted', { messageId: randomUUID(), threadId: randomUUID(), documentId: randomUUID(), senderRole: 'citizen' }),
+    );
+    // confirmed as returned-and-unwanted: the row goes, and the parking queue stays empty
+    await pollUntil(async () => (await pubDs.query(`SELECT count(*)::int AS n FROM outbox`))[0].n === 0, { what: 'the outbox emptied' });
     expect((await ch.checkQueue(UNROUTED_QUEUE)).messageCount).toBe(0);
+    expect(() => bus('intake', pubDs).on('message.posted', record)).toThrow(/EVENT_CONSUMERS/);
   });
 
   it('dead-letters an event that keeps failing without its data in the broker, lists, replays once, and purges with the document', async () => {

@@ -3,7 +3,7 @@ import amqp, { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-man
 import type { Channel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
-import { EVENTS_EXCHANGE, EventEnvelope, EventMap, EventType, parseEnvelope } from '@dvd/contracts';
+import { EVENTS_EXCHANGE, EVENT_CONSUMERS, EventEnvelope, EventMap, EventType, SERVICES, parseEnvelope } from '@dvd/contracts';
 import { isConnectionError } from './connection-errors';
 import { DeadLetterInput, DeadLetterStore, deadLetterKey } from './dead-letters';
 import { DEFAULT_RETRY_DELAYS_MS, RetrySchedule } from './retry-schedule';
@@ -133,6 +133,10 @@ export class Messaging {
 
   /** Registers the handler for one event type; call before `start()`. */
   on<K extends EventType>(type: K, handler: EventHandler<K>): this {
+    // the platform's services must be listed as consumers in the contract (docs/events.md)
+    if ((SERVICES as readonly string[]).includes(this.o.service) && !EVENT_CONSUMERS[type].includes(this.o.service)) {
+      throw new Error(`${this.o.service} consumes ${type}, but EVENT_CONSUMERS in libs/contracts does not list it`);
+    }
     this.handlers.set(type, handler as unknown as EventHandler<EventType>);
     return this;
   }
@@ -226,7 +230,8 @@ export class Messaging {
         }
         for (const type of types) await ch.bindQueue(queue, EVENTS_EXCHANGE, type);
         await assertUnroutedQueue(ch);
-        await this.drainUnrouted(ch, new Set<string>(types)).catch((err: unknown) =>
+        // in the background: a start never waits for the parking queue
+        void this.drainUnrouted(ch, new Set<string>(types)).catch((err: unknown) =>
           this.o.log.warn({ errorName: (err as Error)?.name }, 'parked events not drained; next start tries again'),
         );
       },
@@ -607,6 +612,8 @@ export class Messaging {
       else await this.publishConfirmed(publisher, EVENTS_EXCHANGE, row.type, body, options);
       return true;
     } catch (err) {
+      // returned because nobody consumes this type by design: delivered to everyone who wants it
+      if (err instanceof ReturnedError && !row.target_queue && EVENT_CONSUMERS[row.type as EventType]?.length === 0) return true;
       if (!(err instanceof ReturnedError) || row.target_queue) {
         this.o.log.warn(
           { eventId: row.id, eventType: row.type, errorName: (err as Error)?.name },
