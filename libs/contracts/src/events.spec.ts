@@ -1,21 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EventMap, EventType, parseEnvelope } from './events';
+import { EVENT_TYPES, EventMap, EventType, isEventType, parseEnvelope } from './events';
 
 /** Compile-time contract: `npm run typecheck` fails if a wrong payload were accepted. */
 function publish<K extends EventType>(_type: K, _data: EventMap[K]): void {}
 
 describe('event contracts', () => {
-  it('types payloads per event name', () => {
-    publish('document.routed', { documentId: randomUUID(), authorityId: 'a1', unitId: 'u1', ruleId: null });
-    // @ts-expect-error a document.routed payload needs unitId
-    publish('document.routed', { documentId: randomUUID(), authorityId: 'a1', ruleId: null });
-    // @ts-expect-error thread.claimed has no unitId
-    publish('thread.claimed', { threadId: randomUUID(), documentId: randomUUID(), officialId: 'o', unitId: 'x' });
-    // @ts-expect-error unknown event names do not compile
-    publish('document.deleted', {});
-    expect(true).toBe(true);
-  });
-
   const envelope = (data: unknown, type = 'document.routed') => ({
     id: randomUUID(),
     type,
@@ -23,6 +12,39 @@ describe('event contracts', () => {
     correlationId: 'c',
     causationId: null,
     data,
+  });
+
+  it('types payloads per event name, and the runtime schemas agree with the types', () => {
+    const routed = { documentId: randomUUID(), authorityId: 'a1', unitId: 'u1', ruleId: null };
+    publish('document.routed', routed);
+    expect(parseEnvelope(envelope(routed))).toEqual({
+      ok: true,
+      envelope: expect.objectContaining({ type: 'document.routed', data: routed }),
+    });
+
+    const withoutUnit = { documentId: randomUUID(), authorityId: 'a1', ruleId: null };
+    // @ts-expect-error a document.routed payload needs unitId
+    publish('document.routed', withoutUnit);
+    expect(parseEnvelope(envelope(withoutUnit))).toEqual({ ok: false, reason: 'invalid payload (unitId)' });
+
+    const claimed = { threadId: randomUUID(), documentId: randomUUID(), officialId: 'o' };
+    // @ts-expect-error thread.claimed has no unitId
+    publish('thread.claimed', { ...claimed, unitId: 'x' });
+    // at runtime an unknown field is dropped, never passed on to the consumer
+    const parsed = parseEnvelope(envelope({ ...claimed, unitId: 'x' }, 'thread.claimed'));
+    expect(parsed).toEqual({ ok: true, envelope: expect.objectContaining({ type: 'thread.claimed', data: claimed }) });
+
+    // @ts-expect-error unknown event names do not compile
+    publish('document.deleted', {});
+    expect(isEventType('document.deleted')).toBe(false);
+    expect(parseEnvelope(envelope({}, 'document.deleted'))).toEqual({ ok: false, reason: 'unknown event type' });
+  });
+
+  it('has a payload schema for every event name, and nothing else', () => {
+    expect(EVENT_TYPES.length).toBeGreaterThan(0);
+    for (const type of EVENT_TYPES) expect(isEventType(type)).toBe(true);
+    expect(isEventType('toString')).toBe(false);
+    expect(isEventType('__proto__')).toBe(false);
   });
 
   it('accepts a valid envelope', () => {
