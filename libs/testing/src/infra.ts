@@ -61,6 +61,29 @@ export async function createTestVhost(): Promise<{ url: string; name: string; dr
   };
 }
 
+/**
+ * Messages in a queue of a test vhost, ready and unacknowledged together. 0 means every
+ * delivery so far has been settled (a service acks only after its handler committed), so
+ * nothing more will come of them: a barrier for "this event changed nothing".
+ */
+export async function queueDepth(vhost: string, queue: string): Promise<number> {
+  const { stdout } = await run('rabbitmqctl', ['-q', '--no-table-headers', 'list_queues', '-p', vhost, 'name', 'messages']);
+  for (const line of stdout.split('\n')) {
+    const [name, messages] = line.trim().split('\t');
+    if (name === queue) return Number(messages);
+  }
+  throw new Error(`no queue ${queue} in vhost ${vhost}`);
+}
+
+/** Waits until every message of a queue is settled (none ready, none unacknowledged). */
+export async function queueSettled(vhost: string, queue: string, o: { timeoutMs?: number } = {}): Promise<void> {
+  await pollUntil(async () => (await queueDepth(vhost, queue)) === 0, {
+    timeoutMs: o.timeoutMs,
+    intervalMs: 50,
+    what: `queue ${queue} settled`,
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import {
   EventProbe,
   testIdentityEnv,
@@ -26,6 +27,17 @@ describe('communication (real Postgres and RabbitMQ)', () => {
   let probe: EventProbe;
   let api: ReturnType<typeof signedClient>;
   let key: TestEncryptionKey;
+
+  /**
+   * Barrier: every event committed so far (an API call writes its events to the outbox in
+   * its own transaction) has been relayed and read by the probe. After it, an event that is
+   * not in `probe.received` was never emitted.
+   */
+  async function allEventsReceived() {
+    const ds = app.get(DataSource);
+    await pollUntil(async () => (await ds.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { what: 'outbox relayed' });
+    await probe.barrier();
+  }
   const doc1 = randomUUID(); // alice's, authority a1
   const doc2 = randomUUID(); // bob's, authority a2
   const alice = citizen('alice');
@@ -123,7 +135,7 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       expect((await as(o1b).post(`/api/v1/threads/${id}/claim`)).status).toBe(409);
       const event = await probe.waitFor('thread.claimed', (d) => d.threadId === id);
       expect(event.data).toMatchObject({ documentId: doc1, officialId: 'o1' });
-      await new Promise((r) => setTimeout(r, 300));
+      await allEventsReceived();
       expect(probe.of('thread.claimed', (d) => d.threadId === id)).toHaveLength(1); // the repeat claim emitted nothing
     });
 
@@ -350,7 +362,7 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       const holder = (await as(o1).get(`/api/v1/threads/${id}`)).body.assignedOfficialId;
       expect(holder).toBe(winners[0].body.assignedOfficialId);
       await probe.waitFor('thread.claimed', (d) => d.threadId === id);
-      await new Promise((r) => setTimeout(r, 300));
+      await allEventsReceived();
       expect(probe.of('thread.claimed', (d) => d.threadId === id)).toHaveLength(1);
     });
   });

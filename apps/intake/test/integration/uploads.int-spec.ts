@@ -137,7 +137,9 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
       objects = (await intake.objectKeys()).length;
     });
     afterEach(async () => {
-      await new Promise((r) => setTimeout(r, 100)); // a wrongly published event would arrive by now
+      // barrier: a wrongly written event would be in the outbox; once it is empty and the probe read its queue, it would be there
+      await pollUntil(async () => (await intake.counts()).outbox === 0, { what: 'outbox relayed' });
+      await intake.probe.barrier();
       await expectNothingKept(before, objects);
     });
 

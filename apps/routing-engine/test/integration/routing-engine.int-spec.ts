@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { exportJWK, generateKeyPair } from 'jose';
 import { EventMap } from '@dvd/contracts';
 import {
@@ -15,6 +16,7 @@ import {
   official,
   platformAdmin,
   pollUntil,
+  queueSettled,
   signedClient,
   uniqueName,
 } from '@dvd/testing';
@@ -262,7 +264,11 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
       await probe.publish('document.received', doc, envelope);
       await probe.publish('document.received', doc, { ...envelope, id: randomUUID() }); // a replay under a new event id
       await probe.waitFor('document.routed', (d) => d.documentId === doc.documentId);
-      await new Promise((r) => setTimeout(r, 500));
+      // barrier: all three copies handled and acked (after their commits), every emitted event relayed, and the probe has read them all
+      await queueSettled(vhost.name, apps[1].get(Messaging).queueName);
+      const ds = apps[1].get(DataSource);
+      await pollUntil(async () => (await ds.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { what: 'outbox relayed' });
+      await probe.barrier();
       expect(probe.of('document.routed', (d) => d.documentId === doc.documentId)).toHaveLength(1);
     });
 

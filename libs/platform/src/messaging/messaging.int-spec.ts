@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EVENTS_EXCHANGE, EventEnvelope } from '@dvd/contracts';
-import { createTestDatabase, createTestVhost, pollUntil } from '@dvd/testing';
+import { createTestDatabase, createTestVhost, pollUntil, queueSettled } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logging';
 import { Messaging } from './messaging';
@@ -66,6 +66,10 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     return { threadId, documentId: randomUUID(), officialId: 'official-1' };
   }
 
+  function envelopeOf(data: ReturnType<typeof claimed>) {
+    return { id: randomUUID(), type: 'thread.claimed', occurredAt: new Date().toISOString(), correlationId: 'c', causationId: null, data };
+  }
+
   it('fans one event out to every subscribed service, each applying it once', async () => {
     const [pubDs, aDs, bDs] = await Promise.all([dataSourceFor('pub'), dataSourceFor('svc_a'), dataSourceFor('svc_b')]);
     const record = async (data: unknown, ctx: { envelope: EventEnvelope; manager: import('typeorm').EntityManager }) => {
@@ -112,9 +116,8 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
         return `queue ready=${q.messageCount} consumers=${q.consumerCount} processed=${seen[0].n} applied=${(await applied(aDs)).length} before=${before}`;
       },
     });
-    // all three copies consumed (none ready, none unacked) before counting effects
-    await pollUntil(async () => (await ch.checkQueue('svc-a.events')).messageCount === 0, { what: 'queue drained' });
-    await new Promise((r) => setTimeout(r, 300));
+    // barrier: all three copies handled and acked (a delivery is acked after its transaction), none ready, none unacked
+    await queueSettled(vhost.name, 'svc-a.events');
     await conn.close();
     expect((await applied(aDs)).filter((r) => r.event_id === envelope.id)).toHaveLength(1);
   });
@@ -180,8 +183,17 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     await crashed.transaction(async (_m, emit) => emit('thread.claimed', payload));
     await crashed.stop(); // the process "dies" after commit, before publishing
     expect(await crashedDs.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 1 }]);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(received).toEqual([]);
+    // barrier: a marker published after the stop; once it is handled and the queue is settled,
+    // anything the stopped bus had published would have been handled too
+    const marker = claimed();
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    ch.publish(EVENTS_EXCHANGE, 'thread.claimed', Buffer.from(JSON.stringify(envelopeOf(marker))), { persistent: true });
+    await ch.waitForConfirms();
+    await conn.close();
+    await pollUntil(async () => received.includes(marker.threadId), { what: 'the marker event' });
+    await queueSettled(vhost.name, 'svc-d.events');
+    expect(received).toEqual([marker.threadId]);
 
     const restarted = bus('crashy', crashedDs);
     await restarted.start();
