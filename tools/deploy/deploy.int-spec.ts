@@ -10,458 +10,57 @@
  *   in its docker-compose service and in its Kubernetes configuration;
  * - the Dockerfile's service stage (no dev-idp, non-root, HEALTHCHECK).
  *
- * The overlays are rendered by a small Kustomize subset below (resources, namespace, labels,
+ * The overlays are rendered by a small Kustomize subset (kustomize.ts) (resources, namespace, labels,
  * images, replicas, patches). It refuses what it does not implement, so it never renders
  * something different from `kubectl kustomize` without saying so.
+ *
+ * The helpers live beside this file: deploy-inputs.ts (paths, apps, their variables),
+ * yaml-files.ts, k8s-objects.ts (object shapes, validate-k8s.mjs), kustomize.ts and
+ * compose-schema.ts.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
-import { parse, parseAllDocuments, stringify } from 'yaml';
-import type { z } from 'zod';
-import { migrationConfigSchema } from '@dvd/platform';
-// This test inspects the apps' configuration schemas, the single source of truth for the
-// variables each app reads. Tooling may not depend on apps in production code; a test
-// that reads their schemas is the exception.
-/* eslint-disable @nx/enforce-module-boundaries */
-import { communicationConfigSchema } from '../../apps/communication/src/communication.config';
-import { exportWorkerConfigSchema } from '../../apps/export-worker/src/export-worker.config';
-import { gatewayConfigSchema } from '../../apps/gateway/src/gateway.config';
-import { intakeConfigSchema } from '../../apps/intake/src/intake.config';
-import { routingEngineConfigSchema } from '../../apps/routing-engine/src/routing-engine.config';
-/* eslint-enable @nx/enforce-module-boundaries */
-
-const ROOT = resolve(__dirname, '../..');
-const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
-const ENV_EXAMPLE = join(ROOT, '.env.example');
-const DOCKERFILE = join(ROOT, 'deploy/Dockerfile');
-const K8S_BASE = join(ROOT, 'deploy/k8s/base');
-const K8S_OVERLAYS = join(ROOT, 'deploy/k8s/overlays');
-const VALIDATOR = join(__dirname, 'validate-k8s.mjs');
-const COMPOSE_SCHEMA = join(ROOT, 'node_modules/dclint/schemas/compose.schema.json');
-
-/** The deployable apps (compose service = Deployment = image name) and what each reads. */
-const APPS = {
-  gateway: gatewayConfigSchema,
-  intake: intakeConfigSchema,
-  'routing-engine': routingEngineConfigSchema,
-  communication: communicationConfigSchema,
-  'export-worker': exportWorkerConfigSchema,
-} satisfies Record<string, z.AnyZodObject>;
-type App = keyof typeof APPS;
-const APP_NAMES = Object.keys(APPS) as App[];
-/** Apps under apps/ that are never deployed. */
-const NOT_DEPLOYED = ['dev-idp', 'e2e'];
-const AUTOSCALED: App[] = ['gateway', 'intake', 'export-worker'];
-/** Development tools that must appear in no deployed object. */
-const DEV_ONLY = ['dev-idp', 's3rver'];
-
-const envOf = (app: App): string[] => Object.keys(APPS[app].shape).sort();
-const MIGRATION_ENV = Object.keys(migrationConfigSchema.shape).sort();
-const ALL_APP_ENV = new Set([...APP_NAMES.flatMap(envOf), ...MIGRATION_ENV]);
-/** `routing-engine` -> `ROUTING_ENGINE_PORT` */
-const portVar = (app: App): string => `${app.toUpperCase().replace(/-/g, '_')}_PORT`;
-
-// ---- small helpers ------------------------------------------------------------------------
-
-type Json = Record<string, unknown>;
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const rel = (file: string): string => relative(ROOT, file);
-const read = (file: string): string => readFileSync(file, 'utf8');
-
-/** Every document of a YAML file as plain data (anchors and aliases resolved). */
-function readYamlDocs(file: string): unknown[] {
-  const out: unknown[] = [];
-  for (const doc of parseAllDocuments(read(file))) {
-    if (doc.errors.length > 0) throw new Error(`${rel(file)}: ${doc.errors.map((e) => e.message).join('; ')}`);
-    const value: unknown = doc.toJS({ maxAliasCount: -1 });
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
-}
-
-function readYaml(file: string): Json {
-  const value: unknown = parse(read(file), { merge: true });
-  if (!isRecord(value)) throw new Error(`${rel(file)} is not a YAML mapping`);
-  return value;
-}
-
-// ---- Kubernetes object shapes (only what the checks read; kubernetes-models checks the rest) --
-
-type Labels = Record<string, string>;
-interface KMeta {
-  name: string;
-  namespace?: string;
-  labels?: Labels;
-}
-interface KObject {
-  apiVersion: string;
-  kind: string;
-  metadata: KMeta;
-  [field: string]: unknown;
-}
-interface Probe {
-  httpGet?: { path?: string; port?: string | number };
-}
-interface EnvFromSource {
-  prefix?: string;
-  configMapRef?: { name: string };
-  secretRef?: { name: string };
-}
-interface Container {
-  name: string;
-  image?: string;
-  command?: string[];
-  args?: string[];
-  ports?: Array<{ name?: string; containerPort: number }>;
-  env?: Array<{ name: string }>;
-  envFrom?: EnvFromSource[];
-  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
-  readinessProbe?: Probe;
-  livenessProbe?: Probe;
-}
-interface PodSpec {
-  containers: Container[];
-  initContainers?: Container[];
-}
-interface PodTemplate {
-  metadata?: { labels?: Labels };
-  spec: PodSpec;
-}
-interface Deployment extends KObject {
-  spec: { replicas?: number; selector: { matchLabels?: Labels }; template: PodTemplate };
-}
-interface Job extends KObject {
-  spec: { template: PodTemplate };
-}
-interface Service extends KObject {
-  spec: { selector?: Labels; ports?: Array<{ name?: string; port: number; targetPort?: string | number }> };
-}
-interface Hpa extends KObject {
-  spec: { scaleTargetRef: { kind: string; name: string }; minReplicas?: number; maxReplicas: number };
-}
-interface Pdb extends KObject {
-  spec: { selector?: { matchLabels?: Labels } };
-}
-interface IngressBackend {
-  service?: { name: string };
-  resource?: unknown;
-}
-interface Ingress extends KObject {
-  spec: {
-    defaultBackend?: IngressBackend;
-    rules?: Array<{ host?: string; http?: { paths: Array<{ backend: IngressBackend }> } }>;
-    tls?: Array<{ hosts?: string[] }>;
-  };
-}
-interface ConfigMap extends KObject {
-  data?: Record<string, string>;
-  binaryData?: Record<string, string>;
-}
-interface Secret extends KObject {
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-}
-
-function toKObject(value: unknown, where: string): KObject {
-  if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') {
-    throw new Error(`${where}: not a Kubernetes object (apiVersion and kind)`);
-  }
-  if (!isRecord(value.metadata) || typeof value.metadata.name !== 'string') throw new Error(`${where}: no metadata.name`);
-  return value as KObject;
-}
-
-const loadK8sFile = (file: string): KObject[] => readYamlDocs(file).map((doc, i) => toKObject(doc, `${rel(file)} document ${i}`));
-const ofKind = <T extends KObject>(objects: KObject[], kind: string): T[] => objects.filter((o) => o.kind === kind) as T[];
-const named = <T extends KObject>(objects: KObject[], kind: string, name: string): T | undefined =>
-  ofKind<T>(objects, kind).find((o) => o.metadata.name === name);
-/** matchLabels selects a pod with these labels (an empty selector selects nothing useful). */
-const selects = (selector: Labels | undefined, labels: Labels | undefined): boolean =>
-  !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-
-/** The pod specs inside a workload object (Deployment, Job, CronJob, Pod, ...). */
-function podSpecsOf(obj: KObject): PodSpec[] {
-  const spec = obj.spec;
-  if (!isRecord(spec)) return [];
-  if (obj.kind === 'Pod') return [spec as unknown as PodSpec];
-  const template =
-    obj.kind === 'CronJob' && isRecord(spec.jobTemplate) && isRecord(spec.jobTemplate.spec)
-      ? spec.jobTemplate.spec.template
-      : spec.template;
-  return isRecord(template) && isRecord(template.spec) ? [template.spec as unknown as PodSpec] : [];
-}
-const containersOf = (obj: KObject): Container[] => podSpecsOf(obj).flatMap((s) => [...(s.initContainers ?? []), ...s.containers]);
-const mentionsDevTool = (obj: KObject): string[] => DEV_ONLY.filter((word) => JSON.stringify(obj).toLowerCase().includes(word));
-
-// ---- validate-k8s.mjs -----------------------------------------------------------------------
-
-interface ValidationReport {
-  objects: Array<{ file: string; index: number; apiVersion?: string; kind?: string; name?: string; ok: boolean; errors?: string[] }>;
-  failures: number;
-}
-
-/** Runs validate-k8s.mjs on the files. It exits 1 when an object is invalid, and still reports. */
-function validateK8s(files: string[]): Promise<ValidationReport> {
-  return new Promise((resolveReport, reject) => {
-    execFile(process.execPath, [VALIDATOR, ...files], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && error.code !== 1) {
-        reject(new Error(`validate-k8s.mjs failed (${String(error.code)}): ${error.message}\n${stderr}`));
-        return;
-      }
-      try {
-        resolveReport(JSON.parse(stdout) as ValidationReport);
-      } catch (err) {
-        reject(new Error(`validate-k8s.mjs printed no JSON report: ${String(err)}\n${stdout}\n${stderr}`));
-      }
-    });
-  });
-}
-const failuresOf = (report: ValidationReport) => report.objects.filter((o) => !o.ok);
-
-// ---- a small Kustomize subset (enough for deploy/k8s; refuses anything else) ----------------
-
-const KUSTOMIZATION_FIELDS = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'images', 'replicas', 'patches']);
-const CLUSTER_SCOPED = new Set([
-  'Namespace',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'CustomResourceDefinition',
-  'PersistentVolume',
-  'StorageClass',
-  'PriorityClass',
-  'IngressClass',
-]);
-const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
-
-function kustomizationFile(dir: string): string | undefined {
-  return KUSTOMIZATION_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
-}
-
-/** Every local path a kustomization refers to (resources, patches, generators, ...). */
-function referencedPaths(k: Json): string[] {
-  const paths: string[] = [];
-  const strings = (v: unknown) => asArray(v).filter((x): x is string => typeof x === 'string');
-  paths.push(...strings(k.resources), ...strings(k.components), ...strings(k.crds), ...strings(k.patchesStrategicMerge));
-  for (const p of [...asArray(k.patches), ...asArray(k.patchesJson6902)]) if (isRecord(p) && typeof p.path === 'string') paths.push(p.path);
-  for (const g of [...asArray(k.configMapGenerator), ...asArray(k.secretGenerator)]) {
-    if (!isRecord(g)) continue;
-    paths.push(...strings(g.envs), ...strings(g.files).map((f) => f.replace(/^[^=]*=/, '')));
-    if (typeof g.env === 'string') paths.push(g.env);
-  }
-  // remote resources (URLs) are not local files
-  return paths.filter((p) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(p) && !p.startsWith('github.com/'));
-}
-
-class Unsupported extends Error {
-  constructor(dir: string, what: string) {
-    super(`${rel(dir)}: uses ${what}, which the Kustomize subset in tools/deploy/deploy.int-spec.ts does not implement; extend it there`);
-  }
-}
-
-function renderKustomization(dir: string): KObject[] {
-  const file = kustomizationFile(dir);
-  if (!file) throw new Error(`${rel(dir)} has no kustomization.yaml`);
-  const k = readYaml(file);
-  for (const key of Object.keys(k)) if (!KUSTOMIZATION_FIELDS.has(key)) throw new Unsupported(dir, `\`${key}\``);
-
-  let objects: KObject[] = [];
-  for (const r of asArray(k.resources)) {
-    if (typeof r !== 'string') throw new Unsupported(dir, 'a non-string resource');
-    const path = resolve(dir, r);
-    objects.push(...(statSync(path).isDirectory() ? renderKustomization(path) : loadK8sFile(path)));
-  }
-  objects = structuredClone(objects);
-
-  // Kustomize's order: patches, namespace, labels, replicas, images.
-  for (const p of asArray(k.patches)) objects = applyPatch(dir, objects, p);
-  if (typeof k.namespace === 'string') {
-    for (const o of objects) if (!CLUSTER_SCOPED.has(o.kind)) o.metadata.namespace = k.namespace;
-  }
-  for (const l of asArray(k.labels)) applyLabels(dir, objects, l);
-  for (const r of asArray(k.replicas)) {
-    if (!isRecord(r) || typeof r.name !== 'string' || typeof r.count !== 'number')
-      throw new Unsupported(dir, 'a replicas entry without name/count');
-    const targets = objects.filter((o) => ['Deployment', 'StatefulSet', 'ReplicaSet'].includes(o.kind) && o.metadata.name === r.name);
-    if (targets.length === 0) throw new Error(`${rel(dir)}: replicas for ${r.name}, which is no Deployment/StatefulSet/ReplicaSet`);
-    for (const t of targets) (t.spec as Json).replicas = r.count;
-  }
-  for (const i of asArray(k.images)) applyImage(dir, objects, i);
-  return objects;
-}
-
-function applyLabels(dir: string, objects: KObject[], entry: unknown): void {
-  if (!isRecord(entry) || !isRecord(entry.pairs)) throw new Unsupported(dir, 'a labels entry without pairs');
-  if (entry.includeSelectors === true) throw new Unsupported(dir, 'labels with includeSelectors: true');
-  const pairs = entry.pairs as Labels;
-  for (const o of objects) {
-    o.metadata.labels = { ...o.metadata.labels, ...pairs };
-    if (entry.includeTemplates !== true) continue;
-    const spec = o.spec;
-    const templates: unknown[] = [];
-    if (isRecord(spec) && ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(o.kind)) templates.push(spec.template);
-    if (isRecord(spec) && o.kind === 'CronJob' && isRecord(spec.jobTemplate)) {
-      templates.push(spec.jobTemplate);
-      if (isRecord(spec.jobTemplate.spec)) templates.push(spec.jobTemplate.spec.template);
-    }
-    for (const t of templates) {
-      if (!isRecord(t)) continue;
-      const meta = isRecord(t.metadata) ? t.metadata : (t.metadata = {});
-      meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), ...pairs };
-    }
-  }
-}
-
-/** `registry/dvd/x:1.2@sha256:...` -> name `registry/dvd/x` */
-const imageName = (image: string): string => image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
-
-function applyImage(dir: string, objects: KObject[], entry: unknown): void {
-  if (!isRecord(entry) || typeof entry.name !== 'string') throw new Unsupported(dir, 'an images entry without name');
-  const { name, newName, newTag, digest } = entry;
-  let used = false;
-  for (const c of objects.flatMap(containersOf)) {
-    if (!c.image || imageName(c.image) !== name) continue;
-    used = true;
-    const tag = c.image.replace(/@.*$/, '').slice(name.length); // ":1.2" or ""
-    const suffix = typeof digest === 'string' ? `@${digest}` : typeof newTag === 'string' ? `:${newTag}` : tag;
-    c.image = `${typeof newName === 'string' ? newName : name}${suffix}`;
-  }
-  if (!used) throw new Error(`${rel(dir)}: images entry ${name} matches no container`);
-}
-
-function matchesTarget(dir: string, o: KObject, target: Json): boolean {
-  for (const key of Object.keys(target)) {
-    if (!['group', 'version', 'kind', 'name', 'namespace'].includes(key)) throw new Unsupported(dir, `a patch target with ${key}`);
-  }
-  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
-  const anchored = (pattern: unknown, value: string | undefined) =>
-    typeof pattern !== 'string' || new RegExp(`^(?:${pattern})$`).test(value ?? '');
-  return (
-    anchored(target.group, group) &&
-    anchored(target.version, version) &&
-    anchored(target.kind, o.kind) &&
-    anchored(target.name, o.metadata.name) &&
-    anchored(target.namespace, o.metadata.namespace)
-  );
-}
-
-function applyPatch(dir: string, objects: KObject[], entry: unknown): KObject[] {
-  if (!isRecord(entry)) throw new Unsupported(dir, 'a non-mapping patch');
-  if (entry.options !== undefined) throw new Unsupported(dir, 'patch options');
-  const text = typeof entry.patch === 'string' ? entry.patch : typeof entry.path === 'string' ? read(resolve(dir, entry.path)) : undefined;
-  if (text === undefined) throw new Unsupported(dir, 'a patch without patch or path');
-  const body: unknown = parse(text, { merge: true });
-  const target = isRecord(entry.target) ? entry.target : undefined;
-
-  if (Array.isArray(body)) {
-    if (!target) throw new Error(`${rel(dir)}: a JSON 6902 patch needs a target`);
-    const matched = objects.filter((o) => matchesTarget(dir, o, target));
-    if (matched.length === 0) throw new Error(`${rel(dir)}: patch target ${JSON.stringify(target)} matches nothing`);
-    for (const o of matched) for (const op of body) applyJsonPatchOp(dir, o, op);
-    return objects;
-  }
-
-  // strategic merge patch
-  const patch = toKObject(body, `${rel(dir)} patch`);
-  const matched = objects.filter((o) =>
-    target
-      ? matchesTarget(dir, o, target)
-      : o.kind === patch.kind && o.apiVersion === patch.apiVersion && o.metadata.name === patch.metadata.name,
-  );
-  if (matched.length === 0) throw new Error(`${rel(dir)}: patch for ${patch.kind} ${patch.metadata.name} matches nothing`);
-  if (patch.$patch === 'delete') return objects.filter((o) => !matched.includes(o));
-  if (patch.$patch !== undefined) throw new Unsupported(dir, `$patch: ${String(patch.$patch)}`);
-  for (const o of matched) {
-    const merged = strategicMerge(dir, o, { ...patch, metadata: { ...patch.metadata, name: o.metadata.name } });
-    Object.assign(o, merged);
-  }
-  return objects;
-}
-
-/** Strategic merge, simplified: maps merge, lists of named items merge by name, other lists are replaced. */
-function strategicMerge(dir: string, base: unknown, patch: unknown): unknown {
-  if (isRecord(patch) && '$patch' in patch) throw new Unsupported(dir, 'a nested $patch directive');
-  if (isRecord(base) && isRecord(patch)) {
-    const out: Json = { ...base };
-    for (const [key, value] of Object.entries(patch)) {
-      if (key.startsWith('$')) throw new Unsupported(dir, `the directive ${key}`);
-      if (value === null) delete out[key];
-      else out[key] = key in base ? strategicMerge(dir, base[key], value) : value;
-    }
-    return out;
-  }
-  const namedList = (v: unknown): v is Json[] => Array.isArray(v) && v.every((x) => isRecord(x) && typeof x.name === 'string');
-  if (namedList(base) && namedList(patch)) {
-    const out = [...base];
-    for (const item of patch) {
-      const i = out.findIndex((b) => b.name === item.name);
-      if (i >= 0) out[i] = strategicMerge(dir, out[i], item) as Json;
-      else out.push(item);
-    }
-    return out;
-  }
-  return patch;
-}
-
-function applyJsonPatchOp(dir: string, obj: KObject, op: unknown): void {
-  if (!isRecord(op) || typeof op.op !== 'string' || typeof op.path !== 'string') throw new Error(`${rel(dir)}: malformed JSON patch op`);
-  const where = `${rel(dir)}: ${op.op} ${op.path} on ${obj.kind} ${obj.metadata.name}`;
-  const tokens = op.path
-    .split('/')
-    .slice(1)
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const last = tokens.pop();
-  if (last === undefined) throw new Unsupported(dir, 'a JSON patch on the whole object');
-  let parent: unknown = obj;
-  for (const t of tokens) {
-    parent = Array.isArray(parent) ? parent[Number(t)] : isRecord(parent) ? parent[t] : undefined;
-    if (parent === undefined) throw new Error(`${where}: the path does not exist`);
-  }
-  const exists = Array.isArray(parent) ? Number(last) < parent.length : isRecord(parent) && last in parent;
-  switch (op.op) {
-    case 'add':
-      if (Array.isArray(parent)) parent.splice(last === '-' ? parent.length : Number(last), 0, op.value);
-      else if (isRecord(parent)) parent[last] = op.value;
-      else throw new Error(`${where}: the parent is not a mapping or list`);
-      return;
-    case 'replace':
-    case 'remove':
-    case 'test':
-      if (!exists) throw new Error(`${where}: the path does not exist`);
-      break;
-    default:
-      throw new Unsupported(dir, `the JSON patch op ${op.op}`);
-  }
-  if (op.op === 'test') {
-    const current: unknown = Array.isArray(parent) ? parent[Number(last)] : (parent as Json)[last];
-    if (JSON.stringify(current) !== JSON.stringify(op.value)) throw new Error(`${where}: test failed`);
-  } else if (Array.isArray(parent)) {
-    if (op.op === 'replace') parent[Number(last)] = op.value;
-    else parent.splice(Number(last), 1);
-  } else if (op.op === 'replace') (parent as Json)[last] = op.value;
-  else delete (parent as Json)[last];
-}
-
-// ---- compose helpers ------------------------------------------------------------------------
-
-interface ComposeService {
-  image?: string;
-  build?: string | { target?: string; args?: Record<string, string> | string[] };
-  ports?: unknown[];
-  network_mode?: string;
-  environment?: Record<string, unknown> | string[];
-  healthcheck?: { test?: string | string[]; disable?: boolean };
-}
-
-/** The variable names in a service's `environment` (mapping or `KEY=value` list form). */
-function composeEnvKeys(service: ComposeService): string[] {
-  const env = service.environment;
-  if (Array.isArray(env)) return env.map((e) => e.split('=')[0]);
-  return env ? Object.keys(env) : [];
-}
+import { basename, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { composeEnvKeys, ComposeService, composeValidator } from './compose-schema';
+import {
+  ALL_APP_ENV,
+  APP_NAMES,
+  APPS,
+  AUTOSCALED,
+  COMPOSE_FILE,
+  DOCKERFILE,
+  ENV_EXAMPLE,
+  envOf,
+  K8S_BASE,
+  K8S_OVERLAYS,
+  MIGRATION_ENV,
+  NOT_DEPLOYED,
+  portVar,
+  ROOT,
+} from './deploy-inputs';
+import {
+  ConfigMap,
+  Container,
+  containersOf,
+  Deployment,
+  failuresOf,
+  Hpa,
+  Ingress,
+  IngressBackend,
+  Job,
+  loadK8sFile,
+  mentionsDevTool,
+  named,
+  ofKind,
+  Pdb,
+  Secret,
+  selects,
+  Service,
+  validateK8s,
+} from './k8s-objects';
+import { KUSTOMIZATION_FILES, kustomizationFile, referencedPaths, renderKustomization } from './kustomize';
+import { asArray, isRecord, Json, read, readYaml, rel } from './yaml-files';
 
 // =============================================================================================
 
@@ -503,16 +102,6 @@ describe('deployment files', () => {
   describe('docker-compose.yml', () => {
     const compose = readYaml(COMPOSE_FILE);
     const services = (isRecord(compose.services) ? compose.services : {}) as Record<string, ComposeService>;
-
-    function composeValidator() {
-      const schema = JSON.parse(read(COMPOSE_SCHEMA)) as Json;
-      // The schema names draft-07 as "https://json-schema.org/draft-07/schema" (https, no
-      // "#"), an id ajv does not know. Ajv's default class is draft-07 anyway.
-      delete schema.$schema;
-      const ajv = new Ajv({ strict: false, allErrors: true });
-      addFormats(ajv);
-      return ajv.compile(schema);
-    }
 
     it('is valid against the Compose JSON schema', () => {
       const validate = composeValidator();

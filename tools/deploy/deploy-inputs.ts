@@ -1,0 +1,46 @@
+/** What the deployment checks compare against: the repository's deploy files and the apps' configuration schemas. */
+import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { migrationConfigSchema } from '@dvd/platform';
+
+// The deployment checks inspect the apps' configuration schemas, the single source of truth for the
+// variables each app reads. Tooling may not depend on apps in production code; a test
+// (tools/deploy/deploy.int-spec.ts) that reads their schemas is the exception.
+/* eslint-disable @nx/enforce-module-boundaries */
+import { communicationConfigSchema } from '../../apps/communication/src/communication.config';
+import { exportWorkerConfigSchema } from '../../apps/export-worker/src/export-worker.config';
+import { gatewayConfigSchema } from '../../apps/gateway/src/gateway.config';
+import { intakeConfigSchema } from '../../apps/intake/src/intake.config';
+import { routingEngineConfigSchema } from '../../apps/routing-engine/src/routing-engine.config';
+/* eslint-enable @nx/enforce-module-boundaries */
+
+export const ROOT = resolve(__dirname, '../..');
+export const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
+export const ENV_EXAMPLE = join(ROOT, '.env.example');
+export const DOCKERFILE = join(ROOT, 'deploy/Dockerfile');
+export const K8S_BASE = join(ROOT, 'deploy/k8s/base');
+export const K8S_OVERLAYS = join(ROOT, 'deploy/k8s/overlays');
+export const VALIDATOR = join(__dirname, 'validate-k8s.mjs');
+export const COMPOSE_SCHEMA = join(ROOT, 'node_modules/dclint/schemas/compose.schema.json');
+
+/** The deployable apps (compose service = Deployment = image name) and what each reads. */
+export const APPS = {
+  gateway: gatewayConfigSchema,
+  intake: intakeConfigSchema,
+  'routing-engine': routingEngineConfigSchema,
+  communication: communicationConfigSchema,
+  'export-worker': exportWorkerConfigSchema,
+} satisfies Record<string, z.AnyZodObject>;
+export type App = keyof typeof APPS;
+export const APP_NAMES = Object.keys(APPS) as App[];
+/** Apps under apps/ that are never deployed. */
+export const NOT_DEPLOYED = ['dev-idp', 'e2e'];
+export const AUTOSCALED: App[] = ['gateway', 'intake', 'export-worker'];
+/** Development tools that must appear in no deployed object. */
+export const DEV_ONLY = ['dev-idp', 's3rver'];
+
+export const envOf = (app: App): string[] => Object.keys(APPS[app].shape).sort();
+export const MIGRATION_ENV = Object.keys(migrationConfigSchema.shape).sort();
+export const ALL_APP_ENV = new Set([...APP_NAMES.flatMap(envOf), ...MIGRATION_ENV]);
+/** `routing-engine` -> `ROUTING_ENGINE_PORT` */
+export const portVar = (app: App): string => `${app.toUpperCase().replace(/-/g, '_')}_PORT`;
