@@ -2,7 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { InternalClient, PlatformModule, identityVerification, ServiceDataSourceOptions } from '@dvd/platform';
 import { CommunicationConfig } from './communication.config';
+import { ForgetThreadsOnDocumentPurged } from './documents/forget-threads-on-document-purged.consumer';
 import { KnownDocuments } from './documents/known-documents';
+import { RecordUnitOnDocumentRouted } from './documents/record-unit-on-document-routed.consumer';
+import { RememberDocumentOnDocumentReceived } from './documents/remember-document-on-document-received.consumer';
 import { InternalThreadController } from './internal/internal-thread.controller';
 import { MessageEntity } from './messages/message.entity';
 import { MessageService } from './messages/message.service';
@@ -38,6 +41,9 @@ export class CommunicationModule {
       providers: [
         { provide: InternalClient, useFactory: () => new InternalClient(config.INTAKE_URL, config.SERVICE_SIGNING_KEY, 'communication') },
         KnownDocuments,
+        RememberDocumentOnDocumentReceived,
+        RecordUnitOnDocumentRouted,
+        ForgetThreadsOnDocumentPurged,
         ThreadService,
         MessageService,
       ],

@@ -15,7 +15,9 @@ import { ExportJobEntity } from './exports/export-job.entity';
 import { EXPORT_CONFIG, ExportRunner } from './exports/export-runner';
 import { ExportController } from './exports/export.controller';
 import { ExportService } from './exports/export.service';
+import { ForgetExportJobsOnDocumentPurged } from './exports/forget-export-jobs-on-document-purged.consumer';
 import { ServiceClients } from './exports/service-clients';
+import { WakeExportRunnerOnExportRequested } from './exports/wake-export-runner-on-export-requested.consumer';
 import { EXPORT_MIGRATIONS } from './migrations';
 
 export function databaseOptions(config: Pick<ExportWorkerConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
@@ -58,6 +60,8 @@ export class ExportWorkerModule {
         },
         ExportService,
         ExportRunner,
+        WakeExportRunnerOnExportRequested,
+        ForgetExportJobsOnDocumentPurged,
       ],
     };
   }

@@ -3,15 +3,13 @@ import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { PlatformModule, identityVerification, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
 import { AuthorityKeyDirectory, RoutingEngineClient, routingEngineClient } from './authorities/authority-key-directory';
 import { KeepAuthorityOnAuthorityChanged } from './authorities/keep-authority-on-authority-changed.consumer';
-import {
-  MarkDocumentAssignedOnThreadClaimed,
-  MarkDocumentExportedOnExportCompleted,
-  MarkDocumentRoutedOnDocumentRouted,
-} from './documents/document-status.consumers';
 import { DocumentController } from './documents/document.controller';
 import { DocumentEntity } from './documents/document.entity';
 import { DocumentService } from './documents/document.service';
 import { InternalDocumentController } from './documents/internal-document.controller';
+import { MarkDocumentAssignedOnThreadClaimed } from './documents/mark-document-assigned-on-thread-claimed.consumer';
+import { MarkDocumentExportedOnExportCompleted } from './documents/mark-document-exported-on-export-completed.consumer';
+import { MarkDocumentRoutedOnDocumentRouted } from './documents/mark-document-routed-on-document-routed.consumer';
 import { INTAKE_CONFIG } from './intake-config.token';
 import { IntakeConfig } from './intake.config';
 import { INTAKE_MIGRATIONS } from './migrations';

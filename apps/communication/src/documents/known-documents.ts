@@ -1,7 +1,7 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ApiError, InternalClient, Messaging } from '@dvd/platform';
+import { ApiError, InternalClient } from '@dvd/platform';
 
 export interface KnownDocument {
   documentId: string;
@@ -14,47 +14,20 @@ export const INTAKE_CLIENT = Symbol('INTAKE_CLIENT');
 
 /**
  * Communication's read model of documents (owner, authority, unit), fed by intake's and
- * routing-engine's events. A thread may be opened right after the upload's 201, before
+ * routing-engine's events (`*-on-document-*.consumer.ts` next to this file). A thread may be opened right after the upload's 201, before
  * the event arrived: then intake's internal API is asked once and the answer kept.
  */
 @Injectable()
-export class KnownDocuments implements OnModuleInit {
+export class KnownDocuments {
   private readonly logger = new Logger(KnownDocuments.name);
 
   constructor(
-    private readonly messaging: Messaging,
     @InjectDataSource() private readonly db: DataSource,
     private readonly intake: InternalClient,
   ) {}
 
-  onModuleInit() {
-    this.messaging.on('document.received', async (d, { manager }) => {
-      await this.remember(manager, { documentId: d.documentId, citizenId: d.citizenId, authorityId: d.authorityId, unitId: null });
-    });
-    this.messaging.on('document.routed', async (d, { manager }) => {
-      await manager.query(`UPDATE known_documents SET unit_id = $2, updated_at = now() WHERE document_id = $1`, [d.documentId, d.unitId]);
-    });
-    this.messaging.on('document.purged', async (d, { manager }) => {
-      const [threads] = (await manager.query(`DELETE FROM threads WHERE document_id = $1 RETURNING id`, [d.documentId])) as [
-        unknown[],
-        number,
-      ];
-      await manager.query(`DELETE FROM known_documents WHERE document_id = $1`, [d.documentId]);
-      // PII-free audit line: deletion can be proven by document id
-      this.logger.log(
-        {
-          audit: 'document.purged',
-          documentId: d.documentId,
-          service: 'communication',
-          threads: threads.length,
-          at: new Date().toISOString(),
-        },
-        'purged',
-      );
-    });
-  }
-
-  private async remember(manager: EntityManager, doc: KnownDocument) {
+  /** Keeps a document's owner and authority (its unit, once known, is never cleared). */
+  async remember(manager: EntityManager, doc: KnownDocument) {
     await manager.query(
       `INSERT INTO known_documents (document_id, citizen_id, authority_id, unit_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (document_id) DO UPDATE SET unit_id = COALESCE(EXCLUDED.unit_id, known_documents.unit_id)`,

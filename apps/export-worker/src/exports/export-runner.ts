@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Messaging, ObjectStorage } from '@dvd/platform';
@@ -38,10 +38,11 @@ interface LeasedJob {
  * time — `FOR UPDATE SKIP LOCKED` lets replicas compete — and every state change is
  * fenced by the attempt number, so a worker that lost its lease cannot overwrite a newer
  * attempt. A worker that dies leaves its lease to expire, and the job is picked up again.
- * export.requested kicks the loop at once; a poll finds due retries and expired leases.
+ * export.requested kicks the loop at once (WakeExportRunnerOnExportRequested); a poll finds
+ * due retries and expired leases.
  */
 @Injectable()
-export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExportRunner.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -56,29 +57,6 @@ export class ExportRunner implements OnModuleInit, OnApplicationBootstrap, OnApp
     private readonly delivery: WebhookDelivery,
     @Inject(EXPORT_CONFIG) private readonly config: ExportWorkerConfig,
   ) {}
-
-  onModuleInit() {
-    // the job row is committed with the event; the handler only wakes a worker
-    this.messaging.on('export.requested', async () => {
-      setImmediate(() => this.kick());
-    });
-    this.messaging.on('document.purged', async (d, { manager }) => {
-      const [deleted] = (await manager.query(`DELETE FROM export_jobs WHERE document_id = $1 RETURNING id`, [d.documentId])) as [
-        unknown[],
-        number,
-      ];
-      this.logger.log(
-        {
-          audit: 'document.purged',
-          documentId: d.documentId,
-          service: 'export-worker',
-          jobs: deleted.length,
-          at: new Date().toISOString(),
-        },
-        'purged',
-      );
-    });
-  }
 
   onApplicationBootstrap() {
     this.timer = setInterval(() => this.kick(), this.config.EXPORT_POLL_MS);

@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EventMap } from '@dvd/contracts';
-import { EventContext, Messaging } from '@dvd/platform';
+import { Consumes, EventContext } from '@dvd/platform';
 import { AuthorityEntity } from '../authorities/authority.entity';
 import { evaluateRules } from '../rules/rule-evaluation';
 import { RuleService } from '../rules/rule.service';
@@ -11,18 +11,12 @@ import { RuleService } from '../rules/rule.service';
  * one without any unit, is stored as UNROUTABLE (visible to platform admins), never dropped.
  */
 @Injectable()
-export class RouteDocumentOnDocumentReceived implements OnModuleInit {
+export class RouteDocumentOnDocumentReceived {
   private readonly logger = new Logger(RouteDocumentOnDocumentReceived.name);
 
-  constructor(
-    private readonly messaging: Messaging,
-    private readonly rules: RuleService,
-  ) {}
+  constructor(private readonly rules: RuleService) {}
 
-  onModuleInit() {
-    this.messaging.on('document.received', (data, ctx) => this.route(data, ctx));
-  }
-
+  @Consumes('document.received')
   async route(doc: EventMap['document.received'], { manager, emit }: EventContext<'document.received'>): Promise<void> {
     const authority = await manager.getRepository(AuthorityEntity).findOneBy({ id: doc.authorityId });
     const decision = authority

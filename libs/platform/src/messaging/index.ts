@@ -1,4 +1,6 @@
 export * from './connection-errors';
+export * from './consumer-discovery';
+export * from './consumes.decorator';
 export * from './dead-letters';
 export * from './messaging';
 export * from './messaging-tables';

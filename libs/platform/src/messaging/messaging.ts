@@ -131,12 +131,18 @@ export class Messaging {
     return this.paused;
   }
 
-  /** Registers the handler for one event type; call before `start()`. */
+  /**
+   * Registers the handler for one event type; call before `start()`. A service's handlers
+   * are declared with `@Consumes` and registered by the platform at boot; one per type.
+   */
   on<K extends EventType>(type: K, handler: EventHandler<K>): this {
     // the platform's services must be listed as consumers in the contract (docs/events.md)
     if ((SERVICES as readonly string[]).includes(this.o.service) && !EVENT_CONSUMERS[type].includes(this.o.service)) {
       throw new Error(`${this.o.service} consumes ${type}, but EVENT_CONSUMERS in libs/contracts does not list it`);
     }
+    if (this.connection) throw new Error(`Handler for ${type} registered after the consumer started; register handlers before start()`);
+    if (this.handlers.has(type))
+      throw new Error(`Event ${type} already has a handler in ${this.o.service}; a service handles an event type once`);
     this.handlers.set(type, handler as unknown as EventHandler<EventType>);
     return this;
   }

@@ -5,9 +5,10 @@ import {
   Injectable,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  OnModuleInit,
   Provider,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -19,6 +20,7 @@ import { HealthController, METRICS_REGISTRY, ProbeCriticality, READINESS_PROBES,
 import { createMetricsRegistry } from '../health/metrics';
 import { ShutdownState } from '../health/shutdown-state';
 import { createLogger, loggingModule } from '../logging/logging';
+import { ConsumerDiscovery } from '../messaging/consumer-discovery';
 import { deadLetterController } from '../messaging/dead-letter.controller';
 import { Messaging } from '../messaging/messaging';
 import { MESSAGING_ENTITIES } from '../messaging/messaging-tables';
@@ -45,9 +47,19 @@ export interface PlatformOptions {
   redis?: { url: string; keyPrefix?: string; optional?: boolean };
 }
 
+/**
+ * Registers the service's `@Consumes` handlers once every provider exists (a duplicate
+ * refuses the boot here), then starts the bus after all modules are initialised.
+ */
 @Injectable()
-class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly messaging: Messaging) {}
+class MessagingLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly messaging: Messaging,
+    private readonly consumers: ConsumerDiscovery,
+  ) {}
+  onModuleInit() {
+    this.consumers.registerWith(this.messaging);
+  }
   async onApplicationBootstrap() {
     await this.messaging.start();
   }
@@ -156,8 +168,10 @@ export class PlatformModule {
               relayEnabled: m.relayEnabled,
             }),
         },
+        ConsumerDiscovery,
         MessagingLifecycle,
       );
+      imports.push({ module: DiscoveryModule });
       exportsList.push(Messaging);
       probes.push({ name: 'broker', token: Messaging, criticality: 'degraded' });
     }
