@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AllowRoles, ApiError, decodeCursor, encodeCursor, isUuid, keysetTimestampSql, pageQuery, parseOrThrow } from '@dvd/platform';
+import { AllowRoles, ApiError, decodeCursor, isUuid, keysetPage, keysetTimestampSql, pageQuery, parseOrThrow } from '@dvd/platform';
 
 /** `?limit=` (1–100) and `?cursor=`: a page is at most 100 messages of at most 256 KiB each. */
 const internalPageQuery = z.object(pageQuery).strict();
@@ -25,12 +25,7 @@ interface MessageRow {
   contentBlob: string;
 }
 
-/** Keeps `limit` rows of a `limit + 1` query and the cursor after the last, if there is more. */
-function keysetPage<T extends { id: string; createdAt: string }>(rows: T[], limit: number) {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
-}
+const byCreatedAt = (row: { id: string; createdAt: string }) => ({ at: row.createdAt, id: row.id });
 
 const ts = (column: string) => keysetTimestampSql(column);
 
@@ -66,7 +61,7 @@ export class InternalThreadController {
         ORDER BY created_at, id LIMIT $${from.params.length + 2}`,
       [documentId, ...from.params, q.limit + 1],
     );
-    return keysetPage(rows, q.limit);
+    return keysetPage(rows, q.limit, byCreatedAt);
   }
 
   @Get(':documentId/threads/:threadId/messages')
@@ -86,6 +81,6 @@ export class InternalThreadController {
         ORDER BY created_at, id LIMIT $${from.params.length + 2}`,
       [threadId, ...from.params, q.limit + 1],
     );
-    return keysetPage(rows, q.limit);
+    return keysetPage(rows, q.limit, byCreatedAt);
   }
 }

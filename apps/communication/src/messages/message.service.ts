@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity } from '@dvd/contracts';
-import { ApiError, JweValidationError, Messaging, decodeCursor, encodeCursor, inspectJwe, isUuid, keysetTimestampSql } from '@dvd/platform';
+import { ApiError, JweValidationError, Messaging, decodeCursor, inspectJwe, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { isOfficial } from '../threads/thread-access';
 import { ThreadService } from '../threads/thread.service';
 
@@ -100,11 +100,7 @@ export class MessageService {
           thread.id,
           q.limit + 1,
         ]);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toMessageView),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-    };
+    const page = keysetPage(rows, q.limit, (r) => ({ at: r.at, id: r.id }));
+    return { items: page.items.map(toMessageView), nextCursor: page.nextCursor };
   }
 }

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { Identity } from '@dvd/contracts';
-import { ApiError, Keyset, Messaging, decodeCursor, encodeCursor, isUuid, keysetTimestampSql } from '@dvd/platform';
+import { ApiError, Keyset, Messaging, decodeCursor, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { KnownDocuments } from '../documents/known-documents';
 import { CreateThread, inboxQuerySchema, utc } from './thread.dto';
 import { isOfficial, isParty, threadNotFound } from './thread-access';
@@ -97,20 +97,16 @@ export class ThreadService {
         WHERE ${where.join(' AND ')} ORDER BY last_activity_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, q.limit);
-    const entities = page.length
+    const page = keysetPage(rows, q.limit, (r) => r);
+    const entities = page.items.length
       ? await this.db
           .getRepository(ThreadEntity)
           .createQueryBuilder('t')
-          .whereInIds(page.map((r) => r.id))
+          .whereInIds(page.items.map((r) => r.id))
           .getMany()
       : [];
     const byId = new Map(entities.map((t) => [t.id, t]));
-    const last = page[page.length - 1];
-    return {
-      items: page.map((r) => byId.get(r.id)).filter((t): t is ThreadEntity => !!t),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-    };
+    return { items: page.items.map((r) => byId.get(r.id)).filter((t): t is ThreadEntity => !!t), nextCursor: page.nextCursor };
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity } from '@dvd/contracts';
-import { ApiError, isUuid, Keyset, decodeCursor, encodeCursor, keysetTimestampSql } from '@dvd/platform';
+import { ApiError, isUuid, Keyset, decodeCursor, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { DocumentEntity, DocumentStatus } from './document.entity';
 
 export interface ListFilter {
@@ -62,17 +62,15 @@ export class DocumentService {
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, f.limit);
-    const entities = page.length
+    const page = keysetPage(rows, f.limit, (r) => ({ at: r.cursor_at, id: r.id }));
+    const entities = page.items.length
       ? await this.db
           .getRepository(DocumentEntity)
           .createQueryBuilder('d')
-          .whereInIds(page.map((r) => r.id))
+          .whereInIds(page.items.map((r) => r.id))
           .getMany()
       : [];
     const byId = new Map(entities.map((e) => [e.id, e]));
-    const items = page.map((r) => byId.get(r.id)).filter((e): e is DocumentEntity => !!e);
-    const last = page[page.length - 1];
-    return { items, nextCursor: rows.length > f.limit && last ? encodeCursor({ at: last.cursor_at, id: last.id }) : null };
+    return { items: page.items.map((r) => byId.get(r.id)).filter((e): e is DocumentEntity => !!e), nextCursor: page.nextCursor };
   }
 }

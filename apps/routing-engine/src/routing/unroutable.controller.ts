@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AllowRoles, decodeCursor, encodeCursor, pageQuery, parseOrThrow, keysetTimestampSql } from '@dvd/platform';
+import { AllowRoles, decodeCursor, keysetPage, pageQuery, parseOrThrow, keysetTimestampSql } from '@dvd/platform';
 
 const query = z.object({ ...pageQuery, authorityId: z.string().max(50).optional() });
 
@@ -34,11 +34,10 @@ export class UnroutableController {
         ORDER BY decided_at DESC, document_id DESC LIMIT $${params.length}`,
       params,
     );
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const page = keysetPage(rows, q.limit, (r) => ({ at: r.at, id: r.document_id }));
     return {
-      items: page.map((r) => ({ documentId: r.document_id, authorityId: r.authority_id, reason: r.reason, receivedAt: r.at })),
-      nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.at, id: last.document_id }) : null,
+      items: page.items.map((r) => ({ documentId: r.document_id, authorityId: r.authority_id, reason: r.reason, receivedAt: r.at })),
+      nextCursor: page.nextCursor,
     };
   }
 }

@@ -21,6 +21,25 @@ export function keysetTimestampSql(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
+/** One page of a keyset-paged list, as every list endpoint answers it. */
+export interface KeysetPage<T> {
+  items: T[];
+  /** Cursor after the last item, or null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * Assembles a page from the rows of a query with `LIMIT limit + 1` (ordered by the keyset):
+ * the first `limit` rows, and the cursor after the last of them only if the extra row
+ * proved there is more. `keyOf` names the row's keyset (timestamp text from
+ * keysetTimestampSql(), id).
+ */
+export function keysetPage<T>(rows: readonly T[], limit: number, keyOf: (row: T) => Keyset): KeysetPage<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}
+
 /** Opaque cursor over the `(created_at, id)` keyset: stable under inserts. */
 export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.at, k.id]), 'utf8').toString('base64url');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AllowRoles } from '../auth-context/identity.guard';
 import { ApiError } from '../errors/problem';
 import { parseOrThrow } from '../errors/zod';
-import { decodeCursor, encodeCursor, isUuid, pageQuery } from '../http/paging';
+import { decodeCursor, isUuid, keysetPage, pageQuery } from '../http/paging';
 import { Messaging } from './messaging';
 
 const listQuery = z.object(pageQuery);
@@ -29,9 +29,7 @@ export function deadLetterController(service: string): Type<unknown> {
         limit: q.limit + 1,
         before: after ? { lastFailedAt: after.at, eventId: after.id } : undefined,
       });
-      const items = rows.slice(0, q.limit);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > q.limit && last ? encodeCursor({ at: last.lastFailedAt, id: last.eventId }) : null };
+      return keysetPage(rows, q.limit, (r) => ({ at: r.lastFailedAt, id: r.eventId }));
     }
 
     @Get(':id')
