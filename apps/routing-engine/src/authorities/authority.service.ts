@@ -7,6 +7,7 @@ import { authoritySnapshot } from './authority-snapshot';
 import { CreateAuthority, DEFAULT_PREVIOUS_SECRET_TTL_MS, PatchAuthority, RotateIngestSecret } from './authority.dto';
 import { AuthorityEntity, UnitEntity } from './authority.entity';
 import { IngestSecretStore, IngestSecretView } from './ingest-secret.store';
+import { lockAuthority } from './lock-authority';
 
 export interface AuthorityView {
   id: string;
@@ -65,8 +66,7 @@ export class AuthorityService {
   async patch(id: string, input: PatchAuthority): Promise<AuthorityView> {
     return this.messaging.transaction(async (manager, emit) => {
       const repo = manager.getRepository(AuthorityEntity);
-      const authority = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!authority) throw authorityNotFound();
+      await lockAuthority(manager, id);
       if (input.defaultUnitId !== undefined) {
         const unit = await manager.getRepository(UnitEntity).findOneBy({ authorityId: id, id: input.defaultUnitId });
         if (!unit)
@@ -85,8 +85,7 @@ export class AuthorityService {
   /** A new current secret; the previous one keeps verifying until `previousSecretExpiresAt` (default 24 h). */
   async rotateIngestSecret(id: string, input: RotateIngestSecret): Promise<{ ingestSecrets: IngestSecretView[] }> {
     return this.db.transaction(async (manager) => {
-      const authority = await manager.getRepository(AuthorityEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!authority) throw authorityNotFound();
+      await lockAuthority(manager, id);
       const expiresAt = input.previousSecretExpiresAt ?? new Date(Date.now() + DEFAULT_PREVIOUS_SECRET_TTL_MS);
       await this.secrets.rotate(manager, id, input.ingestSecret, expiresAt);
       await manager.query(`UPDATE authorities SET updated_at = now() WHERE id = $1`, [id]);
@@ -96,10 +95,7 @@ export class AuthorityService {
 
   async addUnit(authorityId: string, unit: { id: string; name: string }): Promise<{ id: string; name: string; isDefault: boolean }> {
     return this.messaging.transaction(async (manager, emit) => {
-      const authority = await manager
-        .getRepository(AuthorityEntity)
-        .findOne({ where: { id: authorityId }, lock: { mode: 'pessimistic_write' } });
-      if (!authority) throw authorityNotFound();
+      const authority = await lockAuthority(manager, authorityId);
       const inserted: unknown[] = await manager.query(
         `INSERT INTO units (authority_id, id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id`,
         [authorityId, unit.id, unit.name],

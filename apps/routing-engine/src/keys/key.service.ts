@@ -6,6 +6,7 @@ import { authorityNotFound } from '../authorities/access';
 import { authoritySnapshot } from '../authorities/authority-snapshot';
 import { AuthorityEntity } from '../authorities/authority.entity';
 import { AuthorityKeyEntity } from './authority-key.entity';
+import { lockAuthority } from '../authorities/lock-authority';
 
 @Injectable()
 export class KeyService {
@@ -33,10 +34,7 @@ export class KeyService {
       throw err;
     }
     return this.messaging.transaction(async (manager, emit) => {
-      const authority = await manager
-        .getRepository(AuthorityEntity)
-        .findOne({ where: { id: authorityId }, lock: { mode: 'pessimistic_write' } });
-      if (!authority) throw authorityNotFound();
+      const authority = await lockAuthority(manager, authorityId);
       const inserted: unknown[] = await manager.query(
         `INSERT INTO authority_keys (authority_id, kid, alg, jwk) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING kid`,
         [authorityId, key.kid, key.alg, JSON.stringify(key.jwk)],
@@ -50,10 +48,7 @@ export class KeyService {
 
   async retire(authorityId: string, kid: string): Promise<void> {
     await this.messaging.transaction(async (manager, emit) => {
-      const authority = await manager
-        .getRepository(AuthorityEntity)
-        .findOne({ where: { id: authorityId }, lock: { mode: 'pessimistic_write' } });
-      if (!authority) throw authorityNotFound();
+      const authority = await lockAuthority(manager, authorityId);
       // TypeORM answers UPDATE … RETURNING with [rows, count]
       const [retired] = (await manager.query(
         `UPDATE authority_keys SET status = 'RETIRED', retired_at = now() WHERE authority_id = $1 AND kid = $2 AND status = 'ACTIVE' RETURNING kid`,

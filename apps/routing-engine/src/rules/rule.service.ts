@@ -9,6 +9,7 @@ import { RuleForEvaluation, compareRules } from './rule-evaluation';
 import { RoutingRuleInput } from './routing-rule.dto';
 import { RoutingRuleEntity } from './routing-rule.entity';
 import { RulesCache } from './rules-cache';
+import { lockAuthority } from '../authorities/lock-authority';
 
 export function toRuleView(r: RoutingRuleEntity) {
   return {
@@ -86,10 +87,7 @@ export class RuleService {
   private async change<T>(authorityId: string, apply: (manager: EntityManager, emit: Emitter) => Promise<T>): Promise<T> {
     let previous = 0;
     const result = await this.messaging.transaction(async (manager, emit) => {
-      const authority = await manager
-        .getRepository(AuthorityEntity)
-        .findOne({ where: { id: authorityId }, lock: { mode: 'pessimistic_write' } });
-      if (!authority) throw authorityNotFound();
+      const authority = await lockAuthority(manager, authorityId);
       previous = authority.rulesVersion;
       const out = await apply(manager, emit);
       await manager.query(`UPDATE authorities SET rules_version = rules_version + 1, updated_at = now() WHERE id = $1`, [authorityId]);
