@@ -300,8 +300,12 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
     const memory = await heard((m) => m.type === 'memory', from);
     const growth = { heap: memory.max!.heap - memory.base!.heap, rss: memory.max!.rss - memory.base!.rss };
     expect(done.attempts).toBe(1);
+    // what the worker holds (heap + external buffers, after a forced GC): a worker that held
+    // the case (about 100 MiB of message blobs) would pass this bound by far
     expect(growth.heap).toBeLessThan(64 * MiB);
-    expect(growth.rss).toBeLessThan(64 * MiB);
+    // RSS also counts pages the allocator keeps after a GC (Node 24's larger young
+    // generation alone moves it by tens of MiB), so it gets a coarser bound
+    expect(growth.rss).toBeLessThan(128 * MiB);
 
     // the package: every message once, in order, and the manifest's hashes right
     expect(receiver.deliveries).toHaveLength(deliveredBefore + 1);
