@@ -304,8 +304,9 @@ describe('export resilience: broken storage streams, 100,000-message cases, dupl
     // the case (about 100 MiB of message blobs) would pass this bound by far
     expect(growth.heap).toBeLessThan(64 * MiB);
     // RSS also counts pages the allocator keeps after a GC (Node 24's larger young
-    // generation alone moves it by tens of MiB), so it gets a coarser bound
-    expect(growth.rss).toBeLessThan(128 * MiB);
+    // generation alone moves it by tens of MiB), so it gets a coarser bound — still far
+    // below what a worker that parsed the whole case (blobs as strings and objects) would take
+    expect(growth.rss).toBeLessThan(192 * MiB);
 
     // the package: every message once, in order, and the manifest's hashes right
     expect(receiver.deliveries).toHaveLength(deliveredBefore + 1);
