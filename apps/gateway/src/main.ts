@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { SwaggerModule } from '@nestjs/swagger';
+import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from '@dvd/contracts';
 import { REDIS, createLogger, createServiceApp, runMain } from '@dvd/platform';
 import Redis from 'ioredis';
 import { GatewayModule } from './app.module';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { GatewayConfig, loadGatewayConfig } from './gateway.config';
-import { buildOpenApiDocument } from './openapi/openapi.document';
 import { gatewayProxy } from './proxy/gateway-proxy';
 import { RedisRateLimiter } from './rate-limit/rate-limiter';
 
@@ -20,7 +20,9 @@ export async function createGatewayApp(config: GatewayConfig) {
     windowMs: 60_000,
   });
   app.use(gatewayProxy(config, verifier, limiter, log));
-  SwaggerModule.setup('api/docs', app, buildOpenApiDocument(), { jsonDocumentUrl: 'api/docs-json' });
+  // The document is generated from libs/contracts (OpenAPI 3.1; @nestjs/swagger's type says 3.0).
+  const document = buildOpenApiDocument() as unknown as OpenAPIObject;
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   return app;
 }
 

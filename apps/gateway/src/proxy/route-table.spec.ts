@@ -1,4 +1,5 @@
-import { upstreamFor } from './route-table';
+import { DEAD_LETTER_SERVICES, ROUTES } from '@dvd/contracts';
+import { ROUTE_TABLE, upstreamFor } from './route-table';
 
 describe('upstreamFor', () => {
   it.each([
@@ -20,5 +21,26 @@ describe('upstreamFor', () => {
     ['/unknown', null],
   ])('%s → %s', (path, upstream) => {
     expect(upstreamFor(path)).toBe(upstream);
+  });
+});
+
+describe('the route table and the route registry of libs/contracts', () => {
+  /** Concrete paths of a registry route: `{service}` once per service, other variables filled in. */
+  function concrete(route: (typeof ROUTES)[number]): Array<[string, string]> {
+    const services = route.service === '{service}' ? DEAD_LETTER_SERVICES : [route.service];
+    return services.map((service) => [
+      route.path.replace('{service}', service).replace(/\{\w+\}/g, '0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11'),
+      service,
+    ]);
+  }
+
+  it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route]))('%s is routed to its owner', (_, route) => {
+    for (const [path, service] of concrete(route)) expect([path, upstreamFor(path)]).toEqual([path, service]);
+  });
+
+  it('has no entry that no registered route uses', () => {
+    const paths = ROUTES.flatMap(concrete).map(([path]) => path);
+    const unused = ROUTE_TABLE.filter(([pattern]) => !paths.some((path) => pattern.test(path))).map(([pattern]) => String(pattern));
+    expect(unused).toEqual([]);
   });
 });

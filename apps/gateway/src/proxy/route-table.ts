@@ -6,7 +6,7 @@ export type Upstream = 'intake' | 'routing-engine' | 'communication' | 'export-w
  * Which service owns a public path (below /api/v1). More specific patterns first:
  * threads of a document belong to communication, the document itself to intake.
  */
-const ROUTES: Array<[RegExp, Upstream]> = [
+export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = [
   [/^\/documents\/[^/]+\/threads(\/|$)/, 'communication'],
   [/^\/documents(\/|$)/, 'intake'],
   [/^\/threads(\/|$)/, 'communication'],
@@ -21,7 +21,7 @@ const ROUTES: Array<[RegExp, Upstream]> = [
 ];
 
 export function upstreamFor(pathBelowPrefix: string): Upstream | null {
-  for (const [pattern, upstream] of ROUTES) if (pattern.test(pathBelowPrefix)) return upstream;
+  for (const [pattern, upstream] of ROUTE_TABLE) if (pattern.test(pathBelowPrefix)) return upstream;
   return null;
 }
 

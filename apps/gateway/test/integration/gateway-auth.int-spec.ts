@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Server, request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
@@ -398,12 +400,16 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(upstream.received.length).toBe(before);
   });
 
-  it('serves the OpenAPI document of the whole public API', async () => {
+  it('serves the OpenAPI document of the whole public API: docs/openapi.json, generated from the contracts', async () => {
     const res = await request(app.getHttpServer()).get('/api/docs-json');
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining(['/documents', '/threads/{id}/claim', '/exports', '/authorities/{id}/keys']),
     );
+    const committed: unknown = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json'), 'utf8'));
+    expect(JSON.stringify(res.body, null, 2)).toBe(JSON.stringify(committed, null, 2));
+    expect(res.body.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(Object.keys(res.body.webhooks)).toEqual(['exportPackage']);
     const html = await request(app.getHttpServer()).get('/api/docs');
     expect(html.status).toBe(200);
   });

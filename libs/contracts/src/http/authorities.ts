@@ -1,0 +1,109 @@
+import { AuthorityId, INGEST_SECRET_PATTERN, ISO_DURATION_PATTERN, Timestamp, UnitId, Uuid, plainTextSchema } from './common';
+import { z } from './zod';
+
+const RetentionPeriod = z
+  .string()
+  .regex(ISO_DURATION_PATTERN, 'must be a positive ISO-8601 duration such as P180D')
+  .openapi({
+    description:
+      'ISO 8601 duration after which a document and everything belonging to it is purged (`P180D`; `PT5S` is valid too). ' +
+      "Each document's `retentionDate` is its creation time plus this period.",
+    example: 'P180D',
+  });
+const IngestUrl = z
+  .string()
+  .url()
+  .max(2000)
+  .openapi({
+    description:
+      'Where export packages are delivered as Standard Webhooks messages (see the `exportPackage` webhook). `https` only, no ' +
+      'credentials in the URL, and it must resolve to public addresses: loopback, private, link-local (incl. ' +
+      '169.254.169.254), unique-local, CGNAT, multicast and unspecified addresses are refused here (IP literals, ' +
+      '`localhost`) and, after DNS resolution, at every delivery.',
+    example: 'https://fachverfahren.musterstadt.de/dvd/ingest',
+  });
+const IngestSecret = z
+  .string()
+  .regex(INGEST_SECRET_PATTERN, 'must be "whsec_" followed by base64 of 24 to 64 random bytes')
+  .openapi({
+    writeOnly: true,
+    description:
+      'Standard Webhooks signing secret: `whsec_` followed by the base64 of 24–64 random bytes. Write-only: never returned; ' +
+      'stored encrypted (AES-256-GCM).',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  });
+const Name = plainTextSchema(200).openapi({ example: 'Stadt Musterstadt' });
+
+export const UnitSchema = z.object({ id: UnitId, name: z.string().openapi({ example: 'Bürgeramt' }) }).openapi('Unit');
+export const UnitCreateSchema = z
+  .object({
+    id: UnitId.openapi({ description: 'Unique within the authority.' }),
+    name: plainTextSchema(200).openapi({ example: 'Bürgeramt' }),
+  })
+  .strict()
+  .openapi('UnitCreate');
+
+export const IngestSecretInfoSchema = z
+  .object({
+    id: Uuid,
+    createdAt: Timestamp,
+    expiresAt: Timestamp.nullable().openapi({
+      description: '`null` for the current secret; for the previous one during a rotation, when it stops being used.',
+    }),
+  })
+  .openapi('IngestSecretInfo', { description: 'An active ingest secret, described; the secret itself is never returned.' });
+
+export const AuthoritySchema = z
+  .object({
+    id: AuthorityId,
+    name: z.string().openapi({ example: 'Stadt Musterstadt' }),
+    units: z.array(UnitSchema),
+    retentionPeriod: RetentionPeriod,
+    defaultUnitId: UnitId.nullable().openapi({
+      description:
+        'Where documents go that no routing rule matches. The first unit created becomes the default until changed; `null` ' +
+        'while the authority has no unit.',
+    }),
+    ingestUrl: IngestUrl.optional().openapi({ readOnly: true, description: 'Admins of the authority only.' }),
+    ingestSecrets: z.array(IngestSecretInfoSchema).max(2).optional().openapi({
+      readOnly: true,
+      description: 'Admins of the authority only: the active ingest secrets (current first), without the secrets.',
+    }),
+  })
+  .openapi('Authority', {
+    description: 'An authority. `ingestUrl` and `ingestSecrets` only for its admins; the secrets themselves never.',
+  });
+
+export const AuthorityCreateSchema = z
+  .object({ id: AuthorityId, name: Name, ingestUrl: IngestUrl, ingestSecret: IngestSecret, retentionPeriod: RetentionPeriod })
+  .strict()
+  .openapi('AuthorityCreate');
+
+export const AuthorityPatchSchema = z
+  .object({
+    name: Name,
+    ingestUrl: IngestUrl,
+    ingestSecret: IngestSecret,
+    retentionPeriod: RetentionPeriod,
+    defaultUnitId: UnitId.openapi({ description: 'Must be a unit of this authority.' }),
+  })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'at least one field must be given')
+  .openapi('AuthorityPatch', { description: 'The fields to change; fields left out stay as they are.', minProperties: 1 });
+
+export const IngestSecretRotationSchema = z
+  .object({
+    ingestSecret: IngestSecret,
+    previousSecretExpiresAt: Timestamp.optional().openapi({
+      description: 'Until when the current secret keeps signing too (in the future, at most 30 days ahead). Default: 24 hours from now.',
+    }),
+  })
+  .strict()
+  .openapi('IngestSecretRotation');
+
+export const IngestSecretListSchema = z.object({ ingestSecrets: z.array(IngestSecretInfoSchema).max(2) }).openapi('IngestSecretList');
+
+export const AuthorityParams = z.object({
+  id: AuthorityId.openapi({ param: { description: 'Authority id.' } }),
+});

@@ -1,0 +1,104 @@
+import {
+  AuthorityId,
+  DocumentType,
+  ReferenceNumber,
+  RegionKey,
+  SHA256_HEX_PATTERN,
+  ServiceKey,
+  Timestamp,
+  UnitId,
+  Uuid,
+  pageOf,
+  pageQueryShape,
+} from './common';
+import { JwkSchema } from './keys';
+import { z } from './zod';
+
+export const DOCUMENT_STATUSES = ['RECEIVED', 'ROUTED', 'ASSIGNED', 'EXPORTED'] as const;
+export const MIB = 1024 * 1024;
+
+export const DocumentMetadataSchema = z
+  .object({
+    referenceNumber: ReferenceNumber,
+    authorityId: AuthorityId.openapi({ description: 'Must be a registered authority.' }),
+    documentType: DocumentType,
+    serviceKey: ServiceKey.optional(),
+    regionKey: RegionKey.optional(),
+    replyKey: JwkSchema.optional().openapi({ description: "The citizen's public JWK; officials encrypt replies to it." }),
+  })
+  .strict()
+  .openapi('DocumentMetadata', { description: 'What the citizen declares about the document. Unknown fields → `400`.' });
+
+export const DocumentCreateJsonSchema = z
+  .object({
+    metadata: DocumentMetadataSchema,
+    encryptedPayload: z.string().openapi({
+      format: 'byte',
+      description: 'The encrypted container (a JWE, see `DocumentCreateMultipart`), base64-encoded.',
+    }),
+  })
+  .strict()
+  .openapi('DocumentCreateJson', { description: 'Upload for small payloads: the whole body may be at most 10 MiB.' });
+
+export const DocumentCreateMultipartSchema = z
+  .object({
+    metadata: DocumentMetadataSchema.openapi({
+      description:
+        'The metadata as JSON: a part of type `application/json` or a plain form field holding the JSON text. Must be the first part.',
+    }),
+    encryptedPayload: z.string().openapi({
+      format: 'binary',
+      description:
+        'The encrypted container: a JWE (compact or JSON serialization) whose protected header has `alg` `RSA-OAEP-256`, ' +
+        '`ECDH-ES` or `ECDH-ES+A256KW`, `enc` `A256GCM`, and a `kid` that is an active key of the target authority. At most ' +
+        '`MAX_UPLOAD_BYTES` (default 100 MiB).',
+    }),
+  })
+  .openapi('DocumentCreateMultipart', {
+    description:
+      'Streaming upload. The part `metadata` must come first, then `encryptedPayload`; the payload is streamed to object ' +
+      'storage and never held in memory.',
+  });
+
+export const DocumentSchema = z
+  .object({
+    id: Uuid,
+    status: z.enum(DOCUMENT_STATUSES).openapi({
+      description:
+        '`RECEIVED` → `ROUTED` (the routing engine chose `unitId`) → `ASSIGNED` (an official claimed a thread of it) → ' +
+        '`EXPORTED` (an export completed).',
+    }),
+    referenceNumber: ReferenceNumber,
+    authorityId: AuthorityId,
+    documentType: DocumentType,
+    serviceKey: ServiceKey.nullable(),
+    regionKey: RegionKey.nullable(),
+    unitId: UnitId.nullable().openapi({ description: '`null` until the document is routed.' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    retentionDate: Timestamp.openapi({
+      description: "Creation time plus the authority's `retentionPeriod`; the document is purged after it.",
+    }),
+    payload: z.object({
+      size: z.number().int().min(0).openapi({ format: 'int64', description: 'Bytes of the stored container.' }),
+      sha256: z.string().regex(SHA256_HEX_PATTERN).openapi({ description: 'SHA-256 of the stored container, lowercase hex.' }),
+    }),
+    replyKey: JwkSchema.optional().openapi({ description: "The citizen's reply key, if given. Present only in responses to officials." }),
+  })
+  .openapi('Document');
+
+export const DocumentPageSchema = pageOf('DocumentPage', DocumentSchema, 'A page of documents, newest first.');
+
+export const DocumentListQuery = z.object({
+  ...pageQueryShape,
+  status: z
+    .enum(DOCUMENT_STATUSES)
+    .optional()
+    .openapi({ param: { description: 'Only documents in this status.' } }),
+  unitId: UnitId.optional().openapi({ param: { description: 'Only documents routed to this unit.' } }),
+});
+
+export const DocumentParams = z.object({ id: Uuid.openapi({ param: { description: 'Document id.' } }) });
+
+/** The encrypted container as stored (download). */
+export const PayloadSchema = z.string().openapi({ format: 'binary' });

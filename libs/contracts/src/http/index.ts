@@ -1,0 +1,14 @@
+export * from './common-types';
+export * from './common';
+export * from './problems';
+export * from './authorities';
+export * from './keys';
+export * from './rules';
+export * from './documents';
+export * from './threads';
+export * from './messages';
+export * from './exports';
+export * from './admin/dead-letters';
+export * from './routes';
+export * from './openapi';
+export { z } from './zod';

@@ -1,0 +1,698 @@
+import type { AnyZodObject, ZodTypeAny } from 'zod';
+import type { Role } from '../identity';
+import type { ServiceName } from '../services';
+import {
+  AuthorityCreateSchema,
+  AuthorityParams,
+  AuthorityPatchSchema,
+  AuthoritySchema,
+  IngestSecretListSchema,
+  IngestSecretRotationSchema,
+  UnitCreateSchema,
+  UnitSchema,
+} from './authorities';
+import { IdempotencyKey, IfNoneMatch, PageQuery } from './common';
+import {
+  DeadLetterListQuery,
+  DeadLetterPageSchema,
+  DeadLetterParams,
+  DeadLetterReplayedSchema,
+  DeadLetterSchema,
+  DeadLetterServiceParams,
+  UnroutableDocumentPageSchema,
+  UnroutableListQuery,
+} from './admin/dead-letters';
+import {
+  DocumentCreateJsonSchema,
+  DocumentCreateMultipartSchema,
+  DocumentListQuery,
+  DocumentParams,
+  DocumentPageSchema,
+  DocumentSchema,
+  MIB,
+  PayloadSchema,
+} from './documents';
+import { ExportAcceptedSchema, ExportCreateSchema, ExportJobSchema, ExportParams } from './exports';
+import { JwkSchema, JwksSchema, KeyParams } from './keys';
+import { MessageCreateSchema, MessageListQuery, MessagePageSchema, MessageSchema } from './messages';
+import type { ProblemCode, ProblemStatus } from './problems';
+import { RoutingRuleInputSchema, RoutingRulePageSchema, RoutingRuleSchema, RuleParams } from './rules';
+import { AppointmentConfirmSchema, ThreadCreateSchema, ThreadListQuery, ThreadParams, ThreadPageSchema, ThreadSchema } from './threads';
+import { z } from './zod';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type PublicRole = Exclude<Role, 'service'>;
+export type Upstream = Exclude<ServiceName, 'gateway'>;
+/** `{service}`: the owner is named by the `service` path parameter (dead letters). */
+export type RouteOwner = Upstream | '{service}';
+export type RouteTag = 'Authorities' | 'Documents' | 'Threads' | 'Exports' | 'Operations';
+export type ResponseHeader = 'ETag' | 'Location' | 'Retry-After' | 'Content-Length';
+
+export interface RouteResponse {
+  description: string;
+  /** JSON body. */
+  body?: ZodTypeAny;
+  /** Non-JSON bodies by media type. */
+  content?: Record<string, ZodTypeAny>;
+  headers?: ResponseHeader[];
+}
+
+export interface RouteError {
+  status: ProblemStatus;
+  /** What the status means here (default: the shared description). */
+  description?: string;
+  /** The problem `type` codes answered (default: the shared codes of the status). */
+  codes?: ProblemCode[];
+}
+
+export interface RouteBody {
+  description?: string;
+  content: Record<string, { schema: ZodTypeAny; encoding?: Record<string, { contentType: string }> }>;
+}
+
+export interface RouteContract {
+  operationId: string;
+  method: HttpMethod;
+  /** OpenAPI style, below /api/v1: `/documents/{id}`. */
+  path: string;
+  /** The service that owns (serves) the route. */
+  service: RouteOwner;
+  roles: PublicRole[];
+  tag: RouteTag;
+  summary: string;
+  /** Who may call it, in the words of docs/api-conventions.md. */
+  who: string;
+  description?: string;
+  request?: { params?: AnyZodObject; query?: AnyZodObject; headers?: AnyZodObject; body?: RouteBody };
+  responses: Record<number, RouteResponse>;
+  /** Error statuses besides 401, 429 and 503, which every route can answer. */
+  errors: Array<ProblemStatus | RouteError>;
+}
+
+const ALL: PublicRole[] = ['citizen', 'official', 'admin', 'platform-admin'];
+const STAFF: PublicRole[] = ['official', 'admin', 'platform-admin'];
+const ADMIN: PublicRole[] = ['admin'];
+const PLATFORM: PublicRole[] = ['platform-admin'];
+const json = (schema: ZodTypeAny): RouteBody => ({ content: { 'application/json': { schema } } });
+const UNKNOWN_UNIT: RouteError = { status: 422, description: '`targetUnitId` is not a unit of this authority.', codes: ['unknown-unit'] };
+
+const authorityRoutes: RouteContract[] = [
+  {
+    operationId: 'createAuthority',
+    method: 'post',
+    path: '/authorities',
+    service: 'routing-engine',
+    roles: PLATFORM,
+    tag: 'Authorities',
+    summary: 'Register an authority',
+    who: 'platform-admin (`dvd:platform-admin`).',
+    request: { body: json(AuthorityCreateSchema) },
+    responses: { 201: { description: 'The authority was registered.', body: AuthoritySchema, headers: ['Location'] } },
+    errors: [
+      400,
+      { status: 404, description: 'The caller is not a platform admin.' },
+      { status: 409, description: 'An authority with this id exists.', codes: ['authority-exists'] },
+    ],
+  },
+  {
+    operationId: 'getAuthority',
+    method: 'get',
+    path: '/authorities/{id}',
+    service: 'routing-engine',
+    roles: ALL,
+    tag: 'Authorities',
+    summary: 'Get an authority',
+    who: 'any authenticated caller.',
+    description:
+      'Name, units, default unit and retention period; its admins also see `ingestUrl` and `ingestSecrets` (ids and validity ' +
+      'only). Secrets are never returned.',
+    request: { params: AuthorityParams },
+    responses: { 200: { description: 'The authority.', body: AuthoritySchema } },
+    errors: [404],
+  },
+  {
+    operationId: 'updateAuthority',
+    method: 'patch',
+    path: '/authorities/{id}',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Change an authority',
+    who: 'admin of the authority (`dvd:admin` with this `authority_id`).',
+    description: 'Changes `name`, `ingestUrl`, `ingestSecret`, `retentionPeriod` or `defaultUnitId`; fields left out stay as they are.',
+    request: {
+      params: AuthorityParams,
+      body: {
+        content: {
+          'application/json': { schema: AuthorityPatchSchema },
+          'application/merge-patch+json': { schema: AuthorityPatchSchema },
+        },
+      },
+    },
+    responses: { 200: { description: 'The changed authority.', body: AuthoritySchema } },
+    errors: [400, 404, { status: 422, description: '`defaultUnitId` is not a unit of this authority.', codes: ['unknown-unit'] }],
+  },
+  {
+    operationId: 'rotateIngestSecret',
+    method: 'post',
+    path: '/authorities/{id}/ingest-secret',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Rotate the ingest secret',
+    who: 'admin of the authority.',
+    description:
+      'Makes `ingestSecret` the current secret. The previous current secret stays active until `previousSecretExpiresAt` ' +
+      '(default 24 h), so deliveries carry a signature for each and a receiver can switch at any time in between; any older ' +
+      'secret is dropped (at most two are active). `PATCH` with `ingestSecret` instead replaces every secret at once (after a leak).',
+    request: { params: AuthorityParams, body: json(IngestSecretRotationSchema) },
+    responses: { 200: { description: 'The active secrets (never the secrets themselves).', body: IngestSecretListSchema } },
+    errors: [400, 404],
+  },
+  {
+    operationId: 'createUnit',
+    method: 'post',
+    path: '/authorities/{id}/units',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Add a unit',
+    who: 'admin of the authority.',
+    description: 'The first unit of an authority becomes its `defaultUnitId` until changed.',
+    request: { params: AuthorityParams, body: json(UnitCreateSchema) },
+    responses: { 201: { description: 'The unit was created.', body: UnitSchema, headers: ['Location'] } },
+    errors: [400, 404, { status: 409, description: 'The authority already has a unit with this id.', codes: ['unit-exists'] }],
+  },
+  {
+    operationId: 'listAuthorityKeys',
+    method: 'get',
+    path: '/authorities/{id}/keys',
+    service: 'routing-engine',
+    roles: ALL,
+    tag: 'Authorities',
+    summary: "Get the authority's public encryption keys",
+    who: 'any authenticated caller.',
+    description:
+      'The active public encryption keys as a JWKS; each key has `kid`, `use: "enc"` and `alg`. Citizens\' apps encrypt payloads to one of them.',
+    request: { params: AuthorityParams },
+    responses: { 200: { description: 'The JWKS.', body: JwksSchema } },
+    errors: [404],
+  },
+  {
+    operationId: 'addAuthorityKey',
+    method: 'post',
+    path: '/authorities/{id}/keys',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Add a public encryption key',
+    who: 'admin of the authority.',
+    description:
+      'Accepts an RSA key of at least 3072 bit with `alg` `RSA-OAEP-256`, or an EC P-256/P-384 key with `alg` `ECDH-ES+A256KW`. A private key is refused.',
+    request: { params: AuthorityParams, body: json(JwkSchema) },
+    responses: { 201: { description: 'The key was added and is active.', body: JwkSchema, headers: ['Location'] } },
+    errors: [
+      { status: 400, description: 'Not a well-formed public JWK (for example, it holds private key members).' },
+      404,
+      { status: 409, description: 'The authority already has a key with this `kid`.', codes: ['duplicate-kid'] },
+      { status: 422, description: 'A key type, size, curve or `alg` that is not allowed.' },
+    ],
+  },
+  {
+    operationId: 'retireAuthorityKey',
+    method: 'delete',
+    path: '/authorities/{id}/keys/{kid}',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Retire a key',
+    who: 'admin of the authority.',
+    description: 'The key is no longer offered, and new uploads encrypted to it are refused (`422`).',
+    request: { params: KeyParams },
+    responses: { 204: { description: 'The key was retired.' } },
+    errors: [404],
+  },
+  {
+    operationId: 'listRoutingRules',
+    method: 'get',
+    path: '/authorities/{id}/routing-rules',
+    service: 'routing-engine',
+    roles: STAFF,
+    tag: 'Authorities',
+    summary: 'List routing rules',
+    who: 'admin or official of the authority.',
+    description: 'Rules in evaluation order (ascending `priority`).',
+    request: { params: AuthorityParams, query: PageQuery },
+    responses: { 200: { description: 'The rules.', body: RoutingRulePageSchema } },
+    errors: [400, 404],
+  },
+  {
+    operationId: 'createRoutingRule',
+    method: 'post',
+    path: '/authorities/{id}/routing-rules',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Add a routing rule',
+    who: 'admin of the authority.',
+    description:
+      'Rules are evaluated by ascending `priority`; the first match wins; no match routes to `defaultUnitId`. A change takes ' +
+      'effect for the next document at once, on every replica.',
+    request: { params: AuthorityParams, body: json(RoutingRuleInputSchema) },
+    responses: { 201: { description: 'The rule was created.', body: RoutingRuleSchema, headers: ['Location'] } },
+    errors: [400, 404, UNKNOWN_UNIT],
+  },
+  {
+    operationId: 'replaceRoutingRule',
+    method: 'put',
+    path: '/authorities/{id}/routing-rules/{ruleId}',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Replace a routing rule',
+    who: 'admin of the authority.',
+    request: { params: RuleParams, body: json(RoutingRuleInputSchema) },
+    responses: { 200: { description: 'The replaced rule.', body: RoutingRuleSchema } },
+    errors: [400, 404, UNKNOWN_UNIT],
+  },
+  {
+    operationId: 'deleteRoutingRule',
+    method: 'delete',
+    path: '/authorities/{id}/routing-rules/{ruleId}',
+    service: 'routing-engine',
+    roles: ADMIN,
+    tag: 'Authorities',
+    summary: 'Remove a routing rule',
+    who: 'admin of the authority.',
+    request: { params: RuleParams },
+    responses: { 204: { description: 'The rule was removed.' } },
+    errors: [404],
+  },
+];
+
+const documentRoutes: RouteContract[] = [
+  {
+    operationId: 'createDocument',
+    method: 'post',
+    path: '/documents',
+    service: 'intake',
+    roles: ['citizen'],
+    tag: 'Documents',
+    summary: 'Upload a document',
+    who: 'citizen.',
+    description: [
+      'Send either `multipart/form-data` (part `metadata` first, then `encryptedPayload`, up ',
+      `to \`MAX_UPLOAD_BYTES\`, default 100 MiB = ${100 * MIB} bytes, streamed to object `,
+      'storage) or `application/json` with the payload base64-encoded (body up to 10 MiB).\n\n',
+      '`encryptedPayload` must be a JWE whose protected header has an allowed `alg` ',
+      '(`RSA-OAEP-256`, `ECDH-ES`, `ECDH-ES+A256KW`), `enc` `A256GCM` and a `kid` that is an ',
+      'active key of the target authority. The server checks the structure only and never ',
+      'decrypts. On any failure nothing is kept (no row, no object).\n\n',
+      'The document is then routed asynchronously (`RECEIVED` → `ROUTED`).',
+    ].join(''),
+    request: {
+      headers: z.object({ 'Idempotency-Key': IdempotencyKey }),
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: DocumentCreateMultipartSchema,
+            encoding: {
+              metadata: { contentType: 'application/json, text/plain' },
+              encryptedPayload: { contentType: 'application/jose, application/jose+json, application/octet-stream' },
+            },
+          },
+          'application/json': { schema: DocumentCreateJsonSchema },
+        },
+      },
+    },
+    responses: {
+      201: {
+        description: 'The document was stored. A replay of an `Idempotency-Key` returns the first response again.',
+        body: DocumentSchema,
+        headers: ['Location'],
+      },
+    },
+    errors: [
+      { status: 400, description: 'Malformed body or metadata, unknown metadata fields, or `metadata` not the first part.' },
+      { status: 409, description: 'A request with the same `Idempotency-Key` is still in flight.', codes: ['idempotency-key-in-flight'] },
+      { status: 413, description: 'The payload exceeds `MAX_UPLOAD_BYTES` (multipart) or the JSON body exceeds 10 MiB.' },
+      { status: 415, description: 'The body is neither `multipart/form-data` nor `application/json`.' },
+      {
+        status: 422,
+        description:
+          'The payload is not an acceptable JWE (plaintext, malformed or truncated, a disallowed `alg`/`enc`, or a `kid` that ' +
+          'is not an active key of the authority), the authority does not exist, or the `Idempotency-Key` was used with a different body.',
+        codes: ['unprocessable', 'unknown-authority', 'idempotency-key-reused'],
+      },
+      { status: 503, description: 'Object storage or the database is unavailable; nothing half-stored remains.' },
+    ],
+  },
+  {
+    operationId: 'listDocuments',
+    method: 'get',
+    path: '/documents',
+    service: 'intake',
+    roles: ALL,
+    tag: 'Documents',
+    summary: 'List documents',
+    who: "citizen (their own documents) or official/admin (their authority's documents).",
+    description: 'Newest first.',
+    request: { query: DocumentListQuery },
+    responses: { 200: { description: 'A page of documents.', body: DocumentPageSchema } },
+    errors: [400],
+  },
+  {
+    operationId: 'getDocument',
+    method: 'get',
+    path: '/documents/{id}',
+    service: 'intake',
+    roles: ALL,
+    tag: 'Documents',
+    summary: 'Get a document',
+    who: 'the citizen who uploaded it, or officials/admins of its authority.',
+    description: 'Officials also see `replyKey`. Supports conditional requests with `If-None-Match`.',
+    request: { params: DocumentParams, headers: z.object({ 'If-None-Match': IfNoneMatch }) },
+    responses: {
+      200: { description: 'The document.', body: DocumentSchema, headers: ['ETag'] },
+      304: { description: 'Not modified since the given `ETag`.', headers: ['ETag'] },
+    },
+    errors: [404],
+  },
+  {
+    operationId: 'getDocumentPayload',
+    method: 'get',
+    path: '/documents/{id}/payload',
+    service: 'intake',
+    roles: ALL,
+    tag: 'Documents',
+    summary: 'Download the encrypted payload',
+    who: 'the citizen who uploaded it, or officials/admins of its authority.',
+    description: 'The encrypted container exactly as stored, streamed byte for byte.',
+    request: { params: DocumentParams },
+    responses: {
+      200: {
+        description: 'The encrypted container.',
+        content: { 'application/jose': PayloadSchema, 'application/jose+json': PayloadSchema, 'application/octet-stream': PayloadSchema },
+        headers: ['ETag', 'Content-Length'],
+      },
+    },
+    errors: [404],
+  },
+  {
+    operationId: 'listUnroutableDocuments',
+    method: 'get',
+    path: '/admin/unroutable-documents',
+    service: 'routing-engine',
+    roles: PLATFORM,
+    tag: 'Documents',
+    summary: 'List documents that could not be routed',
+    who: 'platform-admin.',
+    description:
+      'Documents the routing engine could not route (no rule matched and the authority has no default unit), by id, newest ' +
+      'first. Ids only: no Aktenzeichen or other metadata. *Platform operations endpoint.*',
+    request: { query: UnroutableListQuery },
+    responses: { 200: { description: 'A page of unroutable documents.', body: UnroutableDocumentPageSchema } },
+    errors: [400, { status: 404, description: 'The caller is not a platform admin.' }],
+  },
+];
+
+const DEAD_LETTER_DESCRIPTION =
+  'An event a service could not apply after `EVENT_MAX_DELIVERIES` attempts, or a malformed message, is kept in that ' +
+  "service's database until it is replayed, deleted, or its document is purged. *Platform operations endpoint.*";
+
+const operationsRoutes: RouteContract[] = [
+  {
+    operationId: 'listDeadLetters',
+    method: 'get',
+    path: '/admin/dead-letters/{service}',
+    service: '{service}',
+    roles: PLATFORM,
+    tag: 'Operations',
+    summary: "List a service's dead letters",
+    who: 'platform-admin.',
+    description: DEAD_LETTER_DESCRIPTION,
+    request: { params: DeadLetterServiceParams, query: DeadLetterListQuery },
+    responses: { 200: { description: 'A page of dead letters.', body: DeadLetterPageSchema } },
+    errors: [400, { status: 404, description: 'The caller is not a platform admin, or the service is unknown.' }],
+  },
+  {
+    operationId: 'getDeadLetter',
+    method: 'get',
+    path: '/admin/dead-letters/{service}/{eventId}',
+    service: '{service}',
+    roles: PLATFORM,
+    tag: 'Operations',
+    summary: 'Get a dead letter',
+    who: 'platform-admin.',
+    request: { params: DeadLetterParams },
+    responses: { 200: { description: 'The dead letter.', body: DeadLetterSchema } },
+    errors: [404],
+  },
+  {
+    operationId: 'deleteDeadLetter',
+    method: 'delete',
+    path: '/admin/dead-letters/{service}/{eventId}',
+    service: '{service}',
+    roles: PLATFORM,
+    tag: 'Operations',
+    summary: 'Delete a dead letter',
+    who: 'platform-admin.',
+    request: { params: DeadLetterParams },
+    responses: { 204: { description: 'The dead letter was deleted.' } },
+    errors: [404],
+  },
+  {
+    operationId: 'replayDeadLetter',
+    method: 'post',
+    path: '/admin/dead-letters/{service}/{eventId}/replay',
+    service: '{service}',
+    roles: PLATFORM,
+    tag: 'Operations',
+    summary: 'Replay a dead letter',
+    who: 'platform-admin.',
+    description:
+      "Puts the stored event (same event id, so it is applied at most once) into the service's outbox, addressed to its own " +
+      'queue only, and deletes the dead letter.',
+    request: { params: DeadLetterParams },
+    responses: { 200: { description: 'The event is queued for delivery.', body: DeadLetterReplayedSchema } },
+    errors: [404, { status: 409, description: 'The message was malformed; its body was not kept.', codes: ['not-replayable'] }],
+  },
+];
+
+const NOT_ASSIGNEE: RouteError = { status: 409, description: 'The caller is not the assignee.', codes: ['not-assignee'] };
+
+const threadRoutes: RouteContract[] = [
+  {
+    operationId: 'createThread',
+    method: 'post',
+    path: '/documents/{id}/threads',
+    service: 'communication',
+    roles: ['citizen', 'official'],
+    tag: 'Threads',
+    summary: 'Open a thread on a document',
+    who: 'the citizen who uploaded the document, or an official of its authority.',
+    description:
+      '`CALLBACK` threads carry `callback: { preferredFrom, preferredTo }`, `APPOINTMENT` threads `appointment: { proposedSlots }` ' +
+      '(the citizen then confirms one).',
+    request: { params: DocumentParams, body: json(ThreadCreateSchema) },
+    responses: { 201: { description: 'The thread was opened.', body: ThreadSchema, headers: ['Location'] } },
+    errors: [400, 404],
+  },
+  {
+    operationId: 'listThreads',
+    method: 'get',
+    path: '/threads',
+    service: 'communication',
+    roles: ALL,
+    tag: 'Threads',
+    summary: 'List threads',
+    who: "citizen (threads on their own documents) or official/admin (their authority's threads).",
+    description: 'Newest first.',
+    request: { query: ThreadListQuery },
+    responses: { 200: { description: 'A page of threads.', body: ThreadPageSchema } },
+    errors: [400],
+  },
+  {
+    operationId: 'getThread',
+    method: 'get',
+    path: '/threads/{id}',
+    service: 'communication',
+    roles: ALL,
+    tag: 'Threads',
+    summary: 'Get a thread',
+    who: 'the parties: the citizen who owns the document, officials of its authority.',
+    request: { params: ThreadParams },
+    responses: { 200: { description: 'The thread.', body: ThreadSchema } },
+    errors: [404],
+  },
+  {
+    operationId: 'claimThread',
+    method: 'post',
+    path: '/threads/{id}/claim',
+    service: 'communication',
+    roles: ['official'],
+    tag: 'Threads',
+    summary: 'Claim a thread',
+    who: "an official of the document's authority.",
+    description:
+      'Sets `assignedOfficialId` to the caller and moves the document to `ASSIGNED`. Claiming again as the same official ' +
+      'answers `200`; of two racing claims exactly one wins.',
+    request: { params: ThreadParams },
+    responses: { 200: { description: 'The thread, now assigned to the caller.', body: ThreadSchema } },
+    errors: [
+      404,
+      {
+        status: 409,
+        description: 'Another official holds the thread, or the thread is closed.',
+        codes: ['thread-claimed', 'thread-closed'],
+      },
+    ],
+  },
+  {
+    operationId: 'releaseThread',
+    method: 'post',
+    path: '/threads/{id}/release',
+    service: 'communication',
+    roles: ['official'],
+    tag: 'Threads',
+    summary: 'Release a thread',
+    who: 'the assignee.',
+    description: 'Sets `assignedOfficialId` back to `null`.',
+    request: { params: ThreadParams },
+    responses: { 200: { description: 'The thread, now unassigned.', body: ThreadSchema } },
+    errors: [404, NOT_ASSIGNEE],
+  },
+  {
+    operationId: 'closeThread',
+    method: 'post',
+    path: '/threads/{id}/close',
+    service: 'communication',
+    roles: ['official'],
+    tag: 'Threads',
+    summary: 'Close a thread',
+    who: 'the assignee.',
+    description: 'Sets `status: CLOSED`; nothing can be posted to it afterwards.',
+    request: { params: ThreadParams },
+    responses: { 200: { description: 'The closed thread.', body: ThreadSchema } },
+    errors: [404, NOT_ASSIGNEE],
+  },
+  {
+    operationId: 'confirmAppointment',
+    method: 'post',
+    path: '/threads/{id}/appointment/confirm',
+    service: 'communication',
+    roles: ['citizen'],
+    tag: 'Threads',
+    summary: 'Confirm an appointment slot',
+    who: 'the citizen who owns the document.',
+    description: 'Sets `appointment.confirmedSlot` to the proposed slot starting at `start`.',
+    request: { params: ThreadParams, body: json(AppointmentConfirmSchema) },
+    responses: { 200: { description: 'The thread with the confirmed slot.', body: ThreadSchema } },
+    errors: [
+      400,
+      404,
+      {
+        status: 409,
+        description: 'Not an `APPOINTMENT` thread, the thread is closed, or a slot is already confirmed.',
+        codes: ['thread-closed', 'slot-already-confirmed'],
+      },
+      {
+        status: 422,
+        description: '`start` is not the start of a proposed slot, or the thread is not an `APPOINTMENT` thread.',
+        codes: ['not-a-proposed-slot', 'not-an-appointment'],
+      },
+    ],
+  },
+  {
+    operationId: 'postMessage',
+    method: 'post',
+    path: '/threads/{id}/messages',
+    service: 'communication',
+    roles: ['citizen', 'official'],
+    tag: 'Threads',
+    summary: 'Post a message',
+    who: 'the citizen who owns the document, or the assignee.',
+    description: 'The content is an encrypted `contentBlob`, checked like payloads but with any `kid`.',
+    request: { params: ThreadParams, body: json(MessageCreateSchema) },
+    responses: { 201: { description: 'The message was posted.', body: MessageSchema, headers: ['Location'] } },
+    errors: [
+      400,
+      404,
+      {
+        status: 409,
+        description: 'The thread is closed, or the calling official is not the assignee.',
+        codes: ['thread-closed', 'not-assignee'],
+      },
+      { status: 413, description: 'The body exceeds 10 MiB.', codes: ['message-too-large'] },
+      { status: 422, description: '`contentBlob` is not an acceptable JWE.' },
+    ],
+  },
+  {
+    operationId: 'listMessages',
+    method: 'get',
+    path: '/threads/{id}/messages',
+    service: 'communication',
+    roles: ALL,
+    tag: 'Threads',
+    summary: 'List messages',
+    who: 'the parties: the citizen who owns the document, officials of its authority.',
+    description:
+      'Newest first; `cursor` pages towards older messages. With `?after=<messageId>` instead, returns the messages newer than ' +
+      'that one, oldest first (for catching up; continue with `nextCursor`). `after` and `cursor` exclude each other.',
+    request: { params: ThreadParams, query: MessageListQuery },
+    responses: { 200: { description: 'A page of messages.', body: MessagePageSchema } },
+    errors: [{ status: 400, description: 'Bad paging parameters, or both `after` and `cursor` given.' }, 404],
+  },
+];
+
+const exportRoutes: RouteContract[] = [
+  {
+    operationId: 'createExport',
+    method: 'post',
+    path: '/exports',
+    service: 'export-worker',
+    roles: ['official'],
+    tag: 'Exports',
+    summary: 'Export a document to its authority',
+    who: "an official of the document's authority.",
+    description:
+      "Queues a job that packages the document, its threads and messages and delivers it to the authority's `ingestUrl` as a " +
+      'Standard Webhooks message (see the `exportPackage` webhook). Poll the job at `Location`.\n\n' +
+      '**One export at a time.** If the document already has a job that is `PENDING` or `RUNNING`, or one that `COMPLETED` ' +
+      'less than `EXPORT_REPEAT_AFTER_MS` ago (default 1 h), no new job is queued: the answer is `200` with that job (its ' +
+      'id, status and `Location`). Concurrent requests cannot race past this (a unique index decides). A `FAILED` job does ' +
+      'not block a new request.',
+    request: { body: json(ExportCreateSchema) },
+    responses: {
+      200: {
+        description: 'An earlier job of the document answers the request (pending, running, or completed within the cool-down).',
+        body: ExportAcceptedSchema,
+        headers: ['Location'],
+      },
+      202: { description: 'A new job was queued.', body: ExportAcceptedSchema, headers: ['Location'] },
+    },
+    errors: [400, { status: 404, description: 'The document does not exist or is not visible to the caller.' }],
+  },
+  {
+    operationId: 'getExport',
+    method: 'get',
+    path: '/exports/{jobId}',
+    service: 'export-worker',
+    roles: STAFF,
+    tag: 'Exports',
+    summary: 'Get an export job',
+    who: "officials of the document's authority.",
+    request: { params: ExportParams },
+    responses: { 200: { description: 'The job.', body: ExportJobSchema } },
+    errors: [404],
+  },
+];
+
+/** Every public route of the API (below /api/v1), with its owner, roles and contract. */
+export const ROUTES: readonly RouteContract[] = [
+  ...authorityRoutes,
+  ...documentRoutes,
+  ...threadRoutes,
+  ...exportRoutes,
+  ...operationsRoutes,
+];
