@@ -18,6 +18,12 @@ describe('upstreamFor', () => {
     ['/admin/dead-letters', null],
     ['/admin/dead-letters/gateway', null],
     ['/documentsX', null],
+    ['/documents/abc/', 'intake'],
+    ['/documents/abc/unknown', null],
+    ['/documents/abc/threads/t1', null],
+    ['/admin/dead-letters/intake/x/y', null],
+    ['/authorities', 'routing-engine'],
+    ['/authorities/a1/routing-rules/r1', 'routing-engine'],
     ['/unknown', null],
   ])('%s → %s', (path, upstream) => {
     expect(upstreamFor(path)).toBe(upstream);
