@@ -6,3 +6,4 @@ export * from './local-s3';
 export * from './versioned-s3';
 export * from './heap';
 export * from './tcp-proxy';
+export * from './routes';

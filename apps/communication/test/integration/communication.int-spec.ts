@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mountedPublicRoutes, registeredRoutesOf } from '@dvd/testing';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
@@ -99,6 +100,10 @@ describe('communication (real Postgres and RabbitMQ)', () => {
     expect(res.status).toBe(201);
     return res.body.id as string;
   }
+
+  it('mounts exactly the public routes the contract registry gives communication', () => {
+    expect(mountedPublicRoutes(app)).toEqual(registeredRoutesOf('communication'));
+  });
 
   describe('authorization matrix', () => {
     it('opens threads for the document’s citizen and its authority’s officials only', async () => {

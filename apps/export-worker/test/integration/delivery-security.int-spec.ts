@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mountedPublicRoutes, registeredRoutesOf } from '@dvd/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo, Server as NetServer, createServer as createNetServer } from 'node:net';
@@ -224,6 +225,10 @@ describe('export delivery security (real Postgres, RabbitMQ, local S3, HTTP rece
       expect(job).toMatchObject({ attempts: 1, lastError: 'target-forbidden', receipt: null });
       expect(v4.connections()).toBe(0);
       expect(v6.connections()).toBe(0);
+    });
+
+    it('mounts exactly the public routes the contract registry gives export-worker', () => {
+      expect(mountedPublicRoutes(worker.app)).toEqual(registeredRoutesOf('export-worker'));
     });
 
     it('refuses at connect time too (the dispatcher alone, without the URL pre-check): literals and names', async () => {

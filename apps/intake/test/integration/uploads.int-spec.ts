@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mountedPublicRoutes, registeredRoutesOf } from '@dvd/testing';
 import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import {
@@ -66,6 +67,10 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
   }, 60_000);
 
   afterAll(() => intake?.close());
+
+  it('mounts exactly the public routes the contract registry gives intake', () => {
+    expect(mountedPublicRoutes(intake.app)).toEqual(registeredRoutesOf('intake'));
+  });
 
   describe('201', () => {
     it('stores a multipart upload, publishes document.received and returns the document', async () => {

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { mountedPublicRoutes, registeredRoutesOf } from '@dvd/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -95,6 +96,10 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
     await probe?.close();
     for (const app of apps) await app.close();
     await Promise.all([db?.drop(), vhost?.drop()]);
+  });
+
+  it('mounts exactly the public routes the contract registry gives routing-engine', async () => {
+    expect(mountedPublicRoutes(await startApp())).toEqual(registeredRoutesOf('routing-engine'));
   });
 
   describe('authorities and units', () => {

@@ -1,0 +1,34 @@
+import { ROUTES, type Upstream } from '@dvd/contracts';
+
+interface RouterLayer {
+  route?: { path: unknown; methods?: Record<string, boolean> };
+}
+
+const PREFIX = '/api/v1';
+/** `/documents/{id}` and `/documents/:documentId` alike become `/documents/{}`. */
+const normalise = (path: string) => path.replace(/\{[^}]+\}|:[A-Za-z0-9_]+/g, '{}');
+
+/**
+ * The public routes a booted Nest app mounted (below /api/v1), read from the Express router,
+ * as sorted `METHOD /path/{}` lines. Health, metrics and internal routes are not public.
+ */
+export function mountedPublicRoutes(app: { getHttpAdapter(): { getInstance(): unknown } }): string[] {
+  const express = app.getHttpAdapter().getInstance() as { router?: { stack: RouterLayer[] }; _router?: { stack: RouterLayer[] } };
+  const stack = (express.router ?? express._router)?.stack ?? [];
+  const lines = stack.flatMap((layer) => {
+    const { route } = layer;
+    if (!route || typeof route.path !== 'string' || !route.path.startsWith(`${PREFIX}/`)) return [];
+    const path = normalise(route.path.slice(PREFIX.length));
+    return Object.keys(route.methods ?? {})
+      .filter((method) => method !== '_all')
+      .map((method) => `${method.toUpperCase()} ${path}`);
+  });
+  return [...new Set(lines)].sort();
+}
+
+/** The routes the contract registry says a service owns, in the form of mountedPublicRoutes(). */
+export function registeredRoutesOf(service: Upstream): string[] {
+  return ROUTES.filter((route) => route.service === service || route.service === '{service}')
+    .map((route) => `${route.method.toUpperCase()} ${normalise(route.path.replace('{service}', service))}`)
+    .sort();
+}
