@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { z } from 'zod';
-import { Identity } from '@dvd/contracts';
+import { ExportCreateSchema, Identity } from '@dvd/contracts';
 import { AllowRoles, CurrentIdentity, parseOrThrow } from '@dvd/platform';
 import { toJobView } from './export-job.entity';
 import { ExportService } from './export.service';
 
-const requestSchema = z.object({ documentId: z.string().uuid() }).strict();
+/** The contract's shape (libs/contracts/src/http/exports.ts). */
+const requestSchema = ExportCreateSchema;
 
 @AllowRoles('official', 'admin', 'platform-admin')
 @Controller('api/v1/exports')

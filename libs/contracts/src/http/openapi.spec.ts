@@ -64,6 +64,7 @@ describe('buildOpenApiDocument (generated from the contracts)', () => {
   it('secures each operation with the issuers and scopes of its roles', () => {
     const op = (method: string, path: string): Json => doc.paths[path][method];
     expect(op('post', '/documents').security).toEqual([{ citizenAuth: [] }]);
+    expect(op('patch', '/authorities/{id}').security).toEqual([{ officialAuth: ['dvd:admin', 'dvd:platform-admin'] }]);
     expect(op('post', '/authorities').security).toEqual([{ officialAuth: ['dvd:platform-admin'] }]);
     expect(op('get', '/documents').security).toEqual([
       { citizenAuth: [] },

@@ -91,7 +91,8 @@ export interface RouteContract {
 
 const ALL: PublicRole[] = ['citizen', 'official', 'admin', 'platform-admin'];
 const STAFF: PublicRole[] = ['official', 'admin', 'platform-admin'];
-const ADMIN: PublicRole[] = ['admin'];
+/** Admins of the authority; a platform admin is one for its own `authority_id`. */
+const ADMIN: PublicRole[] = ['admin', 'platform-admin'];
 const PLATFORM: PublicRole[] = ['platform-admin'];
 const json = (schema: ZodTypeAny): RouteBody => ({ content: { 'application/json': { schema } } });
 const UNKNOWN_UNIT: RouteError = { status: 422, description: '`targetUnitId` is not a unit of this authority.', codes: ['unknown-unit'] };
@@ -487,7 +488,7 @@ const threadRoutes: RouteContract[] = [
     method: 'post',
     path: '/documents/{id}/threads',
     service: 'communication',
-    roles: ['citizen', 'official'],
+    roles: ALL,
     tag: 'Threads',
     summary: 'Open a thread on a document',
     who: 'the citizen who uploaded the document, or an official of its authority.',
@@ -530,7 +531,7 @@ const threadRoutes: RouteContract[] = [
     method: 'post',
     path: '/threads/{id}/claim',
     service: 'communication',
-    roles: ['official'],
+    roles: STAFF,
     tag: 'Threads',
     summary: 'Claim a thread',
     who: "an official of the document's authority.",
@@ -553,7 +554,7 @@ const threadRoutes: RouteContract[] = [
     method: 'post',
     path: '/threads/{id}/release',
     service: 'communication',
-    roles: ['official'],
+    roles: STAFF,
     tag: 'Threads',
     summary: 'Release a thread',
     who: 'the assignee.',
@@ -567,7 +568,7 @@ const threadRoutes: RouteContract[] = [
     method: 'post',
     path: '/threads/{id}/close',
     service: 'communication',
-    roles: ['official'],
+    roles: STAFF,
     tag: 'Threads',
     summary: 'Close a thread',
     who: 'the assignee.',
@@ -608,7 +609,7 @@ const threadRoutes: RouteContract[] = [
     method: 'post',
     path: '/threads/{id}/messages',
     service: 'communication',
-    roles: ['citizen', 'official'],
+    roles: ALL,
     tag: 'Threads',
     summary: 'Post a message',
     who: 'the citizen who owns the document, or the assignee.',
@@ -651,7 +652,7 @@ const exportRoutes: RouteContract[] = [
     method: 'post',
     path: '/exports',
     service: 'export-worker',
-    roles: ['official'],
+    roles: STAFF,
     tag: 'Exports',
     summary: 'Export a document to its authority',
     who: "an official of the document's authority.",
