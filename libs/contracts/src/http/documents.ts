@@ -95,7 +95,11 @@ export const DocumentListQuery = z.object({
     .enum(DOCUMENT_STATUSES)
     .optional()
     .openapi({ param: { description: 'Only documents in this status.' } }),
-  unitId: UnitId.optional().openapi({ param: { description: 'Only documents routed to this unit.' } }),
+  unitId: z
+    .string()
+    .max(50)
+    .optional()
+    .openapi({ param: { description: 'Only documents routed to this unit.' } }),
 });
 
 export const DocumentParams = z.object({ id: Uuid.openapi({ param: { description: 'Document id.' } }) });
