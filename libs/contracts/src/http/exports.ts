@@ -95,18 +95,20 @@ export const ExportWebhookSchema = z
 
 /** The Standard Webhooks request headers of an export delivery. */
 export const ExportWebhookHeaders = z.object({
-  'webhook-id': Uuid.openapi({ description: 'The job id; the same on every retry.' }),
+  'webhook-id': Uuid.openapi({ param: { description: 'The job id; the same on every retry.' } }),
   'webhook-timestamp': z
     .string()
     .regex(/^[0-9]+$/)
-    .openapi({ description: 'Unix seconds of this attempt.', example: '1738315800' }),
+    .openapi({ param: { description: 'Unix seconds of this attempt.' }, example: '1738315800' }),
   'webhook-signature': z.string().openapi({
-    description:
-      '`v1,<base64 HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>">`, keyed with the authority\'s `ingestSecret` ' +
-      '(the base64-decoded bytes after `whsec_`); during a secret rotation one space-separated `v1,<sig>` per active ' +
-      'secret, current first.',
+    param: {
+      description:
+        '`v1,<base64 HMAC-SHA256 over "<webhook-id>.<webhook-timestamp>.<body>">`, keyed with the authority\'s `ingestSecret` ' +
+        '(the base64-decoded bytes after `whsec_`); during a secret rotation one space-separated `v1,<sig>` per active ' +
+        'secret, current first.',
+    },
     example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
   }),
-  'Idempotency-Key': Uuid.openapi({ description: 'The job id.' }),
-  'X-DVD-Document-Id': Uuid.openapi({ description: 'The document id.' }),
+  'Idempotency-Key': Uuid.openapi({ param: { description: 'The job id.' } }),
+  'X-DVD-Document-Id': Uuid.openapi({ param: { description: 'The document id.' } }),
 });
