@@ -83,7 +83,15 @@ export const DocumentSchema = z
       size: z.number().int().min(0).openapi({ format: 'int64', description: 'Bytes of the stored container.' }),
       sha256: z.string().regex(SHA256_HEX_PATTERN).openapi({ description: 'SHA-256 of the stored container, lowercase hex.' }),
     }),
-    replyKey: JwkSchema.optional().openapi({ description: "The citizen's reply key, if given. Present only in responses to officials." }),
+    // `.nullable()` of a registered schema comes out as an allOf with the Jwk (no null matches it), and a
+    // union with null lists `null` twice: the document gets the plain anyOf
+    replyKey: z
+      .union([JwkSchema, z.null()])
+      .optional()
+      .openapi({
+        anyOf: [{ $ref: '#/components/schemas/Jwk' }, { type: 'null' }],
+        description: "The citizen's reply key; `null` if the upload gave none. Present only in responses to officials.",
+      }),
   })
   .openapi('Document');
 

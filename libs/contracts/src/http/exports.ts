@@ -49,6 +49,8 @@ export const ExportJobSchema = z
       .nullable()
       .optional()
       .openapi({
+        // the generator widens the type to include null but not the enum; the services answer null
+        enum: [...EXPORT_ERROR_CATEGORIES, null],
         description:
           'Why the last attempt failed, as a stable category (never raw error text); `null` if none failed or the job ' +
           'completed. Failures building the package (storage, communication, disk) and `delivery-retryable` are retried.',

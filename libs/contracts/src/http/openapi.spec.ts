@@ -177,6 +177,21 @@ describe('buildOpenApiDocument (generated from the contracts)', () => {
     expect(property('Document', 'unitId').type).toEqual(['string', 'null']);
   });
 
+  it('lets a nullable value be null: a nullable enum lists null, a nullable registered schema is an anyOf with null', () => {
+    const nullableEnums: Array<[string, boolean]> = [];
+    const walk = (node: unknown, at: string): void => {
+      if (Array.isArray(node)) return node.forEach((child, i) => walk(child, `${at}/${i}`));
+      if (!node || typeof node !== 'object') return;
+      const { type, enum: values } = node as Json;
+      if (Array.isArray(type) && type.includes('null') && Array.isArray(values)) nullableEnums.push([at, values.includes(null)]);
+      for (const [key, child] of Object.entries(node)) walk(child, `${at}/${key}`);
+    };
+    walk(doc, '#');
+    expect(nullableEnums).toContainEqual(['#/components/schemas/ExportJob/properties/lastErrorCategory', true]);
+    expect(nullableEnums.filter(([, hasNull]) => !hasNull)).toEqual([]);
+    expect(property('Document', 'replyKey').anyOf).toEqual([{ $ref: '#/components/schemas/Jwk' }, { type: 'null' }]);
+  });
+
   it('uses patterns that accept and refuse what docs/api-conventions.md says', () => {
     const documentType = pattern('DocumentMetadata', 'documentType');
     expect(documentType.test('WOHNGELD_ANTRAG')).toBe(true);
