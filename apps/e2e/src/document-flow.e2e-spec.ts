@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
-import { RunningPlatform, startPlatform, gatewayClient } from './platform-process';
+import { ResponseRecorder, TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
+import { RunningPlatform, expectResponsesMatchOpenApi, startPlatform, gatewayClient } from './platform-process';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -9,7 +9,9 @@ describe('a document from upload to routing, through the gateway only', () => {
   let key: TestEncryptionKey;
   let tokens: Record<'platformAdmin' | 'admin' | 'official' | 'citizen' | 'otherCitizen', string>;
 
-  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway)(...args);
+  // every response the tests get is checked against docs/openapi.json at the end
+  const recorder = new ResponseRecorder();
+  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway, recorder)(...args);
 
   beforeAll(async () => {
     p = await startPlatform({ MAX_UPLOAD_BYTES: String(5 * 1024 * 1024) });
@@ -93,7 +95,15 @@ describe('a document from upload to routing, through the gateway only', () => {
     });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-length')).toBe(String(jwe.length));
-    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(jwe));
+    const downloaded = Buffer.from(await download.arrayBuffer());
+    expect(sha256(downloaded)).toBe(sha256(jwe));
+    recorder.record({
+      method: 'GET',
+      path: `/api/v1/documents/${id}/payload`,
+      status: download.status,
+      contentType: download.headers.get('content-type'),
+      body: downloaded,
+    });
 
     expect((await call(tokens.otherCitizen, 'GET', `/documents/${id}`)).status).toBe(404);
 
@@ -126,5 +136,22 @@ describe('a document from upload to routing, through the gateway only', () => {
     );
     const tooLarge = await call(tokens.citizen, 'POST', '/documents', big.body, { 'content-type': big.contentType });
     expect(tooLarge.status).toBe(413);
+  });
+
+  it('answers a request without a valid token with 401 problem+json', async () => {
+    const refused = await call('not-a-token', 'GET', '/documents');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('every response above, errors included, matches the generated OpenAPI document', () => {
+    expect(recorder.responses.length).toBeGreaterThan(15);
+    expect(expectResponsesMatchOpenApi(recorder, 13)).toEqual(
+      expect.arrayContaining([
+        'POST /documents (createDocument)',
+        'GET /documents/{id}/payload (getDocumentPayload)',
+        'GET /threads/{id}/messages (listMessages)',
+      ]),
+    );
   });
 });

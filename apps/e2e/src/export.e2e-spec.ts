@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import yauzl from 'yauzl';
 import { devIdentityEnv } from '@dvd/platform';
-import { TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
-import { ROOT, RunningPlatform, startPlatform, gatewayClient } from './platform-process';
+import { ResponseRecorder, TestEncryptionKey, documentUpload, encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
+import { ROOT, RunningPlatform, expectResponsesMatchOpenApi, startPlatform, gatewayClient } from './platform-process';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -82,7 +82,9 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
   let jwe: string;
   let threadId: string;
 
-  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway)(...args);
+  // every response the tests get is checked against docs/openapi.json at the end
+  const recorder = new ResponseRecorder();
+  const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway, recorder)(...args);
 
   async function startWorker(): Promise<ChildProcess> {
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'export-worker', 'src', 'main.js')], {
@@ -293,5 +295,15 @@ describe('exports to the authority’s e-file system (Standard Webhooks), throug
     expect((await call(tokens.otherOfficial, 'POST', '/exports', { documentId })).status).toBe(404);
     expect((await call(tokens.citizen, 'POST', '/exports', { documentId })).status).toBe(404);
     expect((await call(tokens.official, 'POST', '/exports', { documentId: 'nope' })).status).toBe(400);
+  });
+
+  it('every response above, errors included, matches the generated OpenAPI document', () => {
+    expect(expectResponsesMatchOpenApi(recorder, 12)).toEqual(
+      expect.arrayContaining([
+        'POST /exports (createExport)',
+        'GET /exports/{jobId} (getExport)',
+        'POST /authorities/{id}/ingest-secret (rotateIngestSecret)',
+      ]),
+    );
   });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DevIdentityKeys, generateDevIdentityKeys } from '@dvd/platform';
-import { createTestDatabase, createTestVhost, freePort, uniqueName } from '@dvd/testing';
+import { OpenApiResponseValidator, ResponseRecorder, createTestDatabase, createTestVhost, freePort, uniqueName } from '@dvd/testing';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
@@ -107,8 +107,11 @@ export interface GatewayResponse {
   body: Record<string, unknown>;
 }
 
-/** JSON (or raw Buffer) calls through the gateway, as a client app makes them. */
-export function gatewayClient(gateway: string) {
+/**
+ * JSON (or raw Buffer) calls through the gateway, as a client app makes them. With a
+ * recorder, every response is recorded for a check against the OpenAPI document.
+ */
+export function gatewayClient(gateway: string, recorder?: ResponseRecorder) {
   return async (
     token: string,
     method: string,
@@ -127,11 +130,33 @@ export function gatewayClient(gateway: string) {
     });
     const text = await res.text();
     let json: unknown = {};
+    let parsed = false;
     try {
       json = text ? JSON.parse(text) : {};
+      parsed = text !== '';
     } catch {
       json = { text };
     }
+    recorder?.record({
+      method,
+      path: `/api/v1${path}`,
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      body: text === '' ? undefined : parsed ? json : text,
+    });
     return { status: res.status, headers: res.headers, body: json as Record<string, unknown> };
   };
+}
+
+/**
+ * Checks every response a recorder holds against the committed OpenAPI document
+ * (`docs/openapi.json`): no violation, at least `minOperations` distinct operations seen, and
+ * error responses (problem+json) among them.
+ */
+export function expectResponsesMatchOpenApi(recorder: ResponseRecorder, minOperations: number): string[] {
+  const { violations, operations } = recorder.checkAll(OpenApiResponseValidator.fromFile(join(ROOT, 'docs', 'openapi.json')));
+  expect(violations).toEqual([]);
+  expect(operations.length).toBeGreaterThanOrEqual(minOperations);
+  expect(recorder.responses.filter((r) => r.status >= 400).length).toBeGreaterThan(0);
+  return operations;
 }

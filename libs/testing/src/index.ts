@@ -7,3 +7,4 @@ export * from './versioned-s3';
 export * from './heap';
 export * from './tcp-proxy';
 export * from './routes';
+export * from './openapi-responses';
