@@ -2,28 +2,14 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { InternalCaseMessage, InternalCaseThread } from '@dvd/contracts';
 import { AllowRoles, ApiError, decodeCursor, isUuid, keysetPage, keysetTimestampSql, pageQuery, parseOrThrow } from '@dvd/platform';
 
 /** `?limit=` (1–100) and `?cursor=`: a page is at most 100 messages of at most 256 KiB each. */
 const internalPageQuery = z.object(pageQuery).strict();
 
-interface ThreadRow {
-  id: string;
-  type: string;
-  status: string;
-  assignedOfficialId: string | null;
-  callback: unknown;
-  appointment: unknown;
-  createdAt: string;
-  lastActivityAt: string;
-}
-
-interface MessageRow {
-  id: string;
-  senderRole: string;
-  createdAt: string;
-  contentBlob: string;
-}
+type ThreadRow = InternalCaseThread;
+type MessageRow = InternalCaseMessage;
 
 const byCreatedAt = (row: { id: string; createdAt: string }) => ({ at: row.createdAt, id: row.id });
 

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import archiver from 'archiver';
+import { InternalCaseMessage, InternalCaseThread } from '@dvd/contracts';
 
 export interface DocumentForExport {
   id: string;
@@ -17,23 +18,9 @@ export interface DocumentForExport {
   payload: { key: string; size: number; sha256: string; format: string };
 }
 
-export interface ThreadForExport {
-  id: string;
-  type: string;
-  status: string;
-  assignedOfficialId: string | null;
-  callback: unknown;
-  appointment: unknown;
-  createdAt: string;
-  lastActivityAt: string;
-}
-
-export interface MessageForExport {
-  id: string;
-  senderRole: string;
-  createdAt: string;
-  contentBlob: string;
-}
+/** A thread and a message as communication's internal case API answers them. */
+export type ThreadForExport = InternalCaseThread;
+export type MessageForExport = InternalCaseMessage;
 
 /** Where a case's threads and messages come from, page by page (communication's internal API). */
 export interface CaseSource {

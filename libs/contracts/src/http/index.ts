@@ -9,6 +9,7 @@ export * from './threads';
 export * from './messages';
 export * from './exports';
 export * from './admin/dead-letters';
+export * from './internal-case';
 export * from './routes';
 export * from './openapi';
 export { z } from './zod';
