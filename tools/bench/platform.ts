@@ -18,6 +18,26 @@ const run = promisify(execFile);
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
 
+/**
+ * Resolves once the launcher printed "[dvd] ready" (its output collected by the caller,
+ * read through `output`); rejects when it exits first or after 180 s.
+ */
+export function launcherReady(launcher: ChildProcess, exited: Promise<void>, output: () => string): Promise<void> {
+  return new Promise<void>((ready, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platform not ready in 180 s:\n${output()}`)), 180_000);
+    launcher.stdout!.on('data', () => {
+      if (output().includes('[dvd] ready')) {
+        clearTimeout(timer);
+        ready();
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`the launcher exited (${launcher.exitCode ?? launcher.signalCode}) before ready:\n${output()}`));
+    });
+  });
+}
+
 export interface BenchPlatform {
   mode: 'spawned' | 'external';
   gatewayUrl: string;
@@ -189,19 +209,7 @@ export async function spawnPlatform(o: {
     launcher.stderr!.on('data', onOutput);
 
     o.log(`starting the platform (database ${dbName}, vhost ${vhost}, gateway port ${ports.gateway}; log in ${o.logFile})`);
-    await new Promise<void>((ready, reject) => {
-      const timer = setTimeout(() => reject(new Error(`platform not ready in 180 s:\n${tail}`)), 180_000);
-      launcher.stdout!.on('data', () => {
-        if (tail.includes('[dvd] ready')) {
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`the launcher exited (${launcher.exitCode ?? launcher.signalCode}) before ready:\n${tail}`));
-      });
-    });
+    await launcherReady(launcher, exited, () => tail);
 
     const servicePorts: Record<ServiceName, number> = {
       intake: ports.intake,

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptCompact, freePort } from '@dvd/testing';
 import { jweOfSize, mintToken, setUpAuthority } from '../bench/context';
-import { ROOT } from '../bench/platform';
+import { ROOT, launcherReady } from '../bench/platform';
 import { findAppPid } from '../bench/processes';
 import type { AppName, BenchAuthority } from '../bench/types';
 import { mapLimit, sleep } from '../bench/util';
@@ -166,19 +166,7 @@ async function startPlatform(infra: Infra, dataDir: string, bucket: string, logF
     }
   };
   try {
-    await new Promise<void>((ready, reject) => {
-      const timer = setTimeout(() => reject(new Error(`platform not ready in 180 s:\n${tail}`)), 180_000);
-      child.stdout!.on('data', () => {
-        if (tail.includes('[dvd] ready')) {
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`the launcher exited before ready:\n${tail}`));
-      });
-    });
+    await launcherReady(child, exited, () => tail);
   } catch (err) {
     await stop();
     throw err;
