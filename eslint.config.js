@@ -21,9 +21,15 @@ function boundaries(forTests) {
         onlyDependOnLibsWithTags: [...testing],
         bannedExternalImports: ['@nestjs/*', 'typeorm', 'express', 'amqplib', 'amqp-connection-manager', 'pg', 'ioredis', '@aws-sdk/*'],
       },
-      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'] },
-      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:contracts'] },
-      { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:contracts'] },
+      {
+        sourceTag: 'type:sdk',
+        onlyDependOnLibsWithTags: ['type:contracts', ...testing],
+        bannedExternalImports: ['@nestjs/*', 'typeorm', 'express', 'amqplib', 'amqp-connection-manager', 'pg', 'ioredis', '@aws-sdk/*'],
+      },
+      { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:sdk', 'type:contracts', ...testing] },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:platform', 'type:contracts', 'type:sdk'] },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:contracts', 'type:sdk'] },
+      { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:contracts', 'type:sdk'] },
     ],
   };
 }
@@ -60,5 +66,17 @@ module.exports = tseslint.config(
   {
     files: ['tools/**/*.ts'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The SDK's main entry runs in browsers: no Node built-in (only its `node/` entry may use them).
+    files: ['libs/sdk/src/**/*.ts'],
+    ignores: ['libs/sdk/src/node/**', 'libs/sdk/src/**/*.spec.ts', 'libs/sdk/src/**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^node:', message: 'The SDK runs in browsers: use Web APIs (Node-only code goes to libs/sdk/src/node).' }] },
+      ],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'The SDK runs in browsers: use Uint8Array.' }, 'process'],
+    },
   },
 );

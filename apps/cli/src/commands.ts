@@ -1,0 +1,471 @@
+import { randomBytes } from 'node:crypto';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  DvdClient,
+  generateAuthorityKeyPair,
+  generateReplyKeyPair,
+  publicPart,
+  type DvdDocument,
+  type Thread,
+  type ThreadCreate,
+} from '@dvd/sdk';
+import { readJwkFile, startExportReceiver, writePrivateJwk, writePublicJwk } from '@dvd/sdk/node';
+import type { JWK } from 'jose';
+import { EXIT } from './exit-codes';
+import { output, table, type Out } from './output';
+import { ROLES, UsageError, configDir, loadConfig, pickProfile, saveConfig, tokenSource, type Profile, type Role } from './profiles';
+
+export interface GlobalOptions {
+  profile?: string;
+  json?: boolean;
+  progress?: boolean;
+  quiet?: boolean;
+  configDir?: string;
+}
+
+export interface Context {
+  out: Out;
+  dir: string;
+  profileName: string;
+  profile: Profile;
+  client: DvdClient;
+}
+
+export async function context(g: GlobalOptions): Promise<Context> {
+  const dir = configDir(g.configDir);
+  const { name, profile } = pickProfile(await loadConfig(dir), g.profile);
+  const client = new DvdClient({ baseUrl: `${profile.gateway.replace(/\/+$/, '')}/api/v1`, token: tokenSource(profile) });
+  return { out: output({ json: g.json === true, progress: g.progress, quiet: g.quiet }), dir, profileName: name, profile, client };
+}
+
+const docRow = (d: DvdDocument) => ({
+  id: d.id,
+  status: d.status,
+  authority: d.authorityId,
+  unit: d.unitId,
+  type: d.documentType,
+  created: d.createdAt,
+  bytes: d.payload.size,
+});
+
+// ── login ───────────────────────────────────────────────────────────────────────────────
+export async function login(
+  g: GlobalOptions,
+  o: {
+    gateway: string;
+    devIdp?: string;
+    dev?: boolean;
+    role?: string;
+    sub?: string;
+    authority?: string;
+    token?: string;
+    tokenStdin?: boolean;
+  },
+) {
+  const dir = configDir(g.configDir);
+  const out = output({ json: g.json === true, quiet: g.quiet });
+  const config = await loadConfig(dir);
+  const gateway = o.gateway.replace(/\/+$/, '');
+  let created: Record<string, Profile>;
+  if (o.dev) {
+    // one profile per role against the development IdP (the platform admin is admin of the same authority)
+    if (!o.authority) throw new UsageError('--dev needs --authority (the authority the staff profiles belong to)');
+    const devIdp = o.devIdp ?? 'http://127.0.0.1:3100';
+    created = {
+      citizen: { gateway, role: 'citizen', sub: o.sub ?? 'citizen-dev', devIdp },
+      official: { gateway, role: 'official', sub: 'official-dev', authority: o.authority, devIdp },
+      admin: { gateway, role: 'admin', sub: 'admin-dev', authority: o.authority, devIdp },
+      'platform-admin': { gateway, role: 'platform-admin', sub: 'platform-admin-dev', authority: o.authority, devIdp },
+    };
+  } else {
+    const role = (o.role ?? 'citizen') as Role;
+    if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+    let token = o.token;
+    if (o.tokenStdin) token = (await readStdin(20_000)).trim();
+    if (!token && !o.devIdp) throw new UsageError('give --dev-idp URL (development IdP), --token or --token-stdin');
+    if (role !== 'citizen' && !token && !o.authority) throw new UsageError(`a ${role} profile needs --authority`);
+    const name = g.profile ?? role;
+    created = { [name]: { gateway, role, sub: o.sub, authority: o.authority, devIdp: token ? undefined : o.devIdp, token } };
+  }
+  // each new profile must be able to get a token now
+  for (const profile of Object.values(created)) await tokenSource(profile)();
+  config.profiles = { ...config.profiles, ...created };
+  config.current = config.current ?? Object.keys(created)[0];
+  await saveConfig(dir, config);
+  out.result({ profiles: Object.keys(created), current: config.current, configDir: dir }, () =>
+    [`profiles saved in ${join(dir, 'config.json')}: ${Object.keys(created).join(', ')}`, `current profile: ${config.current}`].join('\n'),
+  );
+}
+
+async function readStdin(max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.length > max) throw new UsageError('stdin is too long for a token');
+  }
+  return text;
+}
+
+export async function profiles(g: GlobalOptions) {
+  const dir = configDir(g.configDir);
+  const config = await loadConfig(dir);
+  const rows = Object.entries(config.profiles).map(([name, p]) => ({
+    name: name === config.current ? `${name} *` : name,
+    role: p.role,
+    authority: p.authority,
+    gateway: p.gateway,
+    auth: p.token ? 'token' : 'dev IdP',
+  }));
+  output({ json: g.json === true }).result(
+    Object.entries(config.profiles).map(([name, p]) => ({
+      name,
+      role: p.role,
+      authority: p.authority,
+      gateway: p.gateway,
+      current: name === config.current,
+    })),
+    () => table(rows, ['name', 'role', 'authority', 'gateway', 'auth']),
+  );
+}
+
+// ── authority ───────────────────────────────────────────────────────────────────────────
+export function newIngestSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+async function absent(path: string) {
+  try {
+    await access(path);
+  } catch {
+    return;
+  }
+  throw new UsageError(`${path} exists: refusing to overwrite a key file`);
+}
+
+export async function authorityInit(
+  g: GlobalOptions,
+  id: string,
+  o: {
+    name: string;
+    ingestUrl: string;
+    ingestSecret?: string;
+    retention: string;
+    unit: string;
+    unitName: string;
+    alg: string;
+    keyDir: string;
+  },
+) {
+  const ctx = await context(g);
+  const keyDir = resolve(o.keyDir);
+  const privatePath = join(keyDir, `${id}.private.jwk`);
+  const publicPath = join(keyDir, `${id}.public.jwk`);
+  const secretPath = join(keyDir, `${id}.whsec`);
+  await absent(privatePath);
+  if (!['rsa', 'ec'].includes(o.alg)) throw new UsageError('--alg must be rsa (RSA-3072, RSA-OAEP-256) or ec (P-256, ECDH-ES+A256KW)');
+  const ingestSecret = o.ingestSecret ?? newIngestSecret();
+
+  const authority = await ctx.client.createAuthority({
+    id,
+    name: o.name,
+    ingestUrl: o.ingestUrl,
+    ingestSecret,
+    retentionPeriod: o.retention,
+  });
+  const unit = await ctx.client.createUnit(id, { id: o.unit, name: o.unitName });
+  // the pair is made here; only the public half leaves this machine
+  const pair = await generateAuthorityKeyPair({ alg: o.alg === 'ec' ? 'ECDH-ES+A256KW' : 'RSA-OAEP-256' });
+  await writePrivateJwk(privatePath, pair.privateJwk!);
+  await writePublicJwk(publicPath, pair.publicJwk);
+  const key = await ctx.client.addAuthorityKey(id, pair.publicJwk);
+  if (!o.ingestSecret) await writeFile(secretPath, `${ingestSecret}\n`, { mode: 0o600, flag: 'wx' });
+  ctx.out.result(
+    {
+      authority,
+      unit,
+      kid: key.kid,
+      alg: key.alg,
+      privateKeyFile: privatePath,
+      publicKeyFile: publicPath,
+      ingestSecretFile: o.ingestSecret ? null : secretPath,
+    },
+    () =>
+      [
+        `authority ${authority.id} registered, exports go to ${authority.ingestUrl}`,
+        `unit ${unit.id} created (documents without a matching rule go there)`,
+        `key ${key.kid} (${key.alg}) registered; private key written to ${privatePath} (mode 0600, never sent)`,
+        o.ingestSecret ? 'ingest secret: the one given' : `ingest secret written to ${secretPath} (mode 0600) — give it to your receiver`,
+      ].join('\n'),
+  );
+  return EXIT.ok;
+}
+
+export async function keysGenerate(g: GlobalOptions, o: { alg: string; out: string; reply?: boolean }) {
+  const out = output({ json: g.json === true, quiet: g.quiet });
+  const pair = o.reply
+    ? await generateReplyKeyPair()
+    : await generateAuthorityKeyPair({ alg: o.alg === 'ec' ? 'ECDH-ES+A256KW' : 'RSA-OAEP-256' });
+  const privatePath = resolve(`${o.out}.private.jwk`);
+  const publicPath = resolve(`${o.out}.public.jwk`);
+  await absent(privatePath);
+  await writePrivateJwk(privatePath, pair.privateJwk!);
+  await writePublicJwk(publicPath, pair.publicJwk);
+  out.result(
+    { kid: pair.kid, alg: pair.publicJwk.alg, privateKeyFile: privatePath, publicKeyFile: publicPath },
+    () => `key ${pair.kid} (${pair.publicJwk.alg}): private ${privatePath} (0600), public ${publicPath}`,
+  );
+}
+
+export async function keysAdd(g: GlobalOptions, authorityId: string, file: string) {
+  const ctx = await context(g);
+  const jwk = publicPart(await readJwkFile(file));
+  const key = await ctx.client.addAuthorityKey(authorityId, jwk);
+  ctx.out.result(key, () => `key ${key.kid} (${key.alg}) is active for ${authorityId}`);
+}
+
+export async function keysList(g: GlobalOptions, authorityId: string) {
+  const ctx = await context(g);
+  const { keys } = await ctx.client.listAuthorityKeys(authorityId);
+  ctx.out.result(keys, () => table(keys as Array<Record<string, unknown>>, ['kid', 'alg', 'kty', 'crv']));
+}
+
+// ── citizen: send ───────────────────────────────────────────────────────────────────────
+/** The citizen's reply key pair of this profile, made on first use (`<config>/<profile>.reply.private.jwk`, 0600). */
+async function replyKey(ctx: Context, path?: string): Promise<{ publicJwk: JWK; file: string }> {
+  const file = path ? resolve(path) : join(ctx.dir, `${ctx.profileName}.reply.private.jwk`);
+  try {
+    return { publicJwk: publicPart(await readJwkFile(file)), file };
+  } catch (err) {
+    if (path) throw err;
+  }
+  const pair = await generateReplyKeyPair();
+  await writePrivateJwk(file, pair.privateJwk!);
+  return { publicJwk: pair.publicJwk, file };
+}
+
+export async function send(
+  g: GlobalOptions,
+  file: string,
+  o: {
+    to: string;
+    ref: string;
+    type: string;
+    serviceKey?: string;
+    regionKey?: string;
+    replyKey?: string;
+    noReplyKey?: boolean;
+    idempotencyKey?: string;
+  },
+) {
+  const ctx = await context(g);
+  const bytes = await readFile(file);
+  const reply = o.noReplyKey ? undefined : await replyKey(ctx, o.replyKey);
+  const bar = ctx.out.progress('uploading');
+  const result = await ctx.client
+    .sendDocument({
+      file: bytes,
+      metadata: {
+        referenceNumber: o.ref,
+        authorityId: o.to,
+        documentType: o.type,
+        ...(o.serviceKey ? { serviceKey: o.serviceKey } : {}),
+        ...(o.regionKey ? { regionKey: o.regionKey } : {}),
+        ...(reply ? { replyKey: reply.publicJwk as never } : {}),
+      },
+      idempotencyKey: o.idempotencyKey,
+      onStage: (stage) => stage === 'encrypting' && ctx.out.note(`encrypting ${bytes.length} bytes on this machine`),
+      onProgress: bar.onProgress,
+    })
+    .finally(bar.stop);
+  const d = result.document;
+  ctx.out.result({ ...result, replyKeyFile: reply?.file ?? null }, () =>
+    [
+      `document ${d.id} ${d.status} at ${d.authorityId}`,
+      `encrypted for key ${result.kid}; ${d.payload.size} bytes stored, sha256 ${d.payload.sha256} (verified)`,
+      reply ? `replies will be encrypted to your reply key (${reply.file})` : 'no reply key: officials cannot write to you',
+    ].join('\n'),
+  );
+}
+
+// ── reading ─────────────────────────────────────────────────────────────────────────────
+export async function inbox(g: GlobalOptions, o: { status?: string; unit?: string; limit?: string; all?: boolean }) {
+  const ctx = await context(g);
+  const query = { status: o.status as DvdDocument['status'] | undefined, unitId: o.unit, limit: o.limit ? Number(o.limit) : undefined };
+  const items: DvdDocument[] = [];
+  if (o.all) for await (const d of ctx.client.documents(query)) items.push(d);
+  else items.push(...(await ctx.client.listDocuments(query)).items);
+  ctx.out.result(items, () => table(items.map(docRow), ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes']));
+}
+
+export async function status(g: GlobalOptions, id: string) {
+  const ctx = await context(g);
+  const d = await ctx.client.getDocument(id);
+  ctx.out.result(d, () => table([docRow(d)], ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes']));
+}
+
+export async function open(g: GlobalOptions, id: string, o: { key: string; output?: string }) {
+  const ctx = await context(g);
+  const key = await readJwkFile(o.key);
+  const bar = ctx.out.progress('downloading');
+  const { document, plaintext } = await ctx.client.openDocument(id, key).finally(bar.stop);
+  const target = o.output ?? `${document.id}.bin`;
+  if (target === '-') {
+    process.stdout.write(plaintext);
+    return;
+  }
+  await writeFile(target, plaintext, { mode: 0o600 });
+  ctx.out.result(
+    { documentId: document.id, file: resolve(target), bytes: plaintext.length, sha256Verified: true },
+    () => `document ${document.id}: payload verified (sha256) and decrypted, ${plaintext.length} bytes written to ${target}`,
+  );
+}
+
+// ── threads ─────────────────────────────────────────────────────────────────────────────
+export async function threadOpen(g: GlobalOptions, documentId: string, o: { type: string; from?: string; to?: string; slot?: string[] }) {
+  const ctx = await context(g);
+  let input: ThreadCreate;
+  switch (o.type.toUpperCase()) {
+    case 'CHAT':
+      input = { type: 'CHAT' };
+      break;
+    case 'CALLBACK':
+      if (!o.from || !o.to) throw new UsageError('a CALLBACK thread needs --from and --to (the time window)');
+      input = { type: 'CALLBACK', callback: { preferredFrom: o.from, preferredTo: o.to } };
+      break;
+    case 'APPOINTMENT': {
+      const slots = (o.slot ?? []).map((s) => {
+        const [start, end] = s.split('/');
+        if (!start || !end) throw new UsageError('--slot is START/END (RFC 3339)');
+        return { start, end };
+      });
+      if (slots.length === 0) throw new UsageError('an APPOINTMENT thread needs at least one --slot START/END');
+      input = { type: 'APPOINTMENT', appointment: { proposedSlots: slots } };
+      break;
+    }
+    default:
+      throw new UsageError('--type is CHAT, CALLBACK or APPOINTMENT');
+  }
+  const t = await ctx.client.createThread(documentId, input);
+  ctx.out.result(t, () => `thread ${t.id} (${t.type}) opened on document ${t.documentId}`);
+}
+
+export async function threadList(g: GlobalOptions, o: { document?: string; assigned?: string; status?: string }) {
+  const ctx = await context(g);
+  const items: Thread[] = [];
+  for await (const t of ctx.client.threads({
+    documentId: o.document,
+    assigned: o.assigned as 'me' | 'none' | undefined,
+    status: o.status as 'OPEN' | 'CLOSED' | undefined,
+  }))
+    items.push(t);
+  ctx.out.result(items, () =>
+    table(
+      items.map((t) => ({ ...t, assigned: t.assignedOfficialId })),
+      ['id', 'type', 'status', 'documentId', 'assigned', 'lastActivityAt'],
+    ),
+  );
+}
+
+export async function threadAction(g: GlobalOptions, action: 'claim' | 'release' | 'close', id: string) {
+  const ctx = await context(g);
+  const t =
+    action === 'claim'
+      ? await ctx.client.claimThread(id)
+      : action === 'release'
+        ? await ctx.client.releaseThread(id)
+        : await ctx.client.closeThread(id);
+  ctx.out.result(t, () => `thread ${t.id}: ${t.status}${t.assignedOfficialId ? `, assigned to ${t.assignedOfficialId}` : ', unassigned'}`);
+}
+
+export async function threadConfirm(g: GlobalOptions, id: string, o: { start: string }) {
+  const ctx = await context(g);
+  const t = await ctx.client.confirmAppointment(id, { start: o.start });
+  const slot = t.appointment?.confirmedSlot;
+  ctx.out.result(t, () => `appointment confirmed: ${slot ? `${slot.start} – ${slot.end}` : o.start}`);
+}
+
+export async function threadMessages(g: GlobalOptions, id: string, o: { key?: string }) {
+  const ctx = await context(g);
+  const key = o.key
+    ? await readJwkFile(o.key)
+    : ctx.profile.role === 'citizen'
+      ? await readJwkFile(join(ctx.dir, `${ctx.profileName}.reply.private.jwk`))
+      : undefined;
+  if (!key) throw new UsageError('--key KEY.jwk is needed to read messages (the authority private key)');
+  const rows: Array<{ id: string; from: string; at: string; text: string | null }> = [];
+  for await (const m of ctx.client.readMessages(id, key))
+    rows.push({ id: m.message.id, from: m.message.senderRole, at: m.message.createdAt, text: m.text });
+  ctx.out.result(
+    rows,
+    () => rows.map((r) => `[${r.at}] ${r.from}: ${r.text ?? '(encrypted for the other side)'}`).join('\n') || '(no messages)',
+  );
+}
+
+export async function reply(g: GlobalOptions, threadId: string, text: string, o: { to?: string }) {
+  const ctx = await context(g);
+  const recipientKey = o.to ? publicPart(await readJwkFile(o.to)) : undefined;
+  const m = await ctx.client.sendMessage(threadId, text, { recipientKey });
+  ctx.out.result(m, () => `message ${m.id} posted (encrypted on this machine)`);
+}
+
+// ── exports ─────────────────────────────────────────────────────────────────────────────
+export async function exportDocument(g: GlobalOptions, documentId: string, o: { wait?: boolean; timeout: string }): Promise<number> {
+  const ctx = await context(g);
+  const accepted = await ctx.client.createExport(documentId);
+  if (!o.wait) {
+    ctx.out.result(accepted, () => `export job ${accepted.jobId}: ${accepted.status}`);
+    return EXIT.ok;
+  }
+  let last = '';
+  const job = await ctx.client.waitForExport(accepted.jobId, {
+    timeoutMs: Number(o.timeout) * 1000,
+    onStatus: (j) => {
+      if (j.status !== last) ctx.out.note(`export ${j.jobId}: ${j.status}${j.lastError ? ` (${j.lastError})` : ''}`);
+      last = j.status;
+    },
+  });
+  ctx.out.result(job, () =>
+    job.status === 'COMPLETED'
+      ? `export ${job.jobId} COMPLETED after ${job.attempts} attempt(s); receipt: ${JSON.stringify(job.receipt)}`
+      : `export ${job.jobId} FAILED: ${job.lastError}`,
+  );
+  return job.status === 'COMPLETED' ? EXIT.ok : EXIT.exportFailed;
+}
+
+// ── receiving exports ───────────────────────────────────────────────────────────────────
+export async function receive(
+  g: GlobalOptions,
+  o: { port: string; host: string; secret?: string[]; secretFile?: string; out: string; path?: string },
+) {
+  const out = output({ json: g.json === true, quiet: g.quiet });
+  const secrets = [...(o.secret ?? [])];
+  if (o.secretFile) secrets.push((await readFile(o.secretFile, 'utf8')).trim());
+  if (secrets.length === 0) throw new UsageError('give --secret whsec_… or --secret-file FILE');
+  for (const s of secrets) if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s)) throw new UsageError('a secret looks like whsec_<base64>');
+  const dir = resolve(o.out);
+  const server = await startExportReceiver({
+    port: Number(o.port),
+    host: o.host,
+    secrets,
+    outDir: dir,
+    path: o.path,
+    onEvent: (e) => {
+      // ids and outcomes only: never contents
+      if (g.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+      else if (e.kind === 'accepted')
+        process.stdout.write(`accepted export ${e.jobId} of document ${e.documentId} → ${join(dir, e.jobId)} (sha256 verified)\n`);
+      else if (e.kind === 'duplicate') process.stdout.write(`duplicate delivery of ${e.jobId} acknowledged (nothing written)\n`);
+      else process.stdout.write(`refused a delivery: ${e.status} ${e.reason}\n`);
+    },
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : Number(o.port);
+  out.note(`receiving exports on http://${o.host}:${port}${o.path ?? '/'} into ${dir} (Ctrl-C stops)`);
+  if (g.json) process.stdout.write(`${JSON.stringify({ kind: 'listening', port, outDir: dir })}\n`);
+  await new Promise<void>((resolveStop) => {
+    const stop = () => server.close(() => resolveStop());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

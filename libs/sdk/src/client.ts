@@ -1,0 +1,360 @@
+import { sha256Hex, sleep, toBytes, type BytesLike } from './bytes';
+import { DvdCryptoError, DvdIntegrityError, DvdProblemError } from './errors';
+import { Transport, type TransportOptions } from './http';
+import { decryptMessage, decryptWith, encryptFor, encryptMessage, type DecryptionKey } from './jwe';
+import { postForm, readBody, type ProgressListener } from './upload';
+import type {
+  AppointmentConfirm,
+  Authority,
+  AuthorityCreate,
+  AuthorityPatch,
+  DeadLetter,
+  DeadLetterListParams,
+  DeadLetterPage,
+  DeadLetterReplayed,
+  DocumentListParams,
+  DocumentMetadata,
+  DocumentPage,
+  DvdDocument,
+  ExportAccepted,
+  ExportJob,
+  IngestSecretList,
+  IngestSecretRotation,
+  Jwk,
+  Jwks,
+  Message,
+  MessageListParams,
+  MessagePage,
+  PageParams,
+  RoutingRule,
+  RoutingRuleInput,
+  RoutingRulePage,
+  ServiceWithDeadLetters,
+  Thread,
+  ThreadCreate,
+  ThreadListParams,
+  ThreadPage,
+  Unit,
+  UnitCreate,
+  UnroutableListParams,
+  UnroutablePage,
+} from './types';
+import type { JWK } from 'jose';
+
+export type DvdClientOptions = TransportOptions;
+
+export interface SendDocumentOptions {
+  /** The file's bytes (or text, a Blob, an ArrayBuffer). */
+  file: BytesLike;
+  metadata: DocumentMetadata;
+  /** The key to encrypt for; default: the authority's newest active key. */
+  recipientKey?: JWK;
+  /** Sent as `Idempotency-Key` on every attempt (default: a fresh UUID). */
+  idempotencyKey?: string;
+  onProgress?: ProgressListener;
+  /** Called with each stage: `keys`, `encrypting`, `uploading`, `verifying`. */
+  onStage?: (stage: 'keys' | 'encrypting' | 'uploading' | 'verifying') => void;
+  signal?: AbortSignal;
+}
+
+export interface SendResult {
+  document: DvdDocument;
+  /** The `kid` the payload was encrypted for. */
+  kid: string;
+  /** SHA-256 of the uploaded container, as computed here and confirmed by the platform. */
+  sha256: string;
+  idempotencyKey: string;
+}
+
+export interface OpenedDocument {
+  document: DvdDocument;
+  /** The decrypted file. */
+  plaintext: Uint8Array;
+}
+
+export interface DecryptedMessage {
+  message: Message;
+  /** The decrypted text; `null` when this key cannot open it (e.g. the platform's own copy to the other side). */
+  text: string | null;
+}
+
+const enc = encodeURIComponent;
+
+/** Pages through a cursor-paged list. */
+async function* pages<T>(load: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  do {
+    const page = await load(cursor);
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+/**
+ * The DirektVermittlungDe API. One method per operation of the contract (named by its
+ * `operationId`), plus what a client does around them: encrypt and send, download and open,
+ * write and read encrypted messages, wait for an export. Every failure is a DvdError.
+ */
+export class DvdClient {
+  readonly http: Transport;
+
+  constructor(options: DvdClientOptions) {
+    this.http = new Transport(options);
+  }
+
+  // ── authorities ──────────────────────────────────────────────────────────────────────
+  createAuthority(input: AuthorityCreate): Promise<Authority> {
+    return this.http.json('POST', '/authorities', { json: input });
+  }
+  getAuthority(id: string): Promise<Authority> {
+    return this.http.json('GET', `/authorities/${enc(id)}`);
+  }
+  updateAuthority(id: string, patch: AuthorityPatch): Promise<Authority> {
+    return this.http.json('PATCH', `/authorities/${enc(id)}`, { json: patch });
+  }
+  rotateIngestSecret(id: string, input: IngestSecretRotation): Promise<IngestSecretList> {
+    return this.http.json('POST', `/authorities/${enc(id)}/ingest-secret`, { json: input });
+  }
+  createUnit(authorityId: string, unit: UnitCreate): Promise<Unit> {
+    return this.http.json('POST', `/authorities/${enc(authorityId)}/units`, { json: unit });
+  }
+  listAuthorityKeys(authorityId: string): Promise<Jwks> {
+    return this.http.json('GET', `/authorities/${enc(authorityId)}/keys`);
+  }
+  addAuthorityKey(authorityId: string, publicJwk: Jwk | JWK): Promise<Jwk> {
+    return this.http.json('POST', `/authorities/${enc(authorityId)}/keys`, { json: publicJwk });
+  }
+  async retireAuthorityKey(authorityId: string, kid: string): Promise<void> {
+    await this.http.request('DELETE', `/authorities/${enc(authorityId)}/keys/${enc(kid)}`);
+  }
+  listRoutingRules(authorityId: string, page: PageParams = {}): Promise<RoutingRulePage> {
+    return this.http.json('GET', `/authorities/${enc(authorityId)}/routing-rules`, { query: page });
+  }
+  createRoutingRule(authorityId: string, rule: RoutingRuleInput): Promise<RoutingRule> {
+    return this.http.json('POST', `/authorities/${enc(authorityId)}/routing-rules`, { json: rule });
+  }
+  replaceRoutingRule(authorityId: string, ruleId: string, rule: RoutingRuleInput): Promise<RoutingRule> {
+    return this.http.json('PUT', `/authorities/${enc(authorityId)}/routing-rules/${enc(ruleId)}`, { json: rule });
+  }
+  async deleteRoutingRule(authorityId: string, ruleId: string): Promise<void> {
+    await this.http.request('DELETE', `/authorities/${enc(authorityId)}/routing-rules/${enc(ruleId)}`);
+  }
+
+  /** The authority's newest active key (the one new documents should be encrypted for). */
+  async authorityKey(authorityId: string): Promise<Jwk> {
+    const { keys } = await this.listAuthorityKeys(authorityId);
+    const usable = keys.filter((k) => typeof k.kid === 'string' && k.kid.length > 0);
+    if (usable.length === 0) throw new DvdCryptoError(`authority ${authorityId} has no active encryption key`);
+    return usable[usable.length - 1];
+  }
+
+  // ── documents ────────────────────────────────────────────────────────────────────────
+  /**
+   * Uploads an already encrypted container (multipart: `metadata`, then `encryptedPayload`).
+   * Retried on 429/503/network errors with the same Idempotency-Key, so it is stored once.
+   */
+  async createDocument(
+    metadata: DocumentMetadata,
+    jwe: string | Uint8Array,
+    o: { idempotencyKey?: string; onProgress?: ProgressListener; signal?: AbortSignal } = {},
+  ): Promise<DvdDocument> {
+    const key = o.idempotencyKey ?? crypto.randomUUID();
+    const payload = typeof jwe === 'string' ? new TextEncoder().encode(jwe) : jwe;
+    return this.http.withRetries(
+      true,
+      async () => {
+        const form = new FormData();
+        form.append('metadata', JSON.stringify(metadata));
+        form.append('encryptedPayload', new Blob([payload], { type: 'application/jose' }), 'payload.jwe');
+        const res = await postForm(this.http, '/documents', form, {
+          headers: { 'idempotency-key': key },
+          onProgress: o.onProgress,
+          signal: o.signal,
+        });
+        return (await res.json()) as DvdDocument;
+      },
+      o.signal,
+    );
+  }
+
+  /**
+   * Encrypts a file on this device for the authority's key and uploads it; checks that the
+   * platform stored exactly the bytes sent (sha256 and size).
+   */
+  async sendDocument(o: SendDocumentOptions): Promise<SendResult> {
+    o.onStage?.('keys');
+    const key = o.recipientKey ?? (await this.authorityKey(o.metadata.authorityId));
+    o.onStage?.('encrypting');
+    const plaintext = await toBytes(o.file);
+    const jwe = new TextEncoder().encode(await encryptFor(plaintext, key));
+    const sha256 = await sha256Hex(jwe);
+    const idempotencyKey = o.idempotencyKey ?? crypto.randomUUID();
+    o.onStage?.('uploading');
+    const document = await this.createDocument(o.metadata, jwe, { idempotencyKey, onProgress: o.onProgress, signal: o.signal });
+    o.onStage?.('verifying');
+    if (document.payload.sha256 !== sha256 || document.payload.size !== jwe.length) {
+      throw new DvdIntegrityError(`the platform stored other bytes than were sent (document ${document.id})`);
+    }
+    return { document, kid: key.kid!, sha256, idempotencyKey };
+  }
+
+  listDocuments(query: DocumentListParams = {}): Promise<DocumentPage> {
+    return this.http.json('GET', '/documents', { query });
+  }
+  /** Every document the caller may see, page by page. */
+  documents(query: Omit<DocumentListParams, 'cursor'> = {}): AsyncGenerator<DvdDocument> {
+    return pages((cursor) => this.listDocuments({ ...query, cursor }));
+  }
+  getDocument(id: string): Promise<DvdDocument> {
+    return this.http.json('GET', `/documents/${enc(id)}`);
+  }
+
+  /** The stored container's bytes, checked against `expected` (size and sha256) when given. */
+  async getDocumentPayload(
+    id: string,
+    o: { expected?: { size: number; sha256: string }; onProgress?: ProgressListener; signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    const bytes = await this.http.withRetries(
+      true,
+      async () => {
+        const { response } = await this.http.request('GET', `/documents/${enc(id)}/payload`, {
+          headers: { accept: 'application/jose, application/octet-stream, application/json' },
+          signal: o.signal,
+          // retried here, around the whole download
+          noRetry: true,
+        });
+        return readBody(response, { onProgress: o.onProgress, maxBytes: o.expected ? o.expected.size : undefined });
+      },
+      o.signal,
+    );
+    if (o.expected) {
+      const sha = await sha256Hex(bytes);
+      if (bytes.length !== o.expected.size || sha !== o.expected.sha256) {
+        throw new DvdIntegrityError(`the payload of document ${id} does not match its recorded sha256`);
+      }
+    }
+    return bytes;
+  }
+
+  /** Downloads a document's payload, verifies it against the recorded sha256 and decrypts it. */
+  async openDocument(
+    id: string,
+    key: DecryptionKey,
+    o: { onProgress?: ProgressListener; signal?: AbortSignal } = {},
+  ): Promise<OpenedDocument> {
+    const document = await this.getDocument(id);
+    const jwe = await this.getDocumentPayload(id, { expected: document.payload, onProgress: o.onProgress, signal: o.signal });
+    const plaintext = await decryptWith(new TextDecoder().decode(jwe), key);
+    return { document, plaintext };
+  }
+
+  listUnroutableDocuments(query: UnroutableListParams = {}): Promise<UnroutablePage> {
+    return this.http.json('GET', '/admin/unroutable-documents', { query });
+  }
+  listDeadLetters(service: ServiceWithDeadLetters, query: DeadLetterListParams = {}): Promise<DeadLetterPage> {
+    return this.http.json('GET', `/admin/dead-letters/${enc(service)}`, { query });
+  }
+  getDeadLetter(service: ServiceWithDeadLetters, eventId: string): Promise<DeadLetter> {
+    return this.http.json('GET', `/admin/dead-letters/${enc(service)}/${enc(eventId)}`);
+  }
+  async deleteDeadLetter(service: ServiceWithDeadLetters, eventId: string): Promise<void> {
+    await this.http.request('DELETE', `/admin/dead-letters/${enc(service)}/${enc(eventId)}`);
+  }
+  replayDeadLetter(service: ServiceWithDeadLetters, eventId: string): Promise<DeadLetterReplayed> {
+    return this.http.json('POST', `/admin/dead-letters/${enc(service)}/${enc(eventId)}/replay`, { idempotent: true });
+  }
+
+  // ── threads and messages ─────────────────────────────────────────────────────────────
+  createThread(documentId: string, input: ThreadCreate): Promise<Thread> {
+    return this.http.json('POST', `/documents/${enc(documentId)}/threads`, { json: input });
+  }
+  listThreads(query: ThreadListParams = {}): Promise<ThreadPage> {
+    return this.http.json('GET', '/threads', { query });
+  }
+  threads(query: Omit<ThreadListParams, 'cursor'> = {}): AsyncGenerator<Thread> {
+    return pages((cursor) => this.listThreads({ ...query, cursor }));
+  }
+  getThread(id: string): Promise<Thread> {
+    return this.http.json('GET', `/threads/${enc(id)}`);
+  }
+  claimThread(id: string): Promise<Thread> {
+    return this.http.json('POST', `/threads/${enc(id)}/claim`);
+  }
+  releaseThread(id: string): Promise<Thread> {
+    return this.http.json('POST', `/threads/${enc(id)}/release`);
+  }
+  closeThread(id: string): Promise<Thread> {
+    return this.http.json('POST', `/threads/${enc(id)}/close`);
+  }
+  confirmAppointment(id: string, slot: AppointmentConfirm): Promise<Thread> {
+    return this.http.json('POST', `/threads/${enc(id)}/appointment/confirm`, { json: slot });
+  }
+  postMessage(threadId: string, contentBlob: string): Promise<Message> {
+    return this.http.json('POST', `/threads/${enc(threadId)}/messages`, { json: { contentBlob } });
+  }
+  listMessages(threadId: string, query: MessageListParams = {}): Promise<MessagePage> {
+    return this.http.json('GET', `/threads/${enc(threadId)}/messages`, { query });
+  }
+
+  /**
+   * Encrypts `text` to the other party and posts it: to `recipientKey` when given; otherwise
+   * an official writes to the document's `replyKey` and a citizen to the authority's key.
+   */
+  async sendMessage(threadId: string, text: string, o: { recipientKey?: JWK } = {}): Promise<Message> {
+    let key = o.recipientKey;
+    if (!key) {
+      const thread = await this.getThread(threadId);
+      const document = await this.getDocument(thread.documentId);
+      key = document.replyKey ?? (await this.authorityKey(document.authorityId));
+    }
+    return this.postMessage(threadId, await encryptMessage({ text }, key));
+  }
+
+  /** Every message of a thread, oldest first, decrypted where `key` can open it. */
+  async *readMessages(
+    threadId: string,
+    key: DecryptionKey,
+    query: Omit<MessageListParams, 'cursor'> = {},
+  ): AsyncGenerator<DecryptedMessage> {
+    for await (const message of pages((cursor) => this.listMessages(threadId, { ...query, cursor }))) {
+      let text: string | null = null;
+      try {
+        text = (await decryptMessage(message.contentBlob, key)).text;
+      } catch (err) {
+        if (!(err instanceof DvdCryptoError)) throw err;
+      }
+      yield { message, text };
+    }
+  }
+
+  // ── exports ──────────────────────────────────────────────────────────────────────────
+  createExport(documentId: string): Promise<ExportAccepted> {
+    // one export at a time per document: a repeat answers with the job already under way
+    return this.http.json('POST', '/exports', { json: { documentId }, idempotent: true });
+  }
+  getExport(jobId: string): Promise<ExportJob> {
+    return this.http.json('GET', `/exports/${enc(jobId)}`);
+  }
+  /** Polls the job until it is COMPLETED or FAILED (or `timeoutMs` passes: DvdProblemError 408-like timeout). */
+  async waitForExport(
+    jobId: string,
+    o: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal; onStatus?: (job: ExportJob) => void } = {},
+  ): Promise<ExportJob> {
+    const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+    const interval = o.intervalMs ?? 500;
+    for (;;) {
+      const job = await this.getExport(jobId);
+      o.onStatus?.(job);
+      if (job.status === 'COMPLETED' || job.status === 'FAILED') return job;
+      if (Date.now() + interval > deadline) {
+        throw new DvdProblemError({
+          type: 'about:blank',
+          title: 'Timed out',
+          status: 408,
+          detail: `export ${jobId} is still ${job.status} after ${o.timeoutMs ?? 120_000} ms`,
+        });
+      }
+      await sleep(interval, o.signal);
+    }
+  }
+}

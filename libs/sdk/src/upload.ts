@@ -1,0 +1,158 @@
+import { DvdNetworkError } from './errors';
+import { problemFrom, type Transport } from './http';
+
+export interface TransferProgress {
+  /** Bytes sent (upload) or received (download) so far. */
+  loaded: number;
+  /** All bytes, when known. */
+  total?: number;
+}
+export type ProgressListener = (p: TransferProgress) => void;
+
+const CHUNK = 256 * 1024;
+
+/** The part of the browser's XMLHttpRequest used here (typed locally: the SDK compiles without the DOM library). */
+interface Xhr {
+  open(method: string, url: string): void;
+  setRequestHeader(name: string, value: string): void;
+  getAllResponseHeaders(): string;
+  send(body: FormData): void;
+  abort(): void;
+  responseType: string;
+  response: unknown;
+  status: number;
+  statusText: string;
+  upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null };
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+  onabort: (() => void) | null;
+}
+const XhrCtor = () => (globalThis as { XMLHttpRequest?: new () => Xhr }).XMLHttpRequest;
+
+/**
+ * POSTs a multipart form with upload progress. Browsers: XMLHttpRequest (the only API that
+ * reports upload progress there). Elsewhere (Node ≥ 20): the form is encoded by the runtime's
+ * own `Request`, then streamed in 256 KiB chunks, counting what the connection pulls.
+ * Throws DvdProblemError / DvdNetworkError like every SDK call; retries are the caller's.
+ */
+export async function postForm(
+  transport: Transport,
+  path: string,
+  form: FormData,
+  o: { headers?: Record<string, string>; onProgress?: ProgressListener; signal?: AbortSignal },
+): Promise<Response> {
+  const url = transport.url(path);
+  const headers = { accept: 'application/json', ...(await transport.authorization()), ...o.headers };
+  const res =
+    XhrCtor() && !transport.options.fetch ? await viaXhr(url, form, headers, o) : await viaFetch(transport, url, form, headers, o);
+  if (!res.ok) throw await problemFrom(res);
+  return res;
+}
+
+async function viaFetch(
+  transport: Transport,
+  url: string,
+  form: FormData,
+  headers: Record<string, string>,
+  o: { onProgress?: ProgressListener; signal?: AbortSignal },
+): Promise<Response> {
+  const encoded = new Request(url, { method: 'POST', body: form });
+  const bytes = new Uint8Array(await encoded.arrayBuffer());
+  const total = bytes.length;
+  let offset = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= total) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(offset + CHUNK, total);
+      controller.enqueue(bytes.subarray(offset, end));
+      offset = end;
+      o.onProgress?.({ loaded: offset, total });
+    },
+  });
+  const fetchImpl = transport.options.fetch ?? globalThis.fetch;
+  try {
+    return await fetchImpl(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': encoded.headers.get('content-type')! },
+      body,
+      signal: o.signal,
+      // a streamed request body (Fetch standard; Node's fetch requires it)
+      ...({ duplex: 'half' } as object),
+    });
+  } catch (err) {
+    if (o.signal?.aborted) throw err;
+    throw new DvdNetworkError('the upload got no answer from the platform', { cause: err });
+  }
+}
+
+function viaXhr(
+  url: string,
+  form: FormData,
+  headers: Record<string, string>,
+  o: { onProgress?: ProgressListener; signal?: AbortSignal },
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const xhr = new (XhrCtor()!)();
+    xhr.open('POST', url);
+    xhr.responseType = 'blob';
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => o.onProgress?.({ loaded: e.loaded, total: e.lengthComputable ? e.total : undefined });
+    xhr.onload = () => {
+      const h = new Headers();
+      for (const line of xhr
+        .getAllResponseHeaders()
+        .trim()
+        .split(/[\r\n]+/)) {
+        const i = line.indexOf(':');
+        if (i > 0) h.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
+      }
+      resolve(new Response(xhr.response as Blob, { status: xhr.status, statusText: xhr.statusText, headers: h }));
+    };
+    xhr.onerror = () => reject(new DvdNetworkError('the upload got no answer from the platform'));
+    xhr.onabort = () => reject(o.signal?.reason ?? new DOMException('aborted', 'AbortError'));
+    o.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
+
+/** Reads a response body to bytes, reporting progress; at most `maxBytes`. */
+export async function readBody(res: Response, o: { onProgress?: ProgressListener; maxBytes?: number } = {}): Promise<Uint8Array> {
+  const lengthHeader = res.headers.get('content-length');
+  const total = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  const max = o.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  if (total !== undefined && total > max) {
+    await res.body?.cancel();
+    throw new DvdNetworkError(`the answer is larger than ${max} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        loaded += value.length;
+        if (loaded > max) {
+          await reader.cancel();
+          throw new DvdNetworkError(`the answer is larger than ${max} bytes`);
+        }
+        chunks.push(value);
+        o.onProgress?.({ loaded, total });
+      }
+    } catch (err) {
+      if (err instanceof DvdNetworkError) throw err;
+      throw new DvdNetworkError('the download broke off', { cause: err });
+    }
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
