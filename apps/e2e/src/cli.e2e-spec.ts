@@ -1,0 +1,234 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zipSync } from 'fflate';
+import { Webhook } from 'standardwebhooks';
+import { decryptWith } from '@dvd/sdk';
+import { freePort, pollUntil } from '@dvd/testing';
+import { ROOT, RunningPlatform, startPlatform } from './platform-process';
+
+const CLI = join(ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The `dvd` command line, driven as processes against the real platform: an authority
+ * registered with a key made on this machine, a 20 MiB file encrypted and sent by a citizen,
+ * opened by an official byte for byte, a reply decrypted with the citizen's key, and the
+ * export taken by `dvd receive` — which refuses a tampered or replayed delivery.
+ */
+describe('dvd command line against the platform', () => {
+  let p: RunningPlatform;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let receiver: ChildProcess | undefined;
+  let receiverOut = '';
+  const authority = `amt-${randomBytes(4).toString('hex')}`;
+
+  const dvd = (...args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { cwd: work, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  const ok = async (...args: string[]) => {
+    const r = await dvd(...args);
+    if (r.code !== 0) throw new Error(`dvd ${args.join(' ')} → ${r.code}\n${r.stderr}`);
+    return r;
+  };
+  const json = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => JSON.parse((await ok('--json', ...args)).stdout) as T;
+
+  beforeAll(async () => {
+    p = await startPlatform();
+    work = await mkdtemp(join(tmpdir(), 'dvd-cli-'));
+    env = { PATH: process.env.PATH, HOME: work, DVD_CONFIG_DIR: join(work, 'config') };
+    // 1. profiles for every role against the development IdP
+    const login = await json<{ profiles: string[] }>(
+      'login',
+      '--dev',
+      '--authority',
+      authority,
+      '--gateway',
+      p.gateway,
+      '--dev-idp',
+      `http://127.0.0.1:${p.ports['dev-idp']}`,
+    );
+    expect(login.profiles).toEqual(['citizen', 'official', 'admin', 'platform-admin']);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (receiver && receiver.exitCode === null) receiver.kill('SIGTERM');
+    await p?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('registers, sends, opens, replies and exports with the dvd tools only', async () => {
+    // 2. the authority with its first unit and a key pair made here
+    const port = await freePort();
+    const init = await json<{ kid: string; privateKeyFile: string; ingestSecretFile: string }>(
+      '--profile',
+      'platform-admin',
+      'authority',
+      'init',
+      authority,
+      '--name',
+      'Bauamt Test',
+      '--ingest-url',
+      `http://127.0.0.1:${port}/ingest`,
+      '--alg',
+      'ec',
+    );
+    const privateKey = JSON.parse(await readFile(init.privateKeyFile, 'utf8')) as { d?: string; kid: string };
+    expect(privateKey.d).toBeDefined();
+    expect((await stat(init.privateKeyFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(init.ingestSecretFile)).mode & 0o777).toBe(0o600);
+    const registered = await json<Array<{ kid: string; d?: string }>>('--profile', 'citizen', 'keys', 'list', authority);
+    expect(registered.map((k) => k.kid)).toEqual([init.kid]);
+    expect(registered[0].d).toBeUndefined();
+
+    // 3. the reference receiver
+    const out = join(work, 'received');
+    receiver = spawn(
+      process.execPath,
+      [CLI, '--json', 'receive', '--port', String(port), '--secret-file', init.ingestSecretFile, '--path', '/ingest', '--out', out],
+      { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    receiver.stdout!.on('data', (c: Buffer) => (receiverOut += c.toString()));
+    await pollUntil(async () => receiverOut.includes('"listening"'), { what: 'dvd receive to listen' });
+
+    // 4. a citizen sends a 20 MiB file, encrypted on this machine
+    const original = randomBytes(20 * 1024 * 1024);
+    await writeFile(join(work, 'antrag.bin'), original);
+    const sent = await json<{ document: { id: string; payload: { sha256: string } }; kid: string; replyKeyFile: string }>(
+      '--profile',
+      'citizen',
+      'send',
+      'antrag.bin',
+      '--to',
+      authority,
+      '--ref',
+      'BAU-2026/0815',
+      '--type',
+      'BAUANTRAG',
+    );
+    expect(sent.kid).toBe(init.kid);
+    const id = sent.document.id;
+    await pollUntil(async () => (await json<{ status: string }>('--profile', 'official', 'status', id)).status === 'ROUTED', {
+      what: 'the document to be routed',
+      timeoutMs: 30_000,
+    });
+
+    // 5. the official opens it: the identical bytes
+    await ok('--profile', 'official', 'open', id, '--key', init.privateKeyFile, '-o', 'opened.bin');
+    expect(Buffer.compare(await readFile(join(work, 'opened.bin')), original)).toBe(0);
+    // a wrong key: exit code 7 (crypto), nothing written
+    await ok('keys', 'generate', '--alg', 'ec', '--out', 'other');
+    const wrong = await dvd('--profile', 'official', 'open', id, '--key', 'other.private.jwk', '-o', 'wrong.bin');
+    expect(wrong.code).toBe(7);
+    await expect(stat(join(work, 'wrong.bin'))).rejects.toThrow();
+
+    // 6. a thread: the official's reply decrypts with the citizen's reply key, and back
+    const thread = await json<{ id: string }>('--profile', 'citizen', 'thread', 'open', id, '--type', 'CHAT');
+    await ok('--profile', 'official', 'thread', 'claim', thread.id);
+    await ok('--profile', 'official', 'reply', thread.id, 'Bitte reichen Sie den Lageplan nach.');
+    await ok('--profile', 'citizen', 'reply', thread.id, 'Lageplan folgt am Montag.');
+    const citizenView = await json<Array<{ from: string; text: string | null }>>('--profile', 'citizen', 'thread', 'messages', thread.id);
+    expect(citizenView).toContainEqual(expect.objectContaining({ from: 'official', text: 'Bitte reichen Sie den Lageplan nach.' }));
+    const officialView = await json<Array<{ from: string; text: string | null }>>(
+      '--profile',
+      'official',
+      'thread',
+      'messages',
+      thread.id,
+      '--key',
+      init.privateKeyFile,
+    );
+    expect(officialView).toContainEqual(expect.objectContaining({ from: 'citizen', text: 'Lageplan folgt am Montag.' }));
+
+    // 7. the export reaches `dvd receive`; every hash matches the manifest
+    const job = await json<{ jobId: string; status: string }>('--profile', 'official', 'export', id, '--wait');
+    expect(job.status).toBe('COMPLETED');
+    await pollUntil(async () => receiverOut.includes(`"accepted","jobId":"${job.jobId}"`), { what: 'the receiver to accept' });
+    const dir = join(out, job.jobId);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+      document: { id: string; referenceNumber: string };
+      files: Record<string, { size: number; sha256: string }>;
+      threads: Array<{ messages: Array<{ sha256: string }> }>;
+    };
+    expect(manifest.document.id).toBe(id);
+    for (const name of ['payload.jwe', 'messages.json']) {
+      const bytes = await readFile(join(dir, name));
+      expect({ name, size: bytes.length, sha256: sha256(bytes) }).toEqual({ name, ...manifest.files[name] });
+    }
+    expect(manifest.files['payload.jwe'].sha256).toBe(sent.document.payload.sha256);
+    expect(manifest.threads.flatMap((t) => t.messages)).toHaveLength(2);
+    const exported = await decryptWith((await readFile(join(dir, 'payload.jwe'), 'utf8')).trim(), privateKey as never);
+    expect(Buffer.compare(Buffer.from(exported), original)).toBe(0);
+
+    // 8. a tampered or replayed delivery is refused and writes nothing
+    const secret = (await readFile(init.ingestSecretFile, 'utf8')).trim();
+    const files = Object.fromEntries(
+      await Promise.all(['manifest.json', 'payload.jwe', 'messages.json'].map(async (n) => [n, await readFile(join(dir, n))])),
+    );
+    const forged = (jobId: string) => {
+      const zip = zipSync(files);
+      const body = JSON.stringify({
+        type: 'export.package',
+        timestamp: new Date().toISOString(),
+        data: {
+          jobId,
+          documentId: id,
+          authorityId: authority,
+          package: { contentType: 'application/zip', size: zip.length, sha256: sha256(zip), base64: Buffer.from(zip).toString('base64') },
+        },
+      });
+      const now = new Date();
+      const headers = {
+        'content-type': 'application/json',
+        'webhook-id': jobId,
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': new Webhook(secret).sign(jobId, now, body),
+      };
+      return { body, headers };
+    };
+    const post = (d: { body: string; headers: Record<string, string> }) =>
+      fetch(`http://127.0.0.1:${port}/ingest`, { method: 'POST', headers: d.headers, body: d.body });
+    const before = await readdir(out);
+
+    const fresh = forged(randomUUID());
+    const tampered = { ...fresh, body: fresh.body.replace('"export.package"', '"export.packagf"') };
+    expect((await post(tampered)).status).toBe(401);
+    expect(await readdir(out)).toEqual(before);
+
+    expect((await post(fresh)).status).toBe(200); // the same delivery untampered is fine …
+    const replay = await post(fresh); // … once
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { type: string }).type).toMatch(/webhook-replayed$/);
+    // the real job's id with other bytes
+    files['messages.json'] = Buffer.from('{"documentId":"x","threads":[]}');
+    const swapped = forged(job.jobId);
+    expect((await post(swapped)).status).toBe(409);
+    expect((await readdir(out)).sort()).toEqual([...before, JSON.parse(fresh.body).data.jobId].sort());
+    expect(receiverOut).not.toContain('Lageplan');
+  }, 240_000);
+
+  it('says what failed with its exit code', async () => {
+    expect((await dvd('--profile', 'nobody', 'inbox')).code).toBe(2);
+    const missing = await dvd('--profile', 'official', 'status', randomUUID());
+    expect(missing.code).toBe(4);
+    const refused = await dvd(
+      ...['--profile', 'citizen', '--json', 'thread', 'open', randomUUID(), '--type', 'CALLBACK'],
+      ...['--from', '2026-12-24T10:00:00Z', '--to', '2026-12-24T09:00:00Z'],
+    );
+    expect(refused.code).toBe(5);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ exitCode: 5, problem: { status: 400 } });
+  });
+});
