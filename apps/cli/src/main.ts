@@ -173,6 +173,8 @@ program
   .action(run((o) => c.receive(g(), o)));
 
 async function main() {
+  // `npm run dvd -- …` runs in the repository root: paths on the command line are the caller's
+  if (process.env.npm_lifecycle_event === 'dvd' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
