@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchGatewayLatency } from './latency.bench';
 import { benchUploadMemory } from './memory.bench';
+import { benchSdk } from './sdk.bench';
 import { benchUploadThroughput } from './throughput.bench';
 import type { Benchmark } from './types';
 import { benchConcurrentUploads } from './uploads.bench';
@@ -59,6 +60,7 @@ export const BENCHMARKS: BenchmarkEntry[] = [
   builtIn('uploads', '500 concurrent 1 MiB uploads by 500 citizens, time to ROUTED', 10 * 60_000, benchConcurrentUploads),
   builtIn('throughput', 'upload MiB/s: gateway vs direct S3 PUT', 10 * 60_000, benchUploadThroughput),
   builtIn('memory', 'RSS growth of gateway and intake during 50 and 95 MiB uploads', 5 * 60_000, benchUploadMemory),
+  builtIn('sdk', 'SDK send and open of a 50 MiB file (MiB/s, client peak RSS) beside the raw upload', 5 * 60_000, benchSdk),
   optional(
     'paging',
     'message paging in a thread: p50/p99 at 10 k and 1 M messages, EXPLAIN',

@@ -186,7 +186,7 @@ export class DvdClient {
     const key = o.recipientKey ?? (await this.authorityKey(o.metadata.authorityId));
     o.onStage?.('encrypting');
     const plaintext = await toBytes(o.file);
-    const jwe = new TextEncoder().encode(await encryptFor(plaintext, key));
+    const jwe = new TextEncoder().encode(await encryptFor(plaintext, key)); // ASCII: one byte per character
     const sha256 = await sha256Hex(jwe);
     const idempotencyKey = o.idempotencyKey ?? crypto.randomUUID();
     o.onStage?.('uploading');

@@ -9,8 +9,6 @@ export interface TransferProgress {
 }
 export type ProgressListener = (p: TransferProgress) => void;
 
-const CHUNK = 256 * 1024;
-
 /** The part of the browser's XMLHttpRequest used here (typed locally: the SDK compiles without the DOM library). */
 interface Xhr {
   open(method: string, url: string): void;
@@ -32,7 +30,7 @@ const XhrCtor = () => (globalThis as { XMLHttpRequest?: new () => Xhr }).XMLHttp
 /**
  * POSTs a multipart form with upload progress. Browsers: XMLHttpRequest (the only API that
  * reports upload progress there). Elsewhere (Node ≥ 20): the form is encoded by the runtime's
- * own `Request`, then streamed in 256 KiB chunks, counting what the connection pulls.
+ * own `Request` as a stream and sent as it is pulled, counting the bytes.
  * Throws DvdProblemError / DvdNetworkError like every SDK call; retries are the caller's.
  */
 export async function postForm(
@@ -56,22 +54,21 @@ async function viaFetch(
   headers: Record<string, string>,
   o: { onProgress?: ProgressListener; signal?: AbortSignal },
 ): Promise<Response> {
+  // the runtime encodes the form as a stream (no copy of the payload); progress counts what the connection pulls
   const encoded = new Request(url, { method: 'POST', body: form });
-  const bytes = new Uint8Array(await encoded.arrayBuffer());
-  const total = bytes.length;
-  let offset = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= total) {
-        controller.close();
-        return;
-      }
-      const end = Math.min(offset + CHUNK, total);
-      controller.enqueue(bytes.subarray(offset, end));
-      offset = end;
-      o.onProgress?.({ loaded: offset, total });
+  const total = formSize(form);
+  let loaded = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      controller.enqueue(chunk);
+      o.onProgress?.({ loaded: Math.min(loaded, total), total });
+    },
+    flush() {
+      o.onProgress?.({ loaded: total, total });
     },
   });
+  const body = encoded.body!.pipeThrough(counter);
   const fetchImpl = transport.options.fetch ?? globalThis.fetch;
   try {
     return await fetchImpl(url, {
@@ -118,6 +115,13 @@ function viaXhr(
   });
 }
 
+/** The bytes of a form's values (the multipart framing adds a few hundred more). */
+function formSize(form: FormData): number {
+  let n = 0;
+  form.forEach((v) => (n += typeof v === 'string' ? new TextEncoder().encode(v).length : v.size));
+  return n;
+}
+
 /** Reads a response body to bytes, reporting progress; at most `maxBytes`. */
 export async function readBody(res: Response, o: { onProgress?: ProgressListener; maxBytes?: number } = {}): Promise<Uint8Array> {
   const lengthHeader = res.headers.get('content-length');
@@ -127,7 +131,8 @@ export async function readBody(res: Response, o: { onProgress?: ProgressListener
     await res.body?.cancel();
     throw new DvdNetworkError(`the answer is larger than ${max} bytes`);
   }
-  const chunks: Uint8Array[] = [];
+  // with a known length the bytes go straight into one buffer (no second copy of the whole body)
+  let buffer = new Uint8Array(total ?? 64 * 1024);
   let loaded = 0;
   if (res.body) {
     const reader = res.body.getReader();
@@ -135,12 +140,17 @@ export async function readBody(res: Response, o: { onProgress?: ProgressListener
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        loaded += value.length;
-        if (loaded > max) {
+        if (loaded + value.length > max) {
           await reader.cancel();
           throw new DvdNetworkError(`the answer is larger than ${max} bytes`);
         }
-        chunks.push(value);
+        if (loaded + value.length > buffer.length) {
+          const grown = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
+          grown.set(buffer.subarray(0, loaded));
+          buffer = grown;
+        }
+        buffer.set(value, loaded);
+        loaded += value.length;
         o.onProgress?.({ loaded, total });
       }
     } catch (err) {
@@ -148,11 +158,5 @@ export async function readBody(res: Response, o: { onProgress?: ProgressListener
       throw new DvdNetworkError('the download broke off', { cause: err });
     }
   }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return loaded === buffer.length ? buffer : buffer.subarray(0, loaded);
 }
