@@ -40,6 +40,7 @@ import type {
   UnroutablePage,
 } from './types';
 import type { JWK } from 'jose';
+import type { Page } from '@dvd/contracts';
 
 export type DvdClientOptions = TransportOptions;
 
@@ -81,7 +82,7 @@ export interface DecryptedMessage {
 const enc = encodeURIComponent;
 
 /** Pages through a cursor-paged list. */
-async function* pages<T>(load: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): AsyncGenerator<T> {
+async function* pages<T>(load: (cursor?: string) => Promise<Page<T>>): AsyncGenerator<T> {
   let cursor: string | undefined;
   do {
     const page = await load(cursor);

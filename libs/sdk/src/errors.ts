@@ -1,13 +1,7 @@
-/** What a failed platform call tells: an RFC 9457 problem, typed. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  requestId?: string;
-  errors?: Array<{ field: string; message: string }>;
-}
+import type { ProblemDetails } from '@dvd/contracts';
+
+/** What a failed platform call tells: an RFC 9457 problem, as the contracts define it. */
+export type Problem = ProblemDetails;
 
 /** Base class of every error the SDK throws. */
 export class DvdError extends Error {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '@dvd/contracts';
 import { DvdIntegrityError, DvdWebhookError } from '../errors';
 import {
   DEFAULT_MAX_DELIVERY_BYTES,
@@ -49,8 +50,8 @@ export type ReceiverEvent =
   | { kind: 'refused'; status: number; reason: string };
 
 function problem(res: ServerResponse, status: number, code: string, title: string) {
-  const body = JSON.stringify({ type: `https://direktvermittlung.de/problems/${code}`, title, status });
-  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title, status });
+  res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
