@@ -1,7 +1,7 @@
 import { unzipSync } from 'fflate';
 import { Webhook } from 'standardwebhooks';
 import { ExportWebhookSchema } from '@dvd/contracts';
-import { sha256Hex, utf8 } from './bytes';
+import { sameText, sha256Hex, utf8 } from './bytes';
 import { DvdIntegrityError, DvdWebhookError } from './errors';
 import type { ExportWebhook } from './types';
 
@@ -76,21 +76,40 @@ export function verifyExportDelivery(o: {
   const tolerance = Math.min(o.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS, WEBHOOK_TOLERANCE_SECONDS);
   const now = (o.now ?? new Date()).getTime() / 1000;
   if (Math.abs(now - Number(ts)) > tolerance) throw new DvdWebhookError('timestamp', 'the delivery is outside the time window');
-  const text = typeof o.body === 'string' ? o.body : utf8(o.body);
+  let text: string;
+  try {
+    text = typeof o.body === 'string' ? o.body : utf8(o.body);
+  } catch {
+    throw new DvdWebhookError('malformed', 'the delivery body is not UTF-8');
+  }
+  // The signature is checked here against the header's timestamp, which was judged above by
+  // `now`: Webhook.verify would judge it again by the machine's clock.
+  const signed = new Date(Number(ts) * 1000);
+  const offered = signature
+    .split(' ')
+    .filter((s) => s.startsWith('v1,'))
+    .map((s) => s.slice(3));
   const secrets = Array.isArray(o.secrets) ? o.secrets : [o.secrets];
-  let parsed: unknown;
   let verified = false;
   for (const secret of secrets) {
+    let expected: string;
     try {
-      parsed = new Webhook(secret).verify(text, { 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': signature });
+      expected = new Webhook(secret).sign(id, signed, text).slice(3);
+    } catch {
+      continue; // not a usable secret: try the next one
+    }
+    if (offered.some((s) => sameText(s, expected))) {
       verified = true;
       break;
-    } catch (err) {
-      if (err instanceof SyntaxError) throw new DvdWebhookError('malformed', 'the delivery body is not JSON');
-      // try the next secret
     }
   }
   if (!verified) throw new DvdWebhookError('signature', 'no valid signature for the configured secret');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new DvdWebhookError('malformed', 'the delivery body is not JSON');
+  }
   const envelope = ExportWebhookSchema.safeParse(parsed);
   if (!envelope.success) throw new DvdWebhookError('malformed', 'the delivery is not an export.package envelope');
   if (envelope.data.data.jobId !== id) throw new DvdWebhookError('malformed', 'webhook-id and the job id differ');
