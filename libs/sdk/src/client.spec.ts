@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import { ROUTES } from '@dvd/contracts';
+import { DvdClient } from './client';
+import { DvdIntegrityError, DvdNetworkError, DvdProblemError } from './errors';
+import { decryptWith } from './jwe';
+import { generateAuthorityKeyPair, type KeyPair } from './keys';
+import { byteDifference, randomBytes, webCryptoDecrypt } from './testing/webcrypto-jwe';
+import type { DocumentMetadata, DvdDocument } from './types';
+
+/**
+ * The SDK's request building, against an injected `fetch` that records every request and
+ * answers from a script (a unit test: no server behind it).
+ */
+
+const BASE = 'https://dvd.example/api/v1/';
+const TOKEN = 'test-token';
+
+interface Recorded {
+  method: string;
+  url: URL;
+  headers: Headers;
+  /** The body as sent (a streamed upload is read to its end, as a connection would). */
+  body?: Uint8Array;
+}
+
+type Handler = (req: Recorded, index: number) => Response | Promise<Response>;
+
+/** A `fetch` that records each request, reads its body, and answers with `handler` (which may throw). */
+function stubFetch(handler: Handler) {
+  const calls: Recorded[] = [];
+  const fetchStub = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const req: Recorded = {
+      method: init.method ?? 'GET',
+      url: new URL(String(input)),
+      headers: new Headers(init.headers),
+      body: init.body == null ? undefined : new Uint8Array(await new Response(init.body).arrayBuffer()),
+    };
+    calls.push(req);
+    return handler(req, calls.length - 1);
+  };
+  return { fetch: fetchStub as typeof fetch, calls };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+const problem = (status: number, code: string, title: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ type: `https://direktvermittlung.de/problems/${code}`, title, status, ...extra }), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
+
+const client = (fetchImpl: typeof fetch, o: { retries?: number } = {}) =>
+  new DvdClient({ baseUrl: BASE, token: TOKEN, fetch: fetchImpl, retries: o.retries ?? 4, retryDelayMs: 1 });
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+async function failure<E extends Error>(p: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(type);
+  return err as E;
+}
+
+/** The parts of a multipart/form-data body, in order, parsed by the runtime's own parser. */
+async function formParts(req: Recorded): Promise<Array<[string, Uint8Array]>> {
+  const form = await new Response(req.body, { headers: { 'content-type': req.headers.get('content-type')! } }).formData();
+  const parts: Array<[string, Uint8Array]> = [];
+  for (const [name, value] of form.entries()) {
+    parts.push([name, typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(await value.arrayBuffer())]);
+  }
+  return parts;
+}
+
+const METADATA: DocumentMetadata = { referenceNumber: 'AZ-2025-0001', authorityId: 'stadt-musterstadt', documentType: 'antrag' };
+
+function documentFor(jweBytes: Uint8Array, o: { sha256?: string; size?: number } = {}): DvdDocument {
+  return {
+    id: '0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10',
+    status: 'RECEIVED',
+    referenceNumber: METADATA.referenceNumber,
+    authorityId: METADATA.authorityId,
+    documentType: METADATA.documentType,
+    serviceKey: null,
+    regionKey: null,
+    unitId: null,
+    createdAt: '2025-01-31T09:30:00Z',
+    updatedAt: '2025-01-31T09:30:00Z',
+    retentionDate: '2025-07-30T09:30:00Z',
+    payload: { size: o.size ?? jweBytes.length, sha256: o.sha256 ?? sha256(jweBytes) },
+  } as DvdDocument;
+}
+
+// ── every route has its method ───────────────────────────────────────────────────────────
+
+type Operation = { [K in keyof DvdClient]: DvdClient[K] extends (...args: never[]) => unknown ? K : never }[keyof DvdClient];
+
+const AUTH = 'stadt-musterstadt';
+const KID = 'kid/1 +ä'; // a value that must be percent-encoded in a path
+const RULE = 'rule-7';
+const DOC = '0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10';
+const THREAD = '6f1b2c3d-0000-4000-8000-000000000001';
+const EVENT = 'event 1';
+const JOB = '6f1b2c3d-0000-4000-8000-0000000000aa';
+
+/**
+ * Placeholder arguments per operationId. The leading string arguments fill the path's
+ * `{param}`s in order. A route of the contract without an entry here fails the test.
+ */
+const CALLS: { [K in Operation]?: Parameters<DvdClient[K]> } = {
+  createAuthority: [{ id: AUTH, name: 'Stadt', ingestUrl: 'https://x.example/in', ingestSecret: 'whsec_AAAA', retentionPeriod: 'P180D' }],
+  getAuthority: [AUTH],
+  updateAuthority: [AUTH, { name: 'Stadt Musterstadt' }],
+  rotateIngestSecret: [AUTH, { ingestSecret: 'whsec_BBBB' }],
+  createUnit: [AUTH, { id: 'buergeramt', name: 'Bürgeramt' }],
+  listAuthorityKeys: [AUTH],
+  addAuthorityKey: [AUTH, { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1', alg: 'ECDH-ES+A256KW', use: 'enc' }],
+  retireAuthorityKey: [AUTH, KID],
+  listRoutingRules: [AUTH, { limit: 5 }],
+  createRoutingRule: [AUTH, { priority: 1, conditions: {}, targetUnitId: 'buergeramt' }],
+  replaceRoutingRule: [AUTH, RULE, { priority: 2, conditions: {}, targetUnitId: 'buergeramt' }],
+  deleteRoutingRule: [AUTH, RULE],
+  createDocument: [METADATA, 'h.k.i.c.t'],
+  listDocuments: [{ limit: 5 }],
+  getDocument: [DOC],
+  getDocumentPayload: [DOC],
+  listUnroutableDocuments: [{}],
+  listDeadLetters: ['intake', {}],
+  getDeadLetter: ['intake', EVENT],
+  deleteDeadLetter: ['intake', EVENT],
+  replayDeadLetter: ['intake', EVENT],
+  createThread: [DOC, { type: 'CHAT' }],
+  listThreads: [{ documentId: DOC }],
+  getThread: [THREAD],
+  claimThread: [THREAD],
+  releaseThread: [THREAD],
+  closeThread: [THREAD],
+  confirmAppointment: [THREAD, { start: '2025-02-03T09:00:00Z' }],
+  postMessage: [THREAD, 'h.k.i.c.t'],
+  listMessages: [THREAD, { limit: 5 }],
+  createExport: [DOC],
+  getExport: [JOB],
+};
+
+describe('DvdClient: one method per route of the contract', () => {
+  it('has an entry in this table for every route, and nothing else', () => {
+    const operations = ROUTES.map((r) => r.operationId);
+    expect(operations.filter((op) => !(op in CALLS))).toEqual([]);
+    expect(Object.keys(CALLS).filter((op) => !operations.includes(op))).toEqual([]);
+    expect(new Set(operations).size).toBe(operations.length);
+  });
+
+  it.each(ROUTES.map((r) => [r.operationId, r] as const))('%s issues its method and path', async (operationId, route) => {
+    const method = (client(stubFetch(() => json(200, {})).fetch) as unknown as Record<string, unknown>)[operationId];
+    expect(typeof method).toBe('function');
+
+    const args = CALLS[operationId as Operation] as unknown[] | undefined;
+    if (!args) throw new Error(`no placeholder arguments for ${operationId}: add the route to CALLS (and its method to DvdClient)`);
+    const { fetch: fetchStub, calls } = stubFetch(() => json(200, { items: [], nextCursor: null }));
+    const sdk = client(fetchStub) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    await sdk[operationId](...args);
+
+    expect(calls).toHaveLength(1);
+    const [req] = calls;
+    let at = 0;
+    const path = route.path.replace(/\{(\w+)\}/g, () => encodeURIComponent(String(args[at++])));
+    expect(req.method).toBe(route.method.toUpperCase());
+    expect(`${req.url.origin}${req.url.pathname}`).toBe(`${BASE.replace(/\/$/, '')}${path}`);
+    expect(req.headers.get('authorization')).toBe(`Bearer ${TOKEN}`);
+
+    // a body where the contract takes one, of one of its media types; none where it takes none
+    const body = route.request?.body;
+    if (body) {
+      expect(req.body).toBeDefined();
+      expect(Object.keys(body.content)).toContain(req.headers.get('content-type')?.split(';')[0]);
+    } else {
+      expect(req.body).toBeUndefined();
+    }
+    const headers = route.request?.headers?.shape ?? {};
+    for (const [name, schema] of Object.entries(headers)) {
+      if (!(schema as { isOptional(): boolean }).isOptional()) expect(req.headers.get(name)).toBeTruthy();
+    }
+  });
+
+  it('sends query parameters, leaving out undefined ones', async () => {
+    const { fetch: fetchStub, calls } = stubFetch(() => json(200, { items: [], nextCursor: null }));
+    await client(fetchStub).listDocuments({ limit: 5, cursor: undefined, status: 'ROUTED' });
+    expect(Object.fromEntries(calls[0].url.searchParams)).toEqual({ limit: '5', status: 'ROUTED' });
+  });
+});
+
+// ── retries ──────────────────────────────────────────────────────────────────────────────
+
+describe('DvdClient: retries', () => {
+  const thread = { id: THREAD };
+
+  it('retries a 503 with Retry-After: 0, and succeeds on the second request', async () => {
+    const { fetch: f, calls } = stubFetch((_r, i) =>
+      i === 0 ? problem(503, 'service-unavailable', 'Service Unavailable', {}, { 'retry-after': '0' }) : json(200, thread),
+    );
+    expect(await client(f).getThread(THREAD)).toEqual(thread);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('retries a 429, and succeeds on the second request', async () => {
+    const { fetch: f, calls } = stubFetch((_r, i) =>
+      i === 0 ? problem(429, 'too-many-requests', 'Too Many Requests', {}, { 'retry-after': '0' }) : json(200, thread),
+    );
+    expect(await client(f).claimThread(THREAD)).toEqual(thread);
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.method)).toEqual(['POST', 'POST']);
+  });
+
+  it('does not retry a 400: a DvdProblemError with the problem, its code and its errors', async () => {
+    const errors = [{ field: 'body.text', message: 'Required' }];
+    const { fetch: f, calls } = stubFetch(() =>
+      problem(400, 'validation-failed', 'Request validation failed', { detail: 'one field', errors, requestId: 'req-1' }),
+    );
+    const err = await failure(client(f).getThread(THREAD), DvdProblemError);
+    expect(calls).toHaveLength(1);
+    expect(err.code).toBe('validation-failed');
+    expect(err.status).toBe(400);
+    expect(err.problem).toMatchObject({ status: 400, title: 'Request validation failed', detail: 'one field', errors, requestId: 'req-1' });
+    expect(err.message).toBe('400 Request validation failed: one field');
+  });
+
+  it('surfaces a non-JSON error answer by its status line', async () => {
+    const { fetch: f } = stubFetch(() => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
+    const err = await failure(client(f).getThread(THREAD), DvdProblemError);
+    expect(err.problem).toEqual({ type: 'about:blank', title: 'Bad Gateway', status: 502 });
+    expect(err.code).toBe('about:blank');
+  });
+
+  it('retries a network error on a GET', async () => {
+    const { fetch: f, calls } = stubFetch((_r, i) => {
+      if (i === 0) throw new TypeError('fetch failed');
+      return json(200, thread);
+    });
+    expect(await client(f).getThread(THREAD)).toEqual(thread);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not retry a network error on a non-idempotent POST (postMessage): DvdNetworkError', async () => {
+    const { fetch: f, calls } = stubFetch(() => {
+      throw new TypeError('fetch failed');
+    });
+    const err = await failure(client(f).postMessage(THREAD, 'h.k.i.c.t'), DvdNetworkError);
+    expect(calls).toHaveLength(1);
+    expect(err.cause).toBeInstanceOf(TypeError);
+    // …but it does retry a 503 there: the server says it did nothing
+    const second = stubFetch((_r, i) => (i === 0 ? problem(503, 'service-unavailable', 'Service Unavailable') : json(201, { id: 'm1' })));
+    expect(await client(second.fetch).postMessage(THREAD, 'h.k.i.c.t')).toEqual({ id: 'm1' });
+    expect(second.calls).toHaveLength(2);
+  });
+
+  it('createDocument sends the same Idempotency-Key and the same payload on every retry', async () => {
+    const jwe = 'eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a2V5.aXY.Y2lwaGVy.dGFn';
+    const { fetch: f, calls } = stubFetch((_r, i) => {
+      if (i === 0) return problem(503, 'service-unavailable', 'Service Unavailable', {}, { 'retry-after': '0' });
+      if (i === 1) throw new TypeError('socket hang up');
+      if (i === 2) return problem(409, 'idempotency-key-in-flight', 'In flight', {}, { 'retry-after': '0' });
+      return json(201, documentFor(new TextEncoder().encode(jwe)));
+    });
+    await client(f).createDocument(METADATA, jwe);
+    expect(calls).toHaveLength(4);
+    const keys = calls.map((c) => c.headers.get('idempotency-key'));
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(keys)).toEqual(new Set([keys[0]]));
+    for (const call of calls) {
+      const parts = await formParts(call);
+      expect(parts.map(([name]) => name)).toEqual(['metadata', 'encryptedPayload']);
+      expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual(METADATA);
+      expect(new TextDecoder().decode(parts[1][1])).toBe(jwe);
+    }
+
+    // a key given by the caller is the one sent
+    const given = stubFetch(() => json(201, documentFor(new TextEncoder().encode(jwe))));
+    await client(given.fetch).createDocument(METADATA, jwe, { idempotencyKey: 'my-key-1' });
+    expect(given.calls[0].headers.get('idempotency-key')).toBe('my-key-1');
+  });
+
+  it('stops after `retries` retries, with the last answer', async () => {
+    const { fetch: f, calls } = stubFetch(() => problem(503, 'service-unavailable', 'Service Unavailable', {}, { 'retry-after': '0' }));
+    const err = await failure(client(f, { retries: 2 }).getThread(THREAD), DvdProblemError);
+    expect(err.status).toBe(503);
+    expect(calls).toHaveLength(3);
+
+    const network = stubFetch(() => {
+      throw new TypeError('fetch failed');
+    });
+    await failure(client(network.fetch, { retries: 3 }).getDocument(DOC), DvdNetworkError);
+    expect(network.calls).toHaveLength(4);
+
+    const none = stubFetch(() => problem(429, 'too-many-requests', 'Too Many Requests'));
+    await failure(client(none.fetch, { retries: 0 }).getDocument(DOC), DvdProblemError);
+    expect(none.calls).toHaveLength(1);
+  });
+
+  it('gives up at once when Retry-After is longer than maxRetryAfterMs', async () => {
+    const { fetch: f, calls } = stubFetch(() => problem(503, 'service-unavailable', 'Service Unavailable', {}, { 'retry-after': '120' }));
+    const err = await failure(client(f).getThread(THREAD), DvdProblemError);
+    expect(err.retryAfterSeconds).toBe(120);
+    expect(calls).toHaveLength(1);
+  });
+});
+
+// ── send, download, progress ─────────────────────────────────────────────────────────────
+
+describe('DvdClient: sendDocument and getDocumentPayload', () => {
+  let authority: KeyPair;
+  beforeAll(async () => {
+    authority = await generateAuthorityKeyPair({ alg: 'RSA-OAEP-256' });
+  }, 60_000);
+
+  /** A platform that lists the authority's key and stores what it is sent (answering with `answer`). */
+  function platform(answer: (jweBytes: Uint8Array) => DvdDocument) {
+    return stubFetch(async (req) => {
+      if (req.method === 'GET' && req.url.pathname === `/api/v1/authorities/${METADATA.authorityId}/keys`) {
+        return json(200, { keys: [authority.publicJwk] });
+      }
+      if (req.method === 'POST' && req.url.pathname === '/api/v1/documents') {
+        const parts = await formParts(req);
+        return json(201, answer(parts.find(([name]) => name === 'encryptedPayload')![1]), { location: `/api/v1/documents/${DOC}` });
+      }
+      return problem(404, 'not-found', 'Not Found');
+    });
+  }
+
+  it('encrypts for the authority key, uploads, and checks what was stored; the uploaded part decrypts to the file', async () => {
+    const file = randomBytes(300_000);
+    const { fetch: f, calls } = platform((jwe) => documentFor(jwe));
+    const stages: string[] = [];
+    const result = await client(f).sendDocument({ file, metadata: METADATA, onStage: (s) => stages.push(s) });
+    expect(stages).toEqual(['keys', 'encrypting', 'uploading', 'verifying']);
+    expect(calls.map((c) => `${c.method} ${c.url.pathname}`)).toEqual([
+      `GET /api/v1/authorities/${METADATA.authorityId}/keys`,
+      'POST /api/v1/documents',
+    ]);
+
+    const parts = await formParts(calls[1]);
+    expect(parts.map(([name]) => name)).toEqual(['metadata', 'encryptedPayload']);
+    expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual(METADATA);
+    const uploaded = parts[1][1];
+    expect(result).toMatchObject({ kid: authority.kid, sha256: sha256(uploaded), idempotencyKey: calls[1].headers.get('idempotency-key') });
+
+    const jwe = new TextDecoder().decode(uploaded);
+    expect(jwe).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(byteDifference(await decryptWith(jwe, authority.privateJwk!), file)).toBeUndefined();
+    expect(byteDifference((await webCryptoDecrypt(jwe, authority.privateJwk!)).plaintext, file)).toBeUndefined();
+  });
+
+  it('refuses an answer whose sha256 or size differs from the uploaded bytes: DvdIntegrityError', async () => {
+    const bySha = platform((jwe) => documentFor(jwe, { sha256: sha256('other bytes') }));
+    await failure(client(bySha.fetch).sendDocument({ file: 'Antrag', metadata: METADATA }), DvdIntegrityError);
+    expect(bySha.calls).toHaveLength(2);
+    const bySize = platform((jwe) => documentFor(jwe, { size: jwe.length - 1 }));
+    await failure(client(bySize.fetch).sendDocument({ file: 'Antrag', metadata: METADATA }), DvdIntegrityError);
+  });
+
+  it('uses a given recipient key without asking for the key list', async () => {
+    const { fetch: f, calls } = platform((jwe) => documentFor(jwe));
+    const result = await client(f).sendDocument({ file: new Blob(['Antrag']), metadata: METADATA, recipientKey: authority.publicJwk });
+    expect(calls.map((c) => c.method)).toEqual(['POST']);
+    expect(result.kid).toBe(authority.kid);
+  });
+
+  it('reports upload progress: increasing `loaded`, ending at `total`, the bytes sent', async () => {
+    const { fetch: f, calls } = platform((jwe) => documentFor(jwe));
+    const progress: Array<{ loaded: number; total?: number }> = [];
+    await client(f).sendDocument({ file: randomBytes(1024 * 1024), metadata: METADATA, onProgress: (p) => progress.push({ ...p }) });
+    const sent = calls[1].body!.length;
+    expect(progress.length).toBeGreaterThan(2);
+    for (let i = 1; i < progress.length; i++) expect(progress[i].loaded).toBeGreaterThan(progress[i - 1].loaded);
+    expect(progress.every((p) => p.total === sent)).toBe(true);
+    expect(progress[progress.length - 1].loaded).toBe(sent);
+  });
+
+  it('getDocumentPayload checks the bytes against the expected sha256 and size', async () => {
+    const bytes = randomBytes(70_000);
+    const served = () => new Response(bytes, { status: 200, headers: { 'content-type': 'application/jose' } });
+    const { fetch: f, calls } = stubFetch(served);
+    const progress: number[] = [];
+    const got = await client(f).getDocumentPayload(DOC, {
+      expected: { size: bytes.length, sha256: sha256(bytes) },
+      onProgress: (p) => progress.push(p.loaded),
+    });
+    expect(byteDifference(got, bytes)).toBeUndefined();
+    expect(calls[0].url.pathname).toBe(`/api/v1/documents/${DOC}/payload`);
+    expect(progress[progress.length - 1]).toBe(bytes.length);
+
+    const mismatch = stubFetch(served);
+    const err = await failure(
+      client(mismatch.fetch).getDocumentPayload(DOC, { expected: { size: bytes.length, sha256: sha256('other') } }),
+      DvdIntegrityError,
+    );
+    expect(err.message).toMatch(/does not match its recorded sha256/);
+    expect(mismatch.calls).toHaveLength(1);
+
+    const shorter = stubFetch(served);
+    await failure(
+      client(shorter.fetch).getDocumentPayload(DOC, { expected: { size: bytes.length + 1, sha256: sha256(bytes) } }),
+      DvdIntegrityError,
+    );
+  });
+});
