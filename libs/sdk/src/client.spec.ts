@@ -403,5 +403,33 @@ describe('DvdClient: sendDocument and getDocumentPayload', () => {
       client(shorter.fetch).getDocumentPayload(DOC, { expected: { size: bytes.length + 1, sha256: sha256(bytes) } }),
       DvdIntegrityError,
     );
+
+    // longer than recorded: an integrity failure at once, not a network error downloaded again and again
+    for (const headers of [{ 'content-length': String(bytes.length) }, {}]) {
+      const longer = stubFetch(() => new Response(bytes, { status: 200, headers: { 'content-type': 'application/jose', ...headers } }));
+      const tooLong = await failure(
+        client(longer.fetch).getDocumentPayload(DOC, { expected: { size: bytes.length - 1, sha256: sha256(bytes) } }),
+        DvdIntegrityError,
+      );
+      expect(tooLong.message).toMatch(/larger than its recorded size/);
+      expect(longer.calls).toHaveLength(1);
+    }
+  });
+
+  it('getDocumentPayload downloads again when the stream breaks off', async () => {
+    const bytes = randomBytes(50_000);
+    const { fetch: f, calls } = stubFetch((_r, i) => {
+      if (i > 0) return new Response(bytes, { status: 200, headers: { 'content-type': 'application/jose' } });
+      const broken = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.subarray(0, 1000));
+          controller.error(new TypeError('terminated'));
+        },
+      });
+      return new Response(broken, { status: 200, headers: { 'content-type': 'application/jose' } });
+    });
+    const got = await client(f).getDocumentPayload(DOC, { expected: { size: bytes.length, sha256: sha256(bytes) } });
+    expect(byteDifference(got, bytes)).toBeUndefined();
+    expect(calls).toHaveLength(2);
   });
 });

@@ -224,7 +224,12 @@ export class DvdClient {
           // retried here, around the whole download
           noRetry: true,
         });
-        return readBody(response, { onProgress: o.onProgress, maxBytes: o.expected ? o.expected.size : undefined });
+        return readBody(response, {
+          onProgress: o.onProgress,
+          maxBytes: o.expected?.size,
+          // more bytes than recorded is no network failure: asking again would bring the same
+          tooLarge: () => new DvdIntegrityError(`the payload of document ${id} is larger than its recorded size`),
+        });
       },
       o.signal,
     );

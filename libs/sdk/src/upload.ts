@@ -122,40 +122,48 @@ function formSize(form: FormData): number {
   return n;
 }
 
-/** Reads a response body to bytes, reporting progress; at most `maxBytes`. */
-export async function readBody(res: Response, o: { onProgress?: ProgressListener; maxBytes?: number } = {}): Promise<Uint8Array> {
+/**
+ * Reads a response body to bytes, reporting progress; at most `maxBytes` (more: the error
+ * from `tooLarge`, by default a DvdNetworkError). A broken stream is a DvdNetworkError.
+ */
+export async function readBody(
+  res: Response,
+  o: { onProgress?: ProgressListener; maxBytes?: number; tooLarge?: (maxBytes: number) => Error } = {},
+): Promise<Uint8Array> {
   const lengthHeader = res.headers.get('content-length');
   const total = lengthHeader && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   const max = o.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  const tooLarge = () => o.tooLarge?.(max) ?? new DvdNetworkError(`the answer is larger than ${max} bytes`);
   if (total !== undefined && total > max) {
-    await res.body?.cancel();
-    throw new DvdNetworkError(`the answer is larger than ${max} bytes`);
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
   }
   // with a known length the bytes go straight into one buffer (no second copy of the whole body)
   let buffer = new Uint8Array(total ?? 64 * 1024);
   let loaded = 0;
   if (res.body) {
     const reader = res.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (loaded + value.length > max) {
-          await reader.cancel();
-          throw new DvdNetworkError(`the answer is larger than ${max} bytes`);
-        }
-        if (loaded + value.length > buffer.length) {
-          const grown = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
-          grown.set(buffer.subarray(0, loaded));
-          buffer = grown;
-        }
-        buffer.set(value, loaded);
-        loaded += value.length;
-        o.onProgress?.({ loaded, total });
+    for (;;) {
+      let chunk: { done: boolean; value?: Uint8Array };
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        throw new DvdNetworkError('the download broke off', { cause: err });
       }
-    } catch (err) {
-      if (err instanceof DvdNetworkError) throw err;
-      throw new DvdNetworkError('the download broke off', { cause: err });
+      if (chunk.done || !chunk.value) break;
+      const value = chunk.value;
+      if (loaded + value.length > max) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      if (loaded + value.length > buffer.length) {
+        const grown = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
+        grown.set(buffer.subarray(0, loaded));
+        buffer = grown;
+      }
+      buffer.set(value, loaded);
+      loaded += value.length;
+      o.onProgress?.({ loaded, total });
     }
   }
   return loaded === buffer.length ? buffer : buffer.subarray(0, loaded);
