@@ -56,16 +56,13 @@ async function viaFetch(
 ): Promise<Response> {
   // the runtime encodes the form as a stream (no copy of the payload); progress counts what the connection pulls
   const encoded = new Request(url, { method: 'POST', body: form });
-  const total = formSize(form);
+  const total = await encodedSize(form);
   let loaded = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       loaded += chunk.byteLength;
       controller.enqueue(chunk);
-      o.onProgress?.({ loaded: Math.min(loaded, total), total });
-    },
-    flush() {
-      o.onProgress?.({ loaded: total, total });
+      o.onProgress?.({ loaded, total: Math.max(loaded, total) });
     },
   });
   const body = encoded.body!.pipeThrough(counter);
@@ -115,11 +112,19 @@ function viaXhr(
   });
 }
 
-/** The bytes of a form's values (the multipart framing adds a few hundred more). */
-function formSize(form: FormData): number {
-  let n = 0;
-  form.forEach((v) => (n += typeof v === 'string' ? new TextEncoder().encode(v).length : v.size));
-  return n;
+/**
+ * The encoded size of a form without encoding its files: the runtime encodes a copy whose
+ * files are empty (the framing), plus the files' sizes.
+ */
+async function encodedSize(form: FormData): Promise<number> {
+  const skeleton = new FormData();
+  let files = 0;
+  form.forEach((v, k) => {
+    if (typeof v === 'string') return skeleton.append(k, v);
+    files += v.size;
+    skeleton.append(k, new Blob([], { type: v.type }), (v as File).name);
+  });
+  return (await new Request('http://localhost/', { method: 'POST', body: skeleton }).arrayBuffer()).byteLength + files;
 }
 
 /**
