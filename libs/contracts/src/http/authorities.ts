@@ -1,12 +1,15 @@
 import { AuthorityId, INGEST_SECRET_PATTERN, ISO_DURATION_PATTERN, Timestamp, UnitId, Uuid, plainTextSchema } from './common';
 import { z } from './zod';
 
+export const RETENTION_PERIOD_RULE = 'must be a positive ISO-8601 duration such as P180D';
 const RetentionPeriod = z
   .string()
-  .regex(ISO_DURATION_PATTERN, 'must be a positive ISO-8601 duration such as P180D')
+  .max(40, RETENTION_PERIOD_RULE)
+  .regex(ISO_DURATION_PATTERN, RETENTION_PERIOD_RULE)
   .openapi({
     description:
       'ISO 8601 duration after which a document and everything belonging to it is purged (`P180D`; `PT5S` is valid too). ' +
+      'At most 40 characters; a zero duration (`P0D`) is refused. ' +
       "Each document's `retentionDate` is its creation time plus this period.",
     example: 'P180D',
   });
@@ -22,9 +25,10 @@ const IngestUrl = z
       '`localhost`) and, after DNS resolution, at every delivery.',
     example: 'https://fachverfahren.musterstadt.de/dvd/ingest',
   });
+export const INGEST_SECRET_RULE = 'must be "whsec_" followed by base64 of 24 to 64 random bytes';
 const IngestSecret = z
   .string()
-  .regex(INGEST_SECRET_PATTERN, 'must be "whsec_" followed by base64 of 24 to 64 random bytes')
+  .regex(INGEST_SECRET_PATTERN, INGEST_SECRET_RULE)
   .openapi({
     writeOnly: true,
     description:
@@ -32,16 +36,19 @@ const IngestSecret = z
       'stored encrypted (AES-256-GCM).',
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   });
-const Name = plainTextSchema(200).openapi({ example: 'Stadt Musterstadt' });
+const Name = plainTextSchema(200, undefined, { trim: true }).openapi({ example: 'Stadt Musterstadt' });
 
 export const UnitSchema = z.object({ id: UnitId, name: z.string().openapi({ example: 'Bürgeramt' }) }).openapi('Unit');
 export const UnitCreateSchema = z
   .object({
     id: UnitId.openapi({ description: 'Unique within the authority.' }),
-    name: plainTextSchema(200).openapi({ example: 'Bürgeramt' }),
+    name: plainTextSchema(200, undefined, { trim: true }).openapi({ example: 'Bürgeramt' }),
   })
   .strict()
   .openapi('UnitCreate');
+export const UnitCreatedSchema = UnitSchema.extend({
+  isDefault: z.boolean().openapi({ description: "Whether the unit became the authority's `defaultUnitId` (the first unit does)." }),
+}).openapi('UnitCreated');
 
 export const IngestSecretInfoSchema = z
   .object({
@@ -107,3 +114,14 @@ export const IngestSecretListSchema = z.object({ ingestSecrets: z.array(IngestSe
 export const AuthorityParams = z.object({
   id: AuthorityId.openapi({ param: { description: 'Authority id.' } }),
 });
+
+export type UnitView = z.input<typeof UnitSchema>;
+export type UnitCreatedView = z.input<typeof UnitCreatedSchema>;
+export type IngestSecretInfoView = z.input<typeof IngestSecretInfoSchema>;
+export type IngestSecretListView = z.input<typeof IngestSecretListSchema>;
+/** An authority as the API answers it; `ingestUrl` and `ingestSecrets` only for its admins. */
+export type AuthorityView = z.input<typeof AuthoritySchema>;
+export type AuthorityCreateInput = z.output<typeof AuthorityCreateSchema>;
+export type AuthorityPatchInput = z.output<typeof AuthorityPatchSchema>;
+export type IngestSecretRotationInput = z.output<typeof IngestSecretRotationSchema>;
+export type UnitCreateInput = z.output<typeof UnitCreateSchema>;

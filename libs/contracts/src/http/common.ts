@@ -5,14 +5,19 @@ export const PLAIN_TEXT_RULE =
   'Single-line text: control, bidirectional and zero-width characters (U+0000–U+001F, U+007F–U+009F, U+061C, ' +
   'U+200B–U+200F, U+2028–U+202E, U+2060–U+2069, U+FEFF) are refused (400).';
 
-/** A single-line, length-bounded text without control, bidirectional or zero-width characters. */
-export function plainTextSchema(max: number, description?: string) {
-  return z
-    .string()
+export const TRIM_RULE = 'Leading and trailing white space is removed first.';
+
+/**
+ * A single-line, length-bounded text without control, bidirectional or zero-width characters.
+ * With `trim`, surrounding white space is removed before the length is checked (names).
+ */
+export function plainTextSchema(max: number, description?: string, options: { trim?: boolean } = {}) {
+  const rules = options.trim ? `${PLAIN_TEXT_RULE} ${TRIM_RULE}` : PLAIN_TEXT_RULE;
+  return (options.trim ? z.string().trim() : z.string())
     .min(1)
     .max(max)
     .regex(SAFE_TEXT, 'must not contain control, bidirectional or invisible (zero-width) characters')
-    .openapi({ description: description ? `${description} ${PLAIN_TEXT_RULE}` : PLAIN_TEXT_RULE });
+    .openapi({ description: description ? `${description} ${rules}` : rules });
 }
 
 export const AUTHORITY_ID_PATTERN = /^[a-z0-9-]{2,50}$/;
@@ -24,7 +29,12 @@ export const REGION_KEY_PREFIX_PATTERN = /^[0-9]{1,12}$/;
 export const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
 /** ISO 8601 duration with at least one component, e.g. `P180D`, `PT5S`, `P1Y6M`. */
 export const ISO_DURATION_PATTERN = /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
-export const INGEST_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+/** `whsec_` and the base64 of 24 to 64 bytes: 32 to 86 base64 characters (then optional padding). */
+export const INGEST_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32,86}={0,2}$/;
+/** base64 or base64url, optionally padded. */
+export const BASE64_PATTERN = /^[A-Za-z0-9+/_-]*={0,2}$/;
+/** A header value of printable ASCII (`Idempotency-Key`). */
+export const PRINTABLE_ASCII_PATTERN = /^[\x20-\x7e]+$/;
 
 export const AuthorityId = z.string().regex(AUTHORITY_ID_PATTERN, 'must match [a-z0-9-]{2,50}').openapi({ example: 'stadt-musterstadt' });
 export const UnitId = z.string().regex(UNIT_ID_PATTERN, 'must match [a-z0-9-]{1,50}').openapi({ example: 'buergeramt' });
@@ -85,15 +95,16 @@ export function pageOf<T extends z.ZodTypeAny>(name: string, item: T, descriptio
 
 export const IdempotencyKey = z
   .string()
-  .min(1)
-  .max(100)
+  .min(1, 'must be 1 to 100 printable ASCII characters')
+  .max(100, 'must be 1 to 100 printable ASCII characters')
+  .regex(PRINTABLE_ASCII_PATTERN, 'must be 1 to 100 printable ASCII characters')
   .optional()
   .openapi({
     param: {
       name: 'Idempotency-Key',
       in: 'header',
       description:
-        'Makes the request safe to retry (IETF *Idempotency-Key* header draft). The same key from the same caller within ' +
+        'Makes the request safe to retry (IETF *Idempotency-Key* header draft): 1 to 100 printable ASCII characters. The same key from the same caller within ' +
         '24 h returns the first response again and creates nothing new; the same key with a different body → `422`; a ' +
         'duplicate arriving while the first is still in flight → `409`.',
     },

@@ -1,5 +1,6 @@
 import {
   AuthorityId,
+  BASE64_PATTERN,
   DocumentType,
   ReferenceNumber,
   RegionKey,
@@ -32,9 +33,9 @@ export const DocumentMetadataSchema = z
 export const DocumentCreateJsonSchema = z
   .object({
     metadata: DocumentMetadataSchema,
-    encryptedPayload: z.string().openapi({
+    encryptedPayload: z.string().regex(BASE64_PATTERN, 'must be base64').openapi({
       format: 'byte',
-      description: 'The encrypted container (a JWE, see `DocumentCreateMultipart`), base64-encoded.',
+      description: 'The encrypted container (a JWE, see `DocumentCreateMultipart`), base64-encoded (base64url is accepted too).',
     }),
   })
   .strict()
@@ -111,6 +112,14 @@ export const DocumentListQuery = z.object({
 });
 
 export const DocumentParams = z.object({ id: Uuid.openapi({ param: { description: 'Document id.' } }) });
+
+/** What the citizen declares, as validated. */
+export type DocumentMetadata = z.output<typeof DocumentMetadataSchema>;
+/** A document as the API answers it: what the service builds (before parsing). */
+export type DocumentView = z.input<typeof DocumentSchema>;
+export type DocumentPageView = z.input<typeof DocumentPageSchema>;
+export type DocumentListFilter = z.output<typeof DocumentListQuery>;
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
 /** The encrypted container as stored (download). */
 export const PayloadSchema = z.string().openapi({ format: 'binary' });

@@ -21,8 +21,10 @@ export const ExportAcceptedSchema = z
   .object({
     jobId: Uuid,
     documentId: Uuid.optional(),
-    status: z.enum(['PENDING', 'RUNNING', 'COMPLETED']).openapi({
-      description: '`PENDING` for a new job (202); with 200, the status of the earlier job that answers the request.',
+    status: z.enum(EXPORT_STATUSES).openapi({
+      description:
+        '`PENDING` for a new job (202); with 200, the status of the earlier job that answers the request (`PENDING`, ' +
+        '`RUNNING` or `COMPLETED`; `FAILED` only if that job failed while the request was answered).',
     }),
   })
   .openapi('ExportAccepted');
@@ -114,3 +116,8 @@ export const ExportWebhookHeaders = z.object({
   'Idempotency-Key': Uuid.openapi({ param: { description: 'The job id.' } }),
   'X-DVD-Document-Id': Uuid.openapi({ param: { description: 'The document id.' } }),
 });
+
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+export type ExportErrorCategory = (typeof EXPORT_ERROR_CATEGORIES)[number];
+export type ExportJobView = z.input<typeof ExportJobSchema>;
+export type ExportAcceptedView = z.input<typeof ExportAcceptedSchema>;

@@ -10,6 +10,7 @@ export * from './messages';
 export * from './exports';
 export * from './admin/dead-letters';
 export * from './internal-case';
+export * from './internal-keys';
 export * from './routes';
 export * from './openapi';
 export { z } from './zod';

@@ -1,3 +1,6 @@
+import { pageQueryShape } from './common';
+import { z } from './zod';
+
 /**
  * communication's internal case API (`GET /internal/documents/{id}/threads` and
  * `…/threads/{threadId}/messages`, keyset-paged, oldest first), as export-worker reads it
@@ -20,3 +23,6 @@ export interface InternalCaseMessage {
   createdAt: string;
   contentBlob: string;
 }
+
+/** `?limit=` (1–100, default 20) and `?cursor=` of both case lists, nothing else: a page is at most 100 messages of at most 256 KiB each. */
+export const InternalCasePageQuery = z.object(pageQueryShape).strict();

@@ -35,6 +35,33 @@ export const JwkSchema = z
     },
   });
 
+/**
+ * The body of `addAuthorityKey`: a JSON object with a string `kty` whose standard members are
+ * strings (`400` otherwise). Everything about the key itself (private members, type, size,
+ * curve, `alg`, `use`, a usable `kid`) is judged afterwards and refused with `422`, naming the rule.
+ */
+export const JwkInputSchema = z
+  .object({
+    kty: z.string().openapi({ description: '`RSA` or `EC`; anything else → `422`.' }),
+    kid: z.string().optional().openapi({
+      description: '1–200 printable ASCII characters (otherwise `422`); missing or empty: the RFC 7638 thumbprint of the key.',
+    }),
+    use: z.string().optional().openapi({ description: '`enc` if given (otherwise `422`).' }),
+    alg: z.string().optional().openapi({ description: '`RSA-OAEP-256` for RSA, `ECDH-ES+A256KW` for EC (otherwise `422`).' }),
+    n: z.string().optional().openapi({ description: 'RSA modulus (base64url), at least 3072 bit.' }),
+    e: z.string().optional().openapi({ description: 'RSA public exponent (base64url).' }),
+    crv: z.string().optional().openapi({ description: '`P-256` or `P-384` (otherwise `422`).' }),
+    x: z.string().optional().openapi({ description: 'EC x coordinate (base64url).' }),
+    y: z.string().optional().openapi({ description: 'EC y coordinate (base64url).' }),
+  })
+  .passthrough()
+  .openapi('JwkInput', {
+    description:
+      'A public encryption key to add (RFC 7517). Only its public members are kept; a key with private members ' +
+      '(`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `422`.',
+    additionalProperties: true,
+  });
+
 export const JwksSchema = z
   .object({ keys: z.array(JwkSchema) })
   .openapi('Jwks', { description: "A JWK Set of the authority's active public encryption keys." });
@@ -43,3 +70,8 @@ export const KeyParams = z.object({
   id: z.string().openapi({ param: { description: 'Authority id.' }, example: 'stadt-musterstadt' }),
   kid: z.string().openapi({ param: { description: 'Key id (`kid`) of the key.' }, example: '2025-01-enc' }),
 });
+
+/** A public JWK as the API answers it (and as a citizen's `replyKey` is stored). */
+export type Jwk = z.input<typeof JwkSchema>;
+export type Jwks = z.input<typeof JwksSchema>;
+export type JwkInput = z.output<typeof JwkInputSchema>;

@@ -9,7 +9,7 @@ import {
   IngestSecretListSchema,
   IngestSecretRotationSchema,
   UnitCreateSchema,
-  UnitSchema,
+  UnitCreatedSchema,
 } from './authorities';
 import { IdempotencyKey, IfNoneMatch, PageQuery } from './common';
 import {
@@ -33,7 +33,7 @@ import {
   PayloadSchema,
 } from './documents';
 import { ExportAcceptedSchema, ExportCreateSchema, ExportJobSchema, ExportParams } from './exports';
-import { JwkSchema, JwksSchema, KeyParams } from './keys';
+import { JwkInputSchema, JwkSchema, JwksSchema, KeyParams } from './keys';
 import { MessageCreateSchema, MessageListQuery, MessagePageSchema, MessageSchema } from './messages';
 import type { ProblemCode, ProblemStatus } from './problems';
 import { RoutingRuleInputSchema, RoutingRulePageSchema, RoutingRuleSchema, RuleParams } from './rules';
@@ -181,7 +181,7 @@ const authorityRoutes: RouteContract[] = [
     who: 'admin of the authority.',
     description: 'The first unit of an authority becomes its `defaultUnitId` until changed.',
     request: { params: AuthorityParams, body: json(UnitCreateSchema) },
-    responses: { 201: { description: 'The unit was created.', body: UnitSchema, headers: ['Location'] } },
+    responses: { 201: { description: 'The unit was created.', body: UnitCreatedSchema, headers: ['Location'] } },
     errors: [400, 404, { status: 409, description: 'The authority already has a unit with this id.', codes: ['unit-exists'] }],
   },
   {
@@ -209,14 +209,20 @@ const authorityRoutes: RouteContract[] = [
     summary: 'Add a public encryption key',
     who: 'admin of the authority.',
     description:
-      'Accepts an RSA key of at least 3072 bit with `alg` `RSA-OAEP-256`, or an EC P-256/P-384 key with `alg` `ECDH-ES+A256KW`. A private key is refused.',
-    request: { params: AuthorityParams, body: json(JwkSchema) },
+      'Accepts an RSA key of at least 3072 bit with `alg` `RSA-OAEP-256`, or an EC P-256/P-384 key with `alg` `ECDH-ES+A256KW`. ' +
+      'A private or symmetric key is refused. Only the public members are kept, with `use: "enc"`.',
+    request: { params: AuthorityParams, body: json(JwkInputSchema) },
     responses: { 201: { description: 'The key was added and is active.', body: JwkSchema, headers: ['Location'] } },
     errors: [
-      { status: 400, description: 'Not a well-formed public JWK (for example, it holds private key members).' },
+      { status: 400, description: 'Not a JSON object with a string `kty`, or a standard member that is not a string.' },
       404,
-      { status: 409, description: 'The authority already has a key with this `kid`.', codes: ['duplicate-kid'] },
-      { status: 422, description: 'A key type, size, curve or `alg` that is not allowed.' },
+      { status: 409, description: 'The authority already has (or had) a key with this `kid`.', codes: ['duplicate-kid'] },
+      {
+        status: 422,
+        description:
+          'A private or symmetric key, or a key type, size, curve, `alg`, `use` or `kid` that is not allowed; the problem ' +
+          '`type` names the rule.',
+      },
     ],
   },
   {
@@ -242,7 +248,9 @@ const authorityRoutes: RouteContract[] = [
     tag: 'Authorities',
     summary: 'List routing rules',
     who: 'admin or official of the authority.',
-    description: 'Rules in evaluation order (ascending `priority`).',
+    description:
+      'Rules in evaluation order (ascending `priority`). An authority has few rules: all of them come on one page ' +
+      '(`nextCursor` is `null`); `limit` and `cursor` are checked like on every list.',
     request: { params: AuthorityParams, query: PageQuery },
     responses: { 200: { description: 'The rules.', body: RoutingRulePageSchema } },
     errors: [400, 404],
@@ -624,7 +632,11 @@ const threadRoutes: RouteContract[] = [
         description: 'The thread is closed, or the calling official is not the assignee.',
         codes: ['thread-closed', 'not-assignee'],
       },
-      { status: 413, description: 'The body exceeds 10 MiB.', codes: ['message-too-large'] },
+      {
+        status: 413,
+        description: '`contentBlob` exceeds 256 KiB (`message-too-large`), or the body exceeds the JSON limit (`payload-too-large`).',
+        codes: ['message-too-large', 'payload-too-large'],
+      },
       { status: 422, description: '`contentBlob` is not an acceptable JWE.' },
     ],
   },

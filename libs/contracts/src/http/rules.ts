@@ -55,3 +55,8 @@ export const RuleParams = z.object({
   id: AuthorityId.openapi({ param: { description: 'Authority id.' } }),
   ruleId: z.string().openapi({ param: { description: 'Routing rule id.' } }),
 });
+
+export type RoutingRuleConditions = z.output<typeof RoutingRuleConditionsSchema>;
+export type RoutingRuleInput = z.output<typeof RoutingRuleInputSchema>;
+export type RoutingRuleView = z.input<typeof RoutingRuleSchema>;
+export type RoutingRulePageView = z.input<typeof RoutingRulePageSchema>;

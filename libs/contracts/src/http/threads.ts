@@ -83,3 +83,12 @@ export const ThreadListQuery = z.object({
 });
 
 export const ThreadParams = z.object({ id: Uuid.openapi({ param: { description: 'Thread id.' } }) });
+
+export type ThreadType = (typeof THREAD_TYPES)[number];
+export type ThreadStatus = (typeof THREAD_STATUSES)[number];
+export type Slot = z.output<typeof SlotSchema>;
+export type ThreadCreateInput = z.output<typeof ThreadCreateSchema>;
+export type ThreadListFilter = z.output<typeof ThreadListQuery>;
+/** A thread as the API answers it; `assignedOfficialId` only for officials. */
+export type ThreadView = z.input<typeof ThreadSchema>;
+export type ThreadPageView = z.input<typeof ThreadPageSchema>;

@@ -59,3 +59,11 @@ export const UnroutableListQuery = z.object({
     .optional()
     .openapi({ param: { description: 'Only documents of this authority.' } }),
 });
+
+export type DeadLetterView = z.input<typeof DeadLetterSchema>;
+export type DeadLetterPageView = z.input<typeof DeadLetterPageSchema>;
+export type DeadLetterReplayedView = z.input<typeof DeadLetterReplayedSchema>;
+export type DeadLetterListFilter = z.output<typeof DeadLetterListQuery>;
+export type UnroutableDocumentView = z.input<typeof UnroutableDocumentSchema>;
+export type UnroutableDocumentPageView = z.input<typeof UnroutableDocumentPageSchema>;
+export type UnroutableListFilter = z.output<typeof UnroutableListQuery>;
