@@ -1,4 +1,5 @@
 import { JWK, calculateJwkThumbprint, importJWK } from 'jose';
+import type { Jwk } from '@dvd/contracts';
 
 /** Key-management algorithms we accept for encryption keys, by key type (docs/api-conventions.md). */
 export const RSA_KEY_ALG = 'RSA-OAEP-256';
@@ -31,8 +32,8 @@ export class KeyValidationError extends Error {
 export interface PublicEncryptionKey {
   kid: string;
   alg: typeof RSA_KEY_ALG | typeof EC_KEY_ALG;
-  /** The normalised public JWK: only public members, with kid, use "enc" and alg. */
-  jwk: JWK & { kid: string; use: 'enc'; alg: string };
+  /** The normalised public JWK (the contract's `Jwk`): only public members, with kid, use "enc" and alg. */
+  jwk: Jwk & { kid: string; use: 'enc'; alg: string };
 }
 
 function b64urlBytes(value: unknown): number {
@@ -62,7 +63,7 @@ export async function validatePublicEncryptionJwk(input: unknown): Promise<Publi
   if (jwk.use !== undefined && jwk.use !== 'enc') throw new KeyValidationError('wrong-key-use', 'The key\'s "use" must be "enc"');
 
   let alg: PublicEncryptionKey['alg'];
-  let publicMembers: JWK;
+  let publicMembers: Jwk;
   if (jwk.kty === 'RSA') {
     alg = RSA_KEY_ALG;
     if (jwk.alg !== RSA_KEY_ALG) throw new KeyValidationError('algorithm-not-allowed', `RSA keys must declare "alg": "${RSA_KEY_ALG}"`);
@@ -79,7 +80,7 @@ export async function validatePublicEncryptionJwk(input: unknown): Promise<Publi
     const ok = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9_-]+$/.test(v) && Buffer.from(v, 'base64url').length === size;
     if (!ok(jwk.x) || !ok(jwk.y))
       throw new KeyValidationError('invalid-key', `An EC ${jwk.crv} key needs base64url "x" and "y" of ${size} bytes`);
-    publicMembers = { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y };
+    publicMembers = { kty: 'EC', crv: jwk.crv as 'P-256' | 'P-384', x: jwk.x, y: jwk.y };
   } else {
     throw new KeyValidationError('unsupported-key-type', 'Only RSA and EC public keys are accepted');
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainTextSchema } from '@dvd/contracts';
 import { ApiError, FieldError } from './problem';
 
 /**
@@ -9,6 +10,17 @@ export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, input: unknown, 
   const result = schema.safeParse(input);
   if (result.success) return result.data as z.output<S>;
   throw ApiError.badRequest(detail, zodFieldErrors(result.error));
+}
+
+/**
+ * Path parameters, validated with the contract's schema. A value the schema refuses cannot
+ * name a resource, so it is answered like a missing one (`notFound`, a 404), never with a
+ * 400: ids cannot be probed (docs/api-conventions.md, Access).
+ */
+export function parsePathParams<S extends z.ZodTypeAny>(schema: S, params: unknown, notFound: () => ApiError): z.output<S> {
+  const result = schema.safeParse(params);
+  if (result.success) return result.data as z.output<S>;
+  throw notFound();
 }
 
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
@@ -58,12 +70,9 @@ export function isSafeText(value: string): boolean {
 /**
  * A single-line text field (names, reference numbers, prefixes): length-bounded and free
  * of control, bidirectional and invisible characters. The problem names the field and the
- * rule, never the value.
+ * rule, never the value. The contract's `plainTextSchema`, so that the services and the
+ * OpenAPI document refuse the same characters.
  */
-export function plainText(o: { min?: number; max: number; trim?: boolean }) {
-  const base = o.trim ? z.string().trim() : z.string();
-  return base
-    .min(o.min ?? 1)
-    .max(o.max)
-    .refine(isSafeText, 'must not contain control, bidirectional or invisible (zero-width) characters');
+export function plainText(o: { max: number; trim?: boolean }) {
+  return plainTextSchema(o.max, undefined, { trim: o.trim });
 }

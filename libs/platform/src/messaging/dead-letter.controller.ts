@@ -1,12 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Type } from '@nestjs/common';
-import { z } from 'zod';
+import { DeadLetterListQuery, DeadLetterPageView, DeadLetterReplayedView, DeadLetterView } from '@dvd/contracts';
 import { AllowRoles } from '../auth-context/identity.guard';
 import { ApiError } from '../errors/problem';
 import { parseOrThrow } from '../errors/zod';
-import { decodeCursor, isUuid, keysetPage, pageQuery } from '../http/paging';
+import { decodeCursor, isUuid, keysetPage } from '../http/paging';
 import { Messaging } from './messaging';
-
-const listQuery = z.object(pageQuery);
 
 /**
  * `platform-admin` endpoints over one service's dead letters, below
@@ -20,8 +18,8 @@ export function deadLetterController(service: string): Type<unknown> {
     constructor(@Inject(Messaging) private readonly messaging: Messaging) {}
 
     @Get()
-    async list(@Query() raw: unknown) {
-      const q = parseOrThrow(listQuery, raw, 'The query parameters are invalid');
+    async list(@Query() raw: unknown): Promise<DeadLetterPageView> {
+      const q = parseOrThrow(DeadLetterListQuery, raw, 'The query parameters are invalid');
       const after = decodeCursor(q.cursor);
       if (after && !isUuid(after.id))
         throw ApiError.badRequest('The cursor is not valid', [{ field: 'cursor', message: 'is not a cursor this API issued' }]);
@@ -33,7 +31,7 @@ export function deadLetterController(service: string): Type<unknown> {
     }
 
     @Get(':id')
-    async get(@Param('id') id: string) {
+    async get(@Param('id') id: string): Promise<DeadLetterView> {
       const found = await this.messaging.deadLetters.get(id);
       if (!found) throw ApiError.notFound('dead letter');
       return found;
@@ -42,7 +40,7 @@ export function deadLetterController(service: string): Type<unknown> {
     /** Re-publishes the stored event (same id) to this service's queue through the outbox. */
     @Post(':id/replay')
     @HttpCode(200)
-    async replay(@Param('id') id: string) {
+    async replay(@Param('id') id: string): Promise<DeadLetterReplayedView> {
       const outcome = await this.messaging.replayDeadLetter(id);
       if (outcome === 'missing') throw ApiError.notFound('dead letter');
       if (outcome === 'not-replayable') throw ApiError.conflict('not-replayable', 'The message was malformed; its body was not kept');

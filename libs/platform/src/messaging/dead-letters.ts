@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { EventEnvelope } from '@dvd/contracts';
+import type { DeadLetterView, EventEnvelope } from '@dvd/contracts';
 import { keysetTimestampSql } from '../http/paging';
 
 /** Why an event is a dead letter. */
-export type DeadLetterReason = 'handler-failed' | 'malformed' | 'delivery-limit';
+export type DeadLetterReason = DeadLetterView['reason'];
 
 export interface DeadLetterInput {
   eventId: string;
@@ -19,18 +19,8 @@ export interface DeadLetterInput {
   envelope: EventEnvelope | null;
 }
 
-export interface DeadLetterView {
-  eventId: string;
-  eventType: string;
-  documentId: string | null;
-  reason: DeadLetterReason;
-  detail: string | null;
-  attempts: number;
-  firstFailedAt: string;
-  lastFailedAt: string;
-  size: number;
-  replayable: boolean;
-}
+/** A dead letter as the admin API answers it: the contract's `DeadLetter`. */
+export type { DeadLetterView };
 
 interface Row {
   event_id: string;
