@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { z } from 'zod';
+import { InternalActiveKeysSchema } from '@dvd/contracts';
 import { ApiError, InternalClient } from '@dvd/platform';
-
-/** routing-engine's answer; bounded (an authority has a handful of keys). */
-const answerSchema = z.object({
-  authorityId: z.string().max(100),
-  activeKeyIds: z.array(z.string().max(256)).max(1000),
-});
 
 /** The client for routing-engine's internal API, as intake's own injection token. */
 export abstract class RoutingEngineClient {
@@ -80,7 +74,7 @@ export class AuthorityKeyDirectory {
       throw ApiError.unavailable('The authority key directory is unavailable; retry later');
     }
     if (raw === null) return null;
-    const parsed = answerSchema.safeParse(raw);
+    const parsed = InternalActiveKeysSchema.safeParse(raw);
     if (!parsed.success || parsed.data.authorityId !== authorityId) {
       throw ApiError.unavailable('The authority key directory is unavailable; retry later');
     }

@@ -1,18 +1,22 @@
 import { Controller, Get, Headers, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
-import { Identity } from '@dvd/contracts';
-import { AllowRoles, ApiError, CurrentIdentity, ObjectStorage, lingerAfterEarlyResponse, pageQuery, parseOrThrow } from '@dvd/platform';
+import { DocumentListQuery, DocumentPageView, DocumentParams, DocumentView, Identity } from '@dvd/contracts';
+import {
+  AllowRoles,
+  ApiError,
+  CurrentIdentity,
+  ObjectStorage,
+  lingerAfterEarlyResponse,
+  parseOrThrow,
+  parsePathParams,
+} from '@dvd/platform';
 import { UploadService } from '../payloads/upload.service';
-import { DOCUMENT_STATUSES } from './document.entity';
 import { DocumentService } from './document.service';
 import { documentETag, toDocumentView } from './document.view';
 
-const listQuery = z.object({
-  ...pageQuery,
-  status: z.enum(DOCUMENT_STATUSES).optional(),
-  unitId: z.string().max(50).optional(),
-});
+const documentNotFound = () => ApiError.notFound('document', 'document-not-found');
+/** The document id of the path (the contract's `DocumentParams`); anything else names no document. */
+const documentId = (params: unknown): string => parsePathParams(DocumentParams, params, documentNotFound).id;
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return !!ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*');
@@ -42,8 +46,8 @@ export class DocumentController {
   }
 
   @Get()
-  async list(@CurrentIdentity() viewer: Identity, @Query() query: unknown) {
-    const q = parseOrThrow(listQuery, query, 'The query parameters are invalid');
+  async list(@CurrentIdentity() viewer: Identity, @Query() query: unknown): Promise<DocumentPageView> {
+    const q = parseOrThrow(DocumentListQuery, query, 'The query parameters are invalid');
     const page = await this.documents.list(viewer, q);
     return { items: page.items.map((d) => toDocumentView(d, viewer)), nextCursor: page.nextCursor };
   }
@@ -51,11 +55,11 @@ export class DocumentController {
   @Get(':id')
   async get(
     @CurrentIdentity() viewer: Identity,
-    @Param('id') id: string,
+    @Param() params: unknown,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
-  ) {
-    const doc = await this.documents.getVisible(id, viewer);
+  ): Promise<DocumentView | undefined> {
+    const doc = await this.documents.getVisible(documentId(params), viewer);
     const etag = documentETag(doc, viewer);
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'private, no-cache');
@@ -70,12 +74,12 @@ export class DocumentController {
   @Get(':id/payload')
   async payload(
     @CurrentIdentity() viewer: Identity,
-    @Param('id') id: string,
+    @Param() params: unknown,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    const doc = await this.documents.getVisible(id, viewer);
+    const doc = await this.documents.getVisible(documentId(params), viewer);
     const etag = `"sha256-${doc.payloadSha256}"`;
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', 'private, no-cache');

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { DocumentStatus, Jwk } from '@dvd/contracts';
 
-export const DOCUMENT_STATUSES = ['RECEIVED', 'ROUTED', 'ASSIGNED', 'EXPORTED'] as const;
-export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+export type { DocumentStatus };
 export const STATUS_RANK: Record<DocumentStatus, number> = { RECEIVED: 0, ROUTED: 1, ASSIGNED: 2, EXPORTED: 3 };
 
 @Entity({ name: 'documents' })
@@ -13,7 +13,7 @@ export class DocumentEntity {
   @Column('text', { name: 'document_type' }) documentType!: string;
   @Column('text', { name: 'service_key', nullable: true }) serviceKey!: string | null;
   @Column('text', { name: 'region_key', nullable: true }) regionKey!: string | null;
-  @Column('jsonb', { name: 'reply_key', nullable: true }) replyKey!: Record<string, unknown> | null;
+  @Column('jsonb', { name: 'reply_key', nullable: true }) replyKey!: Jwk | null;
   @Column('text', { name: 'unit_id', nullable: true }) unitId!: string | null;
   @Column('text') status!: DocumentStatus;
   @Column('smallint', { name: 'status_rank' }) statusRank!: number;

@@ -1,16 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Identity } from '@dvd/contracts';
+import { DocumentListFilter, Identity } from '@dvd/contracts';
 import { ApiError, isUuid, Keyset, decodeCursor, keysetPage, keysetTimestampSql } from '@dvd/platform';
-import { DocumentEntity, DocumentStatus } from './document.entity';
-
-export interface ListFilter {
-  limit: number;
-  cursor?: string;
-  status?: DocumentStatus;
-  unitId?: string;
-}
+import { DocumentEntity } from './document.entity';
 
 /** Visibility: citizens see what they created, everyone else what belongs to their authority. */
 function scopeOf(viewer: Identity): { column: 'citizen_id' | 'authority_id'; value: string } {
@@ -38,7 +31,7 @@ export class DocumentService {
    * Newest first, keyset-paged on (created_at, id): served by
    * documents_citizen_created_idx / documents_authority_created_idx.
    */
-  async list(viewer: Identity, f: ListFilter): Promise<{ items: DocumentEntity[]; nextCursor: string | null }> {
+  async list(viewer: Identity, f: DocumentListFilter): Promise<{ items: DocumentEntity[]; nextCursor: string | null }> {
     const scope = scopeOf(viewer);
     const after: Keyset | null = decodeCursor(f.cursor);
     const params: unknown[] = [scope.value];

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Identity } from '@dvd/contracts';
+import { DocumentView, Identity } from '@dvd/contracts';
 import { DocumentEntity } from './document.entity';
 
-/** The public JSON of a document. Officials also see the citizen's `replyKey`. */
-export function toDocumentView(d: DocumentEntity, viewer: Identity) {
-  const view: Record<string, unknown> = {
+/** The public JSON of a document (the contract's `Document`). Officials also see the citizen's `replyKey`. */
+export function toDocumentView(d: DocumentEntity, viewer: Identity): DocumentView {
+  const view: DocumentView = {
     id: d.id,
     status: d.status,
     referenceNumber: d.referenceNumber,

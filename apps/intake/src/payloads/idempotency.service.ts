@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { DocumentView, IdempotencyKey } from '@dvd/contracts';
 import { ApiError } from '@dvd/platform';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
@@ -49,7 +50,8 @@ export class IdempotencyLease {
 export interface StoredResponse {
   status: number;
   location: string;
-  body: unknown;
+  /** The document as the first response answered it (the contract's `Document`). */
+  body: DocumentView;
 }
 
 export type Claim = { state: 'claimed'; lease: IdempotencyLease } | { state: 'done'; fingerprint: string; response: StoredResponse };
@@ -73,14 +75,15 @@ export class IdempotencyService {
     this.leaseMs = config.IDEMPOTENCY_LEASE_MS;
   }
 
+  /** The header by the contract's `IdempotencyKey` (1 to 100 printable ASCII characters), or 400. */
   static validateKey(key: string | undefined): string | undefined {
-    if (key === undefined) return undefined;
-    if (key.length === 0 || key.length > 100 || !/^[\x20-\x7e]+$/.test(key)) {
+    const parsed = IdempotencyKey.safeParse(key);
+    if (!parsed.success) {
       throw ApiError.badRequest('The Idempotency-Key header is invalid', [
         { field: 'Idempotency-Key', message: 'must be 1 to 100 printable ASCII characters' },
       ]);
     }
-    return key;
+    return parsed.data;
   }
 
   async claim(citizenId: string, key: string): Promise<Claim> {

@@ -6,7 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { DataSource, TypeORMError } from 'typeorm';
 import { z } from 'zod';
-import { Identity } from '@dvd/contracts';
+import { DocumentCreateJsonSchema, DocumentMetadata, DocumentMetadataSchema, Identity, Jwk } from '@dvd/contracts';
 import {
   ApiError,
   JweInspector,
@@ -26,18 +26,20 @@ import { DocumentEntity } from '../documents/document.entity';
 import { toDocumentView } from '../documents/document.view';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
-import { DocumentMetadata, canonicalJson, documentMetadataSchema } from './document-metadata';
+import { canonicalJson } from './canonical-json';
 import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { receiveMultipart } from './multipart-upload';
 
-/** The application/json variant: small payloads as base64 (the body is limited to 10 MiB). */
-const jsonBodySchema = z
-  .object({ metadata: z.unknown(), encryptedPayload: z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64') })
-  .strict();
+/**
+ * The application/json variant (the contract's `DocumentCreateJson`): small payloads as base64
+ * (the body is limited to 10 MiB). `metadata` is validated on its own, with
+ * DocumentMetadataSchema, so that its errors name the same fields as in a multipart upload.
+ */
+const jsonBodySchema = DocumentCreateJsonSchema.extend({ metadata: z.unknown() });
 
 interface Prepared {
   meta: DocumentMetadata;
-  replyKey: Record<string, unknown> | null;
+  replyKey: Jwk | null;
   authority: KnownAuthority;
   /** The authority's active kids as the key directory answered for this upload. */
   activeKids: Set<string>;
@@ -132,11 +134,11 @@ export class UploadService {
   // ---- metadata ----------------------------------------------------------------------
 
   private async prepare(raw: unknown): Promise<Prepared> {
-    const meta = parseOrThrow(documentMetadataSchema, raw, 'The metadata are invalid');
-    let replyKey: Record<string, unknown> | null = null;
+    const meta = parseOrThrow(DocumentMetadataSchema, raw, 'The metadata are invalid');
+    let replyKey: Jwk | null = null;
     if (meta.replyKey) {
       try {
-        replyKey = (await validatePublicEncryptionJwk(meta.replyKey)).jwk as unknown as Record<string, unknown>;
+        replyKey = (await validatePublicEncryptionJwk(meta.replyKey)).jwk;
       } catch (err) {
         if (!(err instanceof KeyValidationError)) throw err;
         throw ApiError.badRequest('The metadata are invalid', [{ field: 'replyKey', message: `${err.rule}: ${err.detail}` }]);
@@ -321,11 +323,11 @@ export class UploadService {
     let sha: string;
     if (mode === 'json') {
       const body = this.jsonBody(req);
-      meta = parseOrThrow(documentMetadataSchema, body.metadata, 'The metadata are invalid');
+      meta = parseOrThrow(DocumentMetadataSchema, body.metadata, 'The metadata are invalid');
       sha = createHash('sha256').update(body.payload).digest('hex');
     } else {
       ({ meta, sha } = await receiveMultipart(req, this.config.MAX_UPLOAD_BYTES, {
-        onMetadata: async (text) => parseOrThrow(documentMetadataSchema, this.parseMetadataText(text), 'The metadata are invalid'),
+        onMetadata: async (text) => parseOrThrow(DocumentMetadataSchema, this.parseMetadataText(text), 'The metadata are invalid'),
         onPayload: async (stream, m) => {
           const hash = createHash('sha256');
           stream.once('limit', () => stream.destroy(new PayloadTooLarge()));
