@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Identity } from '@dvd/contracts';
+import { AuthorityView, Identity, IngestSecretListView, UnitCreatedView } from '@dvd/contracts';
 import { AllowRoles, CurrentIdentity, parseOrThrow } from '@dvd/platform';
-import { assertAdminOf } from './access';
+import { assertAdminOf, authorityId } from './access';
 import { authoritySchemas, createUnitSchema } from './authority.dto';
 import { AuthorityService } from './authority.service';
 
@@ -25,7 +25,7 @@ export class AuthorityController {
 
   @Post()
   @AllowRoles('platform-admin')
-  async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async create(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<AuthorityView> {
     const input = parseOrThrow(this.schemas.create, body);
     const view = await this.authorities.create(input);
     res.status(201).setHeader('Location', `/api/v1/authorities/${view.id}`);
@@ -34,13 +34,15 @@ export class AuthorityController {
 
   /** Anyone signed in may read an authority's public profile; its admins also see ingestUrl. */
   @Get(':id')
-  get(@CurrentIdentity() viewer: Identity, @Param('id') id: string) {
+  get(@CurrentIdentity() viewer: Identity, @Param() params: unknown): Promise<AuthorityView> {
+    const id = authorityId(params);
     const isAdmin = (viewer.role === 'admin' || viewer.role === 'platform-admin') && viewer.authorityId === id;
     return this.authorities.get(id, isAdmin);
   }
 
   @Patch(':id')
-  patch(@CurrentIdentity() viewer: Identity, @Param('id') id: string, @Body() body: unknown) {
+  patch(@CurrentIdentity() viewer: Identity, @Param() params: unknown, @Body() body: unknown): Promise<AuthorityView> {
+    const id = authorityId(params);
     assertAdminOf(viewer, id);
     return this.authorities.patch(id, parseOrThrow(this.schemas.patch, body));
   }
@@ -48,7 +50,8 @@ export class AuthorityController {
   /** Rotates the webhook secret without a gap: deliveries carry a signature for each active secret. */
   @Post(':id/ingest-secret')
   @HttpCode(200)
-  rotateIngestSecret(@CurrentIdentity() viewer: Identity, @Param('id') id: string, @Body() body: unknown) {
+  rotateIngestSecret(@CurrentIdentity() viewer: Identity, @Param() params: unknown, @Body() body: unknown): Promise<IngestSecretListView> {
+    const id = authorityId(params);
     assertAdminOf(viewer, id);
     return this.authorities.rotateIngestSecret(id, parseOrThrow(this.schemas.rotateSecret, body));
   }
@@ -57,10 +60,11 @@ export class AuthorityController {
   @HttpCode(201)
   async addUnit(
     @CurrentIdentity() viewer: Identity,
-    @Param('id') id: string,
+    @Param() params: unknown,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
-  ) {
+  ): Promise<UnitCreatedView> {
+    const id = authorityId(params);
     assertAdminOf(viewer, id);
     const unit = await this.authorities.addUnit(id, parseOrThrow(createUnitSchema, body));
     res.setHeader('Location', `/api/v1/authorities/${id}`);

@@ -1,63 +1,80 @@
 import { z } from 'zod';
-import { checkTargetUrl, parseRetentionPeriod, plainText } from '@dvd/platform';
-
-export const AUTHORITY_ID = /^[a-z0-9-]{2,50}$/;
-export const UNIT_ID = /^[a-z0-9-]{1,50}$/;
+import {
+  AuthorityCreateSchema,
+  AuthorityPatchSchema,
+  INGEST_SECRET_RULE,
+  IngestSecretRotationSchema,
+  RETENTION_PERIOD_RULE,
+  UnitCreateSchema,
+} from '@dvd/contracts';
+import { checkTargetUrl, parseRetentionPeriod } from '@dvd/platform';
 
 /** During a rotation the previous secret stays valid this long unless the admin says otherwise … */
 export const DEFAULT_PREVIOUS_SECRET_TTL_MS = 24 * 3600_000;
 /** … and at most this long. */
 export const MAX_PREVIOUS_SECRET_TTL_MS = 30 * 24 * 3600_000;
 
-const name = plainText({ max: 200, trim: true });
-/** Standard Webhooks secret: `whsec_` + base64 of 24–64 random bytes. */
-const ingestSecret = z.string().refine((v) => {
-  const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(v);
-  if (!m) return false;
-  const n = Buffer.from(m[1], 'base64').length;
-  return n >= 24 && n <= 64;
-}, 'must be "whsec_" followed by base64 of 24 to 64 random bytes');
-const retentionPeriod = z.string().refine((v) => parseRetentionPeriod(v) !== null, 'must be a positive ISO-8601 duration such as P180D');
+/** A rule only this service can check; returns what is wrong, or null. */
+type ServerRule = (value: string) => string | null;
 
 /**
- * The request schemas. The ingest URL is checked against the outbound policy: https only,
- * no credentials, no IP literal or name of a non-public address (unless the development
+ * Server-only rules on top of a contract schema, one per field. A rule runs only when the
+ * contract's own rules for the field passed, so a field gets one message, not two.
+ */
+function serverRules(rules: Record<string, { contract: z.ZodTypeAny; check: ServerRule }>) {
+  return (input: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    for (const [field, { contract, check }] of Object.entries(rules)) {
+      const value = input[field];
+      if (typeof value !== 'string' || !contract.safeParse(value).success) continue; // absent, or the contract already said why
+      const problem = check(value);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message: problem });
+    }
+  };
+}
+
+const field = AuthorityCreateSchema.shape;
+
+/** The decoded key of a `whsec_` secret is 24 to 64 bytes (the contract's pattern says so in characters). */
+const ingestSecret = {
+  contract: field.ingestSecret,
+  check: (v: string) => {
+    const n = Buffer.from(v.slice('whsec_'.length), 'base64').length;
+    return n >= 24 && n <= 64 ? null : INGEST_SECRET_RULE;
+  },
+};
+/** A duration the retention job can apply: positive (`P0D` matches the pattern but is refused). */
+const retentionPeriod = {
+  contract: field.retentionPeriod,
+  check: (v: string) => (parseRetentionPeriod(v) === null ? RETENTION_PERIOD_RULE : null),
+};
+
+/**
+ * The request schemas: the contract's (libs/contracts/src/http/authorities.ts), so the
+ * OpenAPI document and the validation cannot drift apart, plus what only this service can
+ * check. The ingest URL is checked against the outbound policy: https only, no
+ * credentials, no IP literal or name of a non-public address (unless the development
  * switch EXPORT_ALLOW_PRIVATE_TARGETS is on). The export worker checks again at connect time.
  */
 export function authoritySchemas(allowPrivateTargets: boolean) {
-  const ingestUrl = z
-    .string()
-    .max(2000)
-    .superRefine((v, ctx) => {
-      const problem = checkTargetUrl(v, allowPrivateTargets);
-      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-    });
-  const create = z
-    .object({ id: z.string().regex(AUTHORITY_ID, 'must match [a-z0-9-]{2,50}'), name, ingestUrl, ingestSecret, retentionPeriod })
-    .strict();
-  const patch = z
-    .object({ name, ingestUrl, ingestSecret, retentionPeriod, defaultUnitId: z.string().regex(UNIT_ID) })
-    .partial()
-    .strict()
-    .refine((v) => Object.keys(v).length > 0, 'at least one field must be given');
-  const rotateSecret = z
-    .object({
+  const ingestUrl = { contract: field.ingestUrl, check: (v: string) => checkTargetUrl(v, allowPrivateTargets) };
+  const create = AuthorityCreateSchema.superRefine(serverRules({ ingestUrl, ingestSecret, retentionPeriod }));
+  const patch = AuthorityPatchSchema.superRefine(serverRules({ ingestUrl, ingestSecret, retentionPeriod }));
+  const rotateSecret = IngestSecretRotationSchema.superRefine(
+    serverRules({
       ingestSecret,
-      previousSecretExpiresAt: z
-        .string()
-        .datetime({ offset: true })
-        .transform((v) => new Date(v))
-        .refine((d) => d.getTime() > Date.now(), 'must be in the future')
-        .refine((d) => d.getTime() <= Date.now() + MAX_PREVIOUS_SECRET_TTL_MS, 'must be at most 30 days ahead')
-        .optional(),
-    })
-    .strict();
+      previousSecretExpiresAt: {
+        contract: IngestSecretRotationSchema.shape.previousSecretExpiresAt,
+        check: (v) => {
+          const at = Date.parse(v);
+          if (at <= Date.now()) return 'must be in the future';
+          if (at > Date.now() + MAX_PREVIOUS_SECRET_TTL_MS) return 'must be at most 30 days ahead';
+          return null;
+        },
+      },
+    }),
+  );
   return { create, patch, rotateSecret };
 }
 
-type Schemas = ReturnType<typeof authoritySchemas>;
-export type CreateAuthority = z.output<Schemas['create']>;
-export type PatchAuthority = z.output<Schemas['patch']>;
-export type RotateIngestSecret = z.output<Schemas['rotateSecret']>;
-
-export const createUnitSchema = z.object({ id: z.string().regex(UNIT_ID, 'must match [a-z0-9-]{1,50}'), name }).strict();
+/** The contract's unit shape (the name is trimmed). */
+export const createUnitSchema = UnitCreateSchema;

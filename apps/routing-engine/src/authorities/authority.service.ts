@@ -1,25 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import {
+  AuthorityCreateInput,
+  AuthorityPatchInput,
+  AuthorityView,
+  IngestSecretListView,
+  IngestSecretRotationInput,
+  UnitCreateInput,
+  UnitCreatedView,
+} from '@dvd/contracts';
 import { ApiError, Emitter, Messaging } from '@dvd/platform';
 import { authorityNotFound } from './access';
 import { authoritySnapshot } from './authority-snapshot';
-import { CreateAuthority, DEFAULT_PREVIOUS_SECRET_TTL_MS, PatchAuthority, RotateIngestSecret } from './authority.dto';
+import { DEFAULT_PREVIOUS_SECRET_TTL_MS } from './authority.dto';
 import { AuthorityEntity, UnitEntity } from './authority.entity';
-import { IngestSecretStore, IngestSecretView } from './ingest-secret.store';
+import { IngestSecretStore } from './ingest-secret.store';
 import { lockAuthority } from './lock-authority';
-
-export interface AuthorityView {
-  id: string;
-  name: string;
-  retentionPeriod: string;
-  defaultUnitId: string | null;
-  units: Array<{ id: string; name: string }>;
-  /** Admins of the authority only. */
-  ingestUrl?: string;
-  /** Admins of the authority only: the active secrets' ids and validity, never the secrets. */
-  ingestSecrets?: IngestSecretView[];
-}
 
 @Injectable()
 export class AuthorityService {
@@ -29,7 +26,7 @@ export class AuthorityService {
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
-  async create(input: CreateAuthority): Promise<AuthorityView> {
+  async create(input: AuthorityCreateInput): Promise<AuthorityView> {
     return this.messaging.transaction(async (manager, emit) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO authorities (id, name, ingest_url, retention_period)
@@ -42,6 +39,7 @@ export class AuthorityService {
     });
   }
 
+  /** The contract's `Authority`; `ingestUrl` and `ingestSecrets` (ids and validity, never the secrets) only for its admins. */
   async get(id: string, withIngestUrl: boolean, manager?: EntityManager): Promise<AuthorityView> {
     const run = async (m: EntityManager) => {
       const authority = await m.getRepository(AuthorityEntity).findOneBy({ id });
@@ -63,7 +61,7 @@ export class AuthorityService {
     return run(manager ?? this.db.manager);
   }
 
-  async patch(id: string, input: PatchAuthority): Promise<AuthorityView> {
+  async patch(id: string, input: AuthorityPatchInput): Promise<AuthorityView> {
     return this.messaging.transaction(async (manager, emit) => {
       const repo = manager.getRepository(AuthorityEntity);
       await lockAuthority(manager, id);
@@ -83,17 +81,19 @@ export class AuthorityService {
   }
 
   /** A new current secret; the previous one keeps verifying until `previousSecretExpiresAt` (default 24 h). */
-  async rotateIngestSecret(id: string, input: RotateIngestSecret): Promise<{ ingestSecrets: IngestSecretView[] }> {
+  async rotateIngestSecret(id: string, input: IngestSecretRotationInput): Promise<IngestSecretListView> {
     return this.db.transaction(async (manager) => {
       await lockAuthority(manager, id);
-      const expiresAt = input.previousSecretExpiresAt ?? new Date(Date.now() + DEFAULT_PREVIOUS_SECRET_TTL_MS);
+      const expiresAt = input.previousSecretExpiresAt
+        ? new Date(input.previousSecretExpiresAt)
+        : new Date(Date.now() + DEFAULT_PREVIOUS_SECRET_TTL_MS);
       await this.secrets.rotate(manager, id, input.ingestSecret, expiresAt);
       await manager.query(`UPDATE authorities SET updated_at = now() WHERE id = $1`, [id]);
       return { ingestSecrets: await this.secrets.list(manager, id) };
     });
   }
 
-  async addUnit(authorityId: string, unit: { id: string; name: string }): Promise<{ id: string; name: string; isDefault: boolean }> {
+  async addUnit(authorityId: string, unit: UnitCreateInput): Promise<UnitCreatedView> {
     return this.messaging.transaction(async (manager, emit) => {
       const authority = await lockAuthority(manager, authorityId);
       const inserted: unknown[] = await manager.query(
@@ -106,7 +106,7 @@ export class AuthorityService {
       if (isDefault)
         await manager.query(`UPDATE authorities SET default_unit_id = $2, updated_at = now() WHERE id = $1`, [authorityId, unit.id]);
       await this.publishAndView(manager, emit, authorityId, false);
-      return { ...unit, isDefault };
+      return { id: unit.id, name: unit.name, isDefault };
     });
   }
 

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { IngestSecretInfoView } from '@dvd/contracts';
 import { SecretBox, ingestSecretContext } from '@dvd/platform';
 
-/** What the API shows of an ingest secret: never the secret itself. */
-export interface IngestSecretView {
-  id: string;
-  createdAt: string;
-  /** null for the current secret; set for the previous one during a rotation. */
-  expiresAt: string | null;
-}
+/**
+ * What the API shows of an ingest secret, never the secret itself: the contract's
+ * `IngestSecretInfo` (`expiresAt` null for the current secret; set for the previous one during a rotation).
+ */
+export type IngestSecretView = IngestSecretInfoView;
 
 const ACTIVE = `(expires_at IS NULL OR expires_at > now())`;
 

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Jwk } from '@dvd/contracts';
 
 export type KeyStatus = 'ACTIVE' | 'RETIRED';
 
@@ -7,7 +8,7 @@ export class AuthorityKeyEntity {
   @PrimaryColumn('text', { name: 'authority_id' }) authorityId!: string;
   @PrimaryColumn('text') kid!: string;
   @Column('text') alg!: string;
-  @Column('jsonb') jwk!: Record<string, unknown>;
+  @Column('jsonb') jwk!: Jwk;
   @Column('text') status!: KeyStatus;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'retired_at', nullable: true }) retiredAt!: Date | null;

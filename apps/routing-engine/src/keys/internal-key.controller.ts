@@ -1,6 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { InternalActiveKeys } from '@dvd/contracts';
 import { AllowRoles, AllowServices } from '@dvd/platform';
 import { authorityNotFound } from '../authorities/access';
 
@@ -17,7 +18,7 @@ export class InternalKeyController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   @Get(':id/active-kids')
-  async activeKids(@Param('id') id: string): Promise<{ authorityId: string; activeKeyIds: string[] }> {
+  async activeKids(@Param('id') id: string): Promise<InternalActiveKeys> {
     const rows: Array<{ id: string; kids: string[] }> = await this.db.query(
       `SELECT a.id, COALESCE(array_agg(k.kid ORDER BY k.created_at, k.kid) FILTER (WHERE k.kid IS NOT NULL), '{}') AS kids
          FROM authorities a LEFT JOIN authority_keys k ON k.authority_id = a.id AND k.status = 'ACTIVE'

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { JwkInput, Jwks } from '@dvd/contracts';
 import { ApiError, KeyValidationError, Messaging, PublicEncryptionKey, validatePublicEncryptionJwk } from '@dvd/platform';
 import { authorityNotFound } from '../authorities/access';
 import { authoritySnapshot } from '../authorities/authority-snapshot';
@@ -16,7 +17,7 @@ export class KeyService {
   ) {}
 
   /** The JWKS of an authority's active encryption keys (what citizens encrypt for). */
-  async activeJwks(authorityId: string): Promise<{ keys: Array<Record<string, unknown>> }> {
+  async activeJwks(authorityId: string): Promise<Jwks> {
     const exists = await this.db.getRepository(AuthorityEntity).existsBy({ id: authorityId });
     if (!exists) throw authorityNotFound();
     const keys = await this.db
@@ -25,7 +26,7 @@ export class KeyService {
     return { keys: keys.map((k) => k.jwk) };
   }
 
-  async add(authorityId: string, input: unknown): Promise<PublicEncryptionKey['jwk']> {
+  async add(authorityId: string, input: JwkInput): Promise<PublicEncryptionKey['jwk']> {
     let key;
     try {
       key = await validatePublicEncryptionJwk(input);

@@ -1,10 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { AllowRoles, decodeCursor, keysetPage, pageQuery, parseOrThrow, keysetTimestampSql } from '@dvd/platform';
-
-const query = z.object({ ...pageQuery, authorityId: z.string().max(50).optional() });
+import { UnroutableDocumentPageView, UnroutableListQuery } from '@dvd/contracts';
+import { AllowRoles, decodeCursor, keysetPage, parseOrThrow, keysetTimestampSql } from '@dvd/platform';
 
 /** Platform admins see documents that could not be routed (ids only). */
 @AllowRoles('platform-admin')
@@ -13,8 +11,8 @@ export class UnroutableController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   @Get()
-  async list(@Query() raw: unknown) {
-    const q = parseOrThrow(query, raw, 'The query parameters are invalid');
+  async list(@Query() raw: unknown): Promise<UnroutableDocumentPageView> {
+    const q = parseOrThrow(UnroutableListQuery, raw, 'The query parameters are invalid');
     const after = decodeCursor(q.cursor);
     const params: unknown[] = [];
     const where = [`outcome = 'UNROUTABLE'`];

@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { RoutingRuleInput, RoutingRuleView } from '@dvd/contracts';
 import { ApiError, Emitter, Messaging } from '@dvd/platform';
 import { authorityNotFound } from '../authorities/access';
 import { AuthorityEntity, UnitEntity } from '../authorities/authority.entity';
 import { RuleForEvaluation, compareRules } from './rule-evaluation';
-import { RoutingRuleInput } from './routing-rule.dto';
 import { RoutingRuleEntity } from './routing-rule.entity';
 import { RulesCache } from './rules-cache';
 import { lockAuthority } from '../authorities/lock-authority';
 
-export function toRuleView(r: RoutingRuleEntity) {
+/** A rule as the API answers it (the contract's `RoutingRule`). */
+export function toRuleView(r: RoutingRuleEntity): RoutingRuleView {
   return {
     id: r.id,
     authorityId: r.authorityId,
