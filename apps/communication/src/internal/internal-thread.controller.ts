@@ -1,12 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { InternalCaseMessage, InternalCaseThread } from '@dvd/contracts';
-import { AllowRoles, ApiError, decodeCursor, isUuid, keysetPage, keysetTimestampSql, pageQuery, parseOrThrow } from '@dvd/platform';
-
-/** `?limit=` (1–100) and `?cursor=`: a page is at most 100 messages of at most 256 KiB each. */
-const internalPageQuery = z.object(pageQuery).strict();
+import { InternalCaseMessage, InternalCasePageQuery, InternalCaseThread } from '@dvd/contracts';
+import { AllowRoles, ApiError, KeysetPage, decodeCursor, isUuid, keysetPage, keysetTimestampSql, parseOrThrow } from '@dvd/platform';
 
 type ThreadRow = InternalCaseThread;
 type MessageRow = InternalCaseMessage;
@@ -35,8 +31,8 @@ export class InternalThreadController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   @Get(':documentId/threads')
-  async threads(@Param('documentId') documentId: string, @Query() query: unknown) {
-    const q = parseOrThrow(internalPageQuery, query, 'The query parameters are invalid');
+  async threads(@Param('documentId') documentId: string, @Query() query: unknown): Promise<KeysetPage<InternalCaseThread>> {
+    const q = parseOrThrow(InternalCasePageQuery, query, 'The query parameters are invalid');
     const from = after(q.cursor);
     if (!isUuid(documentId)) return { items: [], nextCursor: null };
     const rows: ThreadRow[] = await this.db.query(
@@ -51,8 +47,12 @@ export class InternalThreadController {
   }
 
   @Get(':documentId/threads/:threadId/messages')
-  async messages(@Param('documentId') documentId: string, @Param('threadId') threadId: string, @Query() query: unknown) {
-    const q = parseOrThrow(internalPageQuery, query, 'The query parameters are invalid');
+  async messages(
+    @Param('documentId') documentId: string,
+    @Param('threadId') threadId: string,
+    @Query() query: unknown,
+  ): Promise<KeysetPage<InternalCaseMessage>> {
+    const q = parseOrThrow(InternalCasePageQuery, query, 'The query parameters are invalid');
     const from = after(q.cursor);
     const thread: unknown[] =
       isUuid(documentId) && isUuid(threadId)

@@ -2,22 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Identity } from '@dvd/contracts';
+import { Identity, MAX_CONTENT_BLOB_BYTES, MessageListFilter, MessagePageView, MessageView } from '@dvd/contracts';
 import { ApiError, JweValidationError, Messaging, decodeCursor, inspectJwe, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { isOfficial } from '../threads/thread-access';
 import { ThreadService } from '../threads/thread.service';
 
-export const MAX_CONTENT_BLOB_BYTES = 256 * 1024;
-
 interface MessageRow {
   id: string;
   thread_id: string;
-  sender_role: string;
+  /** Written from the poster's role: a public role. */
+  sender_role: MessageView['senderRole'];
   content_blob: string;
   at: string;
 }
 
-export function toMessageView(m: MessageRow) {
+/** A message as the API answers it (the contract's `Message`). */
+export function toMessageView(m: MessageRow): MessageView {
   return { id: m.id, threadId: m.thread_id, senderRole: m.sender_role, createdAt: m.at, contentBlob: m.content_blob };
 }
 
@@ -38,9 +38,7 @@ export class MessageService {
    * created_at is taken after the lock, so within a thread commit order equals created_at
    * order: a reader catching up with ?after= can never miss a message that commits late.
    */
-  async post(who: Identity, threadId: string, contentBlob: unknown) {
-    if (typeof contentBlob !== 'string')
-      throw ApiError.badRequest('The request body is invalid', [{ field: 'contentBlob', message: 'must be a string (a JWE)' }]);
+  async post(who: Identity, threadId: string, contentBlob: string): Promise<MessageView> {
     if (Buffer.byteLength(contentBlob, 'utf8') > MAX_CONTENT_BLOB_BYTES) {
       throw new ApiError(413, 'message-too-large', 'Content Too Large', `A contentBlob is at most ${MAX_CONTENT_BLOB_BYTES} bytes`);
     }
@@ -74,7 +72,7 @@ export class MessageService {
    * Newest first, `cursor` paging towards older; or with `after`, the messages newer than
    * that one, oldest first. Keyset (created_at, id) on messages_thread_created_idx.
    */
-  async list(who: Identity, threadId: string, q: { limit: number; cursor?: string; after?: string }) {
+  async list(who: Identity, threadId: string, q: MessageListFilter): Promise<MessagePageView> {
     const thread = await this.threads.getVisible(who, threadId);
     if (q.after !== undefined) {
       const anchor: Array<{ at: string }> = isUuid(q.after)

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { z } from 'zod';
-import { Identity } from '@dvd/contracts';
+import { Identity, ThreadCreateInput, ThreadListFilter } from '@dvd/contracts';
 import { ApiError, Keyset, Messaging, decodeCursor, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { KnownDocuments } from '../documents/known-documents';
-import { CreateThread, inboxQuerySchema, utc } from './thread.dto';
+import { utc } from './utc';
 import { isOfficial, isParty, threadNotFound } from './thread-access';
 import { ThreadEntity } from './thread.entity';
 
@@ -20,7 +19,7 @@ export class ThreadService {
     private readonly documents: KnownDocuments,
   ) {}
 
-  async create(who: Identity, documentId: string, input: CreateThread): Promise<ThreadEntity> {
+  async create(who: Identity, documentId: string, input: ThreadCreateInput): Promise<ThreadEntity> {
     const doc = isUuid(documentId) ? await this.documents.find(documentId, who.requestId) : null;
     if (!doc || !isParty(who, doc)) throw ApiError.notFound('document', 'document-not-found');
     if (input.type === 'APPOINTMENT' && !isOfficial(who)) {
@@ -74,7 +73,7 @@ export class ThreadService {
    * threads_citizen_activity_idx / threads_authority_activity_idx. A thread with new
    * activity moves to the top (an inbox), so a cursor taken earlier may show it again.
    */
-  async inbox(who: Identity, q: z.output<typeof inboxQuerySchema>) {
+  async inbox(who: Identity, q: ThreadListFilter) {
     const params: unknown[] = [who.role === 'citizen' ? who.userId : who.authorityId];
     const where = [who.role === 'citizen' ? 'citizen_id = $1' : 'authority_id = $1'];
     const add = (sql: string, value: unknown) => {

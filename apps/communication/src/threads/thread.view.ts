@@ -1,12 +1,12 @@
-import { Identity } from '@dvd/contracts';
+import { Identity, ThreadView } from '@dvd/contracts';
 import { ThreadEntity } from './thread.entity';
 
 /**
- * A thread as its caller may see it. Officials see who holds it; citizens only whether
+ * A thread as its caller may see it (the contract's `Thread`). Officials see who holds it; citizens only whether
  * somebody does — the holder's id is an IdP subject of the authority's staff.
  */
-export function toThreadView(t: ThreadEntity, who: Identity) {
-  const view: Record<string, unknown> = {
+export function toThreadView(t: ThreadEntity, who: Identity): ThreadView {
+  const view: ThreadView = {
     id: t.id,
     documentId: t.documentId,
     type: t.type,
