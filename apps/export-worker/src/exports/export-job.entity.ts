@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ExportErrorCategory, ExportJobView, ExportStatus } from '@dvd/contracts';
 
-export type ExportStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+export type { ExportStatus };
 
 @Entity({ name: 'export_jobs' })
 export class ExportJobEntity {
@@ -11,15 +12,17 @@ export class ExportJobEntity {
   @Column('text') status!: ExportStatus;
   @Column('integer') attempts!: number;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
-  @Column('text', { name: 'last_error_category', nullable: true }) lastErrorCategory!: string | null;
-  @Column('jsonb', { nullable: true }) receipt!: unknown;
+  @Column('text', { name: 'last_error_category', nullable: true }) lastErrorCategory!: ExportErrorCategory | null;
+  /** The receiver's answer, kept only as a small JSON object (delivery/receipt.ts). */
+  @Column('jsonb', { nullable: true }) receipt!: Record<string, unknown> | null;
   @Column('timestamptz', { name: 'next_attempt_at' }) nextAttemptAt!: Date;
   @Column('timestamptz', { name: 'locked_until', nullable: true }) lockedUntil!: Date | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt!: Date | null;
 }
 
-export function toJobView(j: ExportJobEntity) {
+/** A job as the API answers it (the contract's `ExportJob`). */
+export function toJobView(j: ExportJobEntity): ExportJobView {
   return {
     jobId: j.id,
     documentId: j.documentId,
