@@ -1,11 +1,4 @@
-import { z } from 'zod';
 import { ApiError } from '../errors/problem';
-
-/** `?limit=` (1–100, default 20) and `?cursor=` (opaque), as docs/api-conventions.md defines for every list. */
-export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(500).optional(),
-};
 
 export interface Keyset {
   /** ISO timestamp with microseconds as Postgres returns it (text), to avoid JS Date's millisecond rounding. */
