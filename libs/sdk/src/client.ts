@@ -21,6 +21,7 @@ import type {
   IngestSecretList,
   IngestSecretRotation,
   Jwk,
+  JwkInput,
   Jwks,
   Message,
   MessageListParams,
@@ -34,8 +35,8 @@ import type {
   ThreadCreate,
   ThreadListParams,
   ThreadPage,
-  Unit,
   UnitCreate,
+  UnitCreated,
   UnroutableListParams,
   UnroutablePage,
 } from './types';
@@ -116,13 +117,13 @@ export class DvdClient {
   rotateIngestSecret(id: string, input: IngestSecretRotation): Promise<IngestSecretList> {
     return this.http.json('POST', `/authorities/${enc(id)}/ingest-secret`, { json: input });
   }
-  createUnit(authorityId: string, unit: UnitCreate): Promise<Unit> {
+  createUnit(authorityId: string, unit: UnitCreate): Promise<UnitCreated> {
     return this.http.json('POST', `/authorities/${enc(authorityId)}/units`, { json: unit });
   }
   listAuthorityKeys(authorityId: string): Promise<Jwks> {
     return this.http.json('GET', `/authorities/${enc(authorityId)}/keys`);
   }
-  addAuthorityKey(authorityId: string, publicJwk: Jwk | JWK): Promise<Jwk> {
+  addAuthorityKey(authorityId: string, publicJwk: JwkInput | JWK): Promise<Jwk> {
     return this.http.json('POST', `/authorities/${enc(authorityId)}/keys`, { json: publicJwk });
   }
   async retireAuthorityKey(authorityId: string, kid: string): Promise<void> {

@@ -21,6 +21,7 @@ import type {
   ExportWebhookSchema,
   IngestSecretListSchema,
   IngestSecretRotationSchema,
+  JwkInputSchema,
   JwkSchema,
   JwksSchema,
   MessageListQuery,
@@ -35,6 +36,7 @@ import type {
   ThreadPageSchema,
   ThreadSchema,
   UnitCreateSchema,
+  UnitCreatedSchema,
   UnitSchema,
   UnroutableDocumentPageSchema,
   UnroutableListQuery,
@@ -51,8 +53,10 @@ export type AuthorityPatch = In<typeof AuthorityPatchSchema>;
 export type IngestSecretRotation = In<typeof IngestSecretRotationSchema>;
 export type IngestSecretList = Out<typeof IngestSecretListSchema>;
 export type Unit = Out<typeof UnitSchema>;
+export type UnitCreated = Out<typeof UnitCreatedSchema>;
 export type UnitCreate = In<typeof UnitCreateSchema>;
 export type Jwk = Out<typeof JwkSchema>;
+export type JwkInput = In<typeof JwkInputSchema>;
 export type Jwks = Out<typeof JwksSchema>;
 export type RoutingRule = Out<typeof RoutingRuleSchema>;
 export type RoutingRuleInput = In<typeof RoutingRuleInputSchema>;
