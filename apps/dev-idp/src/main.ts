@@ -2,12 +2,20 @@ import 'reflect-metadata';
 import { createServiceApp, loadConfig, runMain } from '@dvd/platform';
 import { DevIdpModule } from './app.module';
 import { DevIdpConfig, devIdpConfigSchema } from './dev-idp.config';
-import { loadKeys } from './key-store';
+import { loadCookieSecret, loadKeys } from './key-store';
+import { mountProviders } from './oidc/mount';
+import { createIssuerProviders, webOrigins } from './oidc/providers';
 
-/** Development only: never part of a production image. */
+/**
+ * Development only: never part of a production image. Two OpenID providers (citizen,
+ * official) with an account picker for the browser app, and `POST /token` for scripts.
+ */
 export async function createDevIdpApp(config: DevIdpConfig) {
   const keys = await loadKeys(config.DEV_IDP_DATA_DIR);
-  return createServiceApp(DevIdpModule.register(config, keys), { jsonLimit: '16kb' });
+  const providers = createIssuerProviders(config, keys, await loadCookieSecret(config.DEV_IDP_DATA_DIR));
+  const app = await createServiceApp(DevIdpModule.register(config, keys, providers), { jsonLimit: '16kb' });
+  mountProviders(app, providers, { audience: config.AUTH_AUDIENCE, webOrigins: webOrigins(config) });
+  return app;
 }
 
 if (require.main === module) {

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Inject, Param, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Inject, Post } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { ApiError, Public, parseOrThrow } from '@dvd/platform';
-import { DevIdpConfig } from './dev-idp.config';
+import { DevIdpConfig, baseUrlOf } from './dev-idp.config';
 import { IssuerName, SigningKey } from './key-store';
+import { ROLE_SCOPE } from './oidc/accounts';
 
 export const DEV_IDP_CONFIG = Symbol('DEV_IDP_CONFIG');
 export const DEV_IDP_KEYS = Symbol('DEV_IDP_KEYS');
@@ -22,9 +22,11 @@ const tokenRequest = z
   })
   .strict();
 
-const ROLE_SCOPE: Record<string, string> = { official: 'dvd:official', admin: 'dvd:admin', 'platform-admin': 'dvd:platform-admin' };
-
-/** Development identity provider: JWKS of two issuers and a token endpoint for any role. */
+/**
+ * Development identity provider: a token for any role without a login, for scripts, tests,
+ * the CLI and the bench (`npm run token`). Same issuers and keys as the OpenID providers
+ * (which serve the JWKS and discovery documents).
+ */
 @Public()
 @Controller()
 export class TokenController {
@@ -33,25 +35,8 @@ export class TokenController {
     @Inject(DEV_IDP_KEYS) private readonly keys: Record<IssuerName, SigningKey>,
   ) {}
 
-  private base(req: Request): string {
-    return this.config.DEV_IDP_BASE_URL ?? `http://${req.headers.host ?? `127.0.0.1:${this.config.DEV_IDP_PORT}`}`;
-  }
-
-  @Get(':issuer/jwks.json')
-  jwks(@Param('issuer') issuer: string) {
-    if (issuer !== 'citizen' && issuer !== 'official') throw ApiError.notFound('issuer');
-    return { keys: [this.keys[issuer].publicJwk] };
-  }
-
-  @Get(':issuer/.well-known/openid-configuration')
-  discovery(@Param('issuer') issuer: string, @Req() req: Request) {
-    if (issuer !== 'citizen' && issuer !== 'official') throw ApiError.notFound('issuer');
-    const iss = `${this.base(req)}/${issuer}`;
-    return { issuer: iss, jwks_uri: `${iss}/jwks.json`, token_endpoint: `${this.base(req)}/token` };
-  }
-
   @Post('token')
-  async token(@Body() body: unknown, @Req() req: Request) {
+  async token(@Body() body: unknown) {
     const input = parseOrThrow(tokenRequest, body);
     const issuer: IssuerName = input.role === 'citizen' ? 'citizen' : 'official';
     if (issuer === 'official' && !input.authority) {
@@ -62,11 +47,11 @@ export class TokenController {
     const claims: Record<string, unknown> = {};
     if (issuer === 'official') {
       claims.authority_id = input.authority;
-      claims.scope = input.scope ?? ROLE_SCOPE[input.role];
+      claims.scope = input.scope ?? ROLE_SCOPE[input.role as keyof typeof ROLE_SCOPE];
     }
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setIssuer(`${this.base(req)}/${issuer}`)
+      .setIssuer(`${baseUrlOf(this.config)}/${issuer}`)
       .setAudience(this.config.AUTH_AUDIENCE)
       .setSubject(sub)
       .setIssuedAt()
