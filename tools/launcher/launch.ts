@@ -120,7 +120,7 @@ async function main() {
     });
     startApp('dev-idp', { ...shared, DEV_IDP_DATA_DIR: resolve(dataDir, 'dev-idp'), DEV_IDP_BASE_URL: base });
     await waitReady('dev-idp');
-    say(`development IdP on ${base}`);
+    say(`development IdP on ${base} (OpenID issuers ${base}/citizen and ${base}/official, browser client dvd-web)`);
   }
 
   // DVD_SKIP_APPS=export-worker,… starts the rest only (tests that run an app themselves)
