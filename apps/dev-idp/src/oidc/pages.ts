@@ -190,7 +190,7 @@ input:focus,select:focus,button:focus{outline:3px solid #0b4f9c;outline-offset:2
 .actions{display:flex;gap:1rem;flex-wrap:wrap;margin-top:1.5rem}
 button{font:inherit;font-weight:700;padding:.6rem 1.4rem;border:2px solid #0b4f9c;border-radius:3px;background:#0b4f9c;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#0b4f9c}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em;word-break:break-all}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em;overflow-wrap:anywhere}
 .small{font-size:.9rem;color:#4a4a4a}
 .details dt{font-weight:700}
 .details dd{margin:0 0 .5rem}
