@@ -34,7 +34,7 @@ export async function startApp(app: string, port: number, env: Record<string, st
   };
   try {
     await Promise.race([
-      pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok, { timeoutMs: 30_000, what: `${app} to listen` }),
+      pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok, { timeoutMs: 60_000, what: `${app} to listen` }),
       exited.then(() => {
         throw new Error(`${app} exited before it was ready:\n${out.slice(-4000)}`);
       }),

@@ -65,7 +65,7 @@ describe('development IdP: OpenID Connect for the browser app (real processes)',
     for (const issuer of ['citizen', 'official'] as const) {
       discovery[issuer] = (await (await fetch(`${base}/${issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     }
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     await gateway?.stop();
