@@ -533,7 +533,7 @@ describe('development IdP: its keys and configuration', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 
   it('stops at start with one line naming a bad DEV_IDP_WEB_REDIRECT_URIS', () => {
     const run = spawnSync(process.execPath, [join(ROOT, 'dist/apps/dev-idp/src/main.js')], {
