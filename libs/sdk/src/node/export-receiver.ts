@@ -166,6 +166,8 @@ export async function startExportReceiver(o: ExportReceiverOptions & { port: num
   const handler = exportReceiverHandler(o);
   const server = createServer((req, res) => void handler(req, res));
   server.requestTimeout = 120_000;
+  // longer than any client's idle keep-alive: a client never reuses a socket the receiver is just closing (EPIPE)
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(o.port, o.host ?? '127.0.0.1', () => resolve()));
   return server;
 }
