@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SigningKey, parseSigningKey } from './identity-keys';
-import { signIdentity } from './identity-signature';
+import { bodyDigest, signIdentity } from './identity-signature';
 
 export class InternalCallError extends Error {
   constructor(
@@ -31,12 +31,13 @@ export class InternalClient {
     if (this.key.signer !== `service:${service}`) throw new Error(`SERVICE_SIGNING_KEY does not belong to ${service}`);
   }
 
-  private headers(method: string, path: string, requestId?: string) {
+  private headers(method: string, path: string, requestId?: string, body?: string) {
     return signIdentity(
       this.key,
       { userId: this.service, role: 'service', authorityId: null, requestId: requestId ?? randomUUID() },
       method,
       path,
+      body === undefined ? undefined : bodyDigest(body),
     );
   }
 
@@ -44,6 +45,20 @@ export class InternalClient {
   async getJson<T>(path: string, requestId?: string): Promise<T | null> {
     const res = await fetch(new URL(path, this.baseUrl), {
       headers: this.headers('GET', path, requestId),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new InternalCallError(res.status, path);
+    return (await res.json()) as T;
+  }
+
+  /** POST a JSON body (its digest signed with the identity) and read the JSON answer; null on 404. */
+  async postJson<T>(path: string, body: unknown, requestId?: string): Promise<T | null> {
+    const text = JSON.stringify(body);
+    const res = await fetch(new URL(path, this.baseUrl), {
+      method: 'POST',
+      headers: { ...this.headers('POST', path, requestId, text), 'content-type': 'application/json' },
+      body: text,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     if (res.status === 404) return null;
