@@ -10,6 +10,8 @@ import { InternalDocumentController } from './documents/internal-document.contro
 import { MarkDocumentAssignedOnThreadClaimed } from './documents/mark-document-assigned-on-thread-claimed.consumer';
 import { MarkDocumentExportedOnExportCompleted } from './documents/mark-document-exported-on-export-completed.consumer';
 import { MarkDocumentRoutedOnDocumentRouted } from './documents/mark-document-routed-on-document-routed.consumer';
+import { OverdueSweeper } from './documents/overdue-sweeper';
+import { RerouteService } from './documents/reroute.service';
 import { INTAKE_CONFIG } from './intake-config.token';
 import { IntakeConfig } from './intake.config';
 import { INTAKE_MIGRATIONS } from './migrations';
@@ -48,10 +50,12 @@ export class IntakeModule {
         { provide: RoutingEngineClient, useFactory: () => routingEngineClient(config.ROUTING_ENGINE_URL, config.SERVICE_SIGNING_KEY) },
         AuthorityKeyDirectory,
         DocumentService,
+        RerouteService,
         IdempotencyService,
         UploadService,
         PendingObjectSweeper,
         RetentionReaper,
+        OverdueSweeper,
         KeepAuthorityOnAuthorityChanged,
         MarkDocumentRoutedOnDocumentRouted,
         MarkDocumentAssignedOnThreadClaimed,

@@ -10,6 +10,8 @@ export const intakeConfigSchema = z.object({
   BIND_HOST: z.string().default('0.0.0.0'),
   MAX_UPLOAD_BYTES: positiveInt(100 * 1024 * 1024),
   REAPER_INTERVAL_MS: positiveInt(60 * 60 * 1000),
+  /** How often routed documents past their authority's claimDeadline are looked for and reported overdue (ADR 0020). */
+  OVERDUE_SWEEP_INTERVAL_MS: positiveInt(60_000),
   /** An upload holds its Idempotency-Key this long and extends it every third of it while it lives. */
   IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
   /** The authority key directory: every upload asks it which keys are active now (ADR 0010). */

@@ -13,8 +13,11 @@ import { InternalKeyController } from './keys/internal-key.controller';
 import { KeyService } from './keys/key.service';
 import { ROUTING_MIGRATIONS } from './migrations';
 import { ForgetDecisionOnDocumentPurged } from './routing/forget-decision-on-document-purged.consumer';
+import { InternalRoutingController } from './routing/internal-routing.controller';
+import { RerouteUnroutableOnRoutingChange } from './routing/reroute-unroutable-on-routing-change.consumer';
 import { RouteDocumentOnDocumentReceived } from './routing/route-document-on-document-received.consumer';
 import { RoutingDecisionEntity } from './routing/routing-decision.entity';
+import { Router } from './routing/router';
 import { UnroutableController } from './routing/unroutable.controller';
 import { RoutingEngineConfig } from './routing-engine.config';
 import { RoutingRuleEntity } from './rules/routing-rule.entity';
@@ -50,6 +53,7 @@ export class RoutingEngineModule {
         UnroutableController,
         InternalAuthorityController,
         InternalKeyController,
+        InternalRoutingController,
       ],
       providers: [
         { provide: SecretBox, useValue: new SecretBox(config.SECRETS_ENCRYPTION_KEYS) },
@@ -60,7 +64,9 @@ export class RoutingEngineModule {
         KeyService,
         RuleService,
         RulesCache,
+        Router,
         RouteDocumentOnDocumentReceived,
+        RerouteUnroutableOnRoutingChange,
         ForgetDecisionOnDocumentPurged,
       ],
     };

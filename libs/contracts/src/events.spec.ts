@@ -15,7 +15,7 @@ describe('event contracts', () => {
   });
 
   it('types payloads per event name, and the runtime schemas agree with the types', () => {
-    const routed = { documentId: randomUUID(), authorityId: 'a1', unitId: 'u1', ruleId: null };
+    const routed = { documentId: randomUUID(), authorityId: 'a1', unitId: 'u1', ruleId: null, revision: 2, claimDeadline: 'PT2S' };
     publish('document.routed', routed);
     expect(parseEnvelope(envelope(routed))).toEqual({
       ok: true,
@@ -45,6 +45,14 @@ describe('event contracts', () => {
     for (const type of EVENT_TYPES) expect(isEventType(type)).toBe(true);
     expect(isEventType('toString')).toBe(false);
     expect(isEventType('__proto__')).toBe(false);
+  });
+
+  it('reads a document.routed from before re-routing (no revision, no claimDeadline) with the defaults', () => {
+    const old = { documentId: randomUUID(), authorityId: 'a1', unitId: 'u1', ruleId: null };
+    expect(parseEnvelope(envelope(old))).toEqual({
+      ok: true,
+      envelope: expect.objectContaining({ data: { ...old, revision: 1, claimDeadline: 'P3D' } }),
+    });
   });
 
   it('accepts a valid envelope', () => {

@@ -28,8 +28,18 @@ export const eventSchemas = {
     authorityId: id,
     unitId: id,
     ruleId: z.string().nullable(),
+    /**
+     * Rises with every new decision for the document (a re-routing): a consumer applies a
+     * unit only from a higher revision than it has, so a late event never restores an old
+     * unit. Events from before re-routing existed carry none: 1.
+     */
+    revision: z.number().int().min(1).default(1),
+    /** The authority's claimDeadline when the document was routed (ISO 8601 duration). */
+    claimDeadline: z.string().max(40).default('P3D'),
   }),
   'document.purged': z.object({ documentId: uuid, authorityId: id }),
+  /** A routed document nobody claimed or decided within its authority's claimDeadline; published once per document. Ids only. */
+  'document.overdue': z.object({ documentId: uuid, authorityId: id, unitId: id }),
   'authority.changed': z.object({
     authorityId: id,
     name: z.string(),
@@ -69,8 +79,9 @@ export const EVENT_CONSUMERS: Record<EventType, readonly string[]> = {
   'document.received': ['routing-engine', 'communication'],
   'document.routed': ['intake', 'communication'],
   'document.purged': ['routing-engine', 'communication', 'export-worker'],
-  'authority.changed': ['intake'],
-  'routing-rules.changed': [],
+  'document.overdue': [],
+  'authority.changed': ['intake', 'routing-engine'],
+  'routing-rules.changed': ['routing-engine'],
   'thread.created': [],
   'thread.claimed': ['intake'],
   'message.posted': [],

@@ -126,6 +126,7 @@ const CALLS: { [K in Operation]?: Parameters<DvdClient[K]> } = {
   listDocuments: [{ limit: 5 }],
   getDocument: [DOC],
   getDocumentPayload: [DOC],
+  rerouteDocument: [DOC],
   listUnroutableDocuments: [{}],
   listDeadLetters: ['intake', {}],
   getDeadLetter: ['intake', EVENT],
@@ -188,6 +189,8 @@ describe('DvdClient: one method per route of the contract', () => {
     const { fetch: fetchStub, calls } = stubFetch(() => json(200, { items: [], nextCursor: null }));
     await client(fetchStub).listDocuments({ limit: 5, cursor: undefined, status: 'ROUTED' });
     expect(Object.fromEntries(calls[0].url.searchParams)).toEqual({ limit: '5', status: 'ROUTED' });
+    await client(fetchStub).listDocuments({ overdue: true });
+    expect(Object.fromEntries(calls[1].url.searchParams)).toEqual({ overdue: 'true' });
   });
 });
 

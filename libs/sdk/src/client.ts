@@ -28,6 +28,7 @@ import type {
   MessagePage,
   PageParams,
   RoutingRule,
+  RoutingResult,
   RoutingRuleInput,
   RoutingRulePage,
   ServiceWithDeadLetters,
@@ -209,6 +210,15 @@ export class DvdClient {
   }
   getDocument(id: string): Promise<DvdDocument> {
     return this.http.json('GET', `/documents/${enc(id)}`);
+  }
+
+  /**
+   * Routes a document again by its authority's current rules (admins; platform admins any
+   * document). Safe to repeat: the same unit again answers `changed: false`. 409 once a thread
+   * of it was claimed, it was decided or exported.
+   */
+  rerouteDocument(id: string): Promise<RoutingResult> {
+    return this.http.json('POST', `/documents/${enc(id)}/reroute`, { idempotent: true });
   }
 
   /** The stored container's bytes, checked against `expected` (size and sha256) when given. */

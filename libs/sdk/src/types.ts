@@ -31,6 +31,7 @@ import type {
   RoutingRuleInputSchema,
   RoutingRulePageSchema,
   RoutingRuleSchema,
+  RoutingResultSchema,
   ThreadCreateSchema,
   ThreadListQuery,
   ThreadPageSchema,
@@ -65,6 +66,7 @@ export type DocumentMetadata = In<typeof DocumentMetadataSchema>;
 export type DvdDocument = Out<typeof DocumentSchema>;
 export type DocumentPage = Out<typeof DocumentPageSchema>;
 export type DocumentListParams = QueryOf<typeof DocumentListQuery>;
+export type RoutingResult = Out<typeof RoutingResultSchema>;
 export type Thread = Out<typeof ThreadSchema>;
 export type ThreadCreate = In<typeof ThreadCreateSchema>;
 export type ThreadPage = Out<typeof ThreadPageSchema>;

@@ -16,6 +16,7 @@ const document = {
   updatedAt: '2026-01-31T09:30:00.000Z',
   retentionDate: '2026-03-02T09:30:00.000Z',
   payload: { size: 1000, sha256: 'a'.repeat(64) },
+  overdue: false,
 };
 const getDocument = (status: number, body: unknown, contentType: string | null = 'application/json; charset=utf-8') =>
   validator.check({ method: 'GET', path: `/api/v1/documents/${ID}`, status, contentType, body });

@@ -10,6 +10,12 @@ export class RememberDocumentOnDocumentReceived {
 
   @Consumes('document.received')
   async remember(d: EventMap['document.received'], { manager }: EventContext<'document.received'>): Promise<void> {
-    await this.documents.remember(manager, { documentId: d.documentId, citizenId: d.citizenId, authorityId: d.authorityId, unitId: null });
+    await this.documents.remember(manager, {
+      documentId: d.documentId,
+      citizenId: d.citizenId,
+      authorityId: d.authorityId,
+      unitId: null,
+      routingRevision: 0,
+    });
   }
 }

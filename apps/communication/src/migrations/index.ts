@@ -1,4 +1,9 @@
 import { InitCommunication1764150000000 } from './1764150000000-InitCommunication';
 import { CommunicationDeadLetters1764180900000 } from './1764180900000-DeadLetters';
+import { CommunicationRoutingRevision1764400000000 } from './1764400000000-RoutingRevision';
 
-export const COMMUNICATION_MIGRATIONS = [InitCommunication1764150000000, CommunicationDeadLetters1764180900000];
+export const COMMUNICATION_MIGRATIONS = [
+  InitCommunication1764150000000,
+  CommunicationDeadLetters1764180900000,
+  CommunicationRoutingRevision1764400000000,
+];

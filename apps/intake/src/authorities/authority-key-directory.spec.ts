@@ -12,6 +12,9 @@ class ControlledClient extends RoutingEngineClient {
       this.pending.push(() => resolve({ authorityId: 'a1', activeKeyIds: answerAtSend } as unknown as T)),
     );
   }
+  postJson<T>(): Promise<T | null> {
+    throw new Error('not used here');
+  }
   releaseNext() {
     this.pending.shift()?.();
   }
@@ -36,15 +39,17 @@ describe('AuthorityKeyDirectory', () => {
   });
 
   it('answers null for an authority the directory does not know, and 503 when it cannot be asked', async () => {
-    const missing = new AuthorityKeyDirectory({ getJson: async () => null } as RoutingEngineClient);
+    const missing = new AuthorityKeyDirectory({ getJson: async () => null } as unknown as RoutingEngineClient);
     expect(await missing.activeKids('x')).toBeNull();
     const down = new AuthorityKeyDirectory({
       getJson: async () => {
         throw new Error('ECONNREFUSED');
       },
-    } as RoutingEngineClient);
+    } as unknown as RoutingEngineClient);
     await expect(down.activeKids('x')).rejects.toMatchObject({ status: 503 });
-    const wrong = new AuthorityKeyDirectory({ getJson: async () => ({ authorityId: 'other', activeKeyIds: [] }) } as RoutingEngineClient);
+    const wrong = new AuthorityKeyDirectory({
+      getJson: async () => ({ authorityId: 'other', activeKeyIds: [] }),
+    } as unknown as RoutingEngineClient);
     await expect(wrong.activeKids('x')).rejects.toMatchObject({ status: 503 });
   });
 });

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InternalActiveKeysSchema } from '@dvd/contracts';
 import { ApiError, InternalClient } from '@dvd/platform';
 
-/** The client for routing-engine's internal API, as intake's own injection token. */
+/** The client for routing-engine's internal API (key directory, re-routing), as intake's own injection token. */
 export abstract class RoutingEngineClient {
   abstract getJson<T>(path: string, requestId?: string): Promise<T | null>;
+  abstract postJson<T>(path: string, body: unknown, requestId?: string): Promise<T | null>;
 }
 
 /** Signed with intake's own SERVICE_SIGNING_KEY: routing-engine accepts it on `/internal/*` only (ADR 0014). */

@@ -1,25 +1,92 @@
 import { EntityManager } from 'typeorm';
-import { DocumentStatus, STATUS_RANK } from './document.entity';
+import { DECIDED_STATUSES, DEFAULT_CLAIM_DEADLINE, DOCUMENT_STATUSES } from '@dvd/contracts';
+import { parsePositiveDuration, plusDuration } from '@dvd/platform';
+import { DocumentEntity, DocumentStatus, STATUS_RANK } from './document.entity';
+
+/**
+ * Statuses in which someone has taken the document up: a thread of it was claimed
+ * (`ASSIGNED`), it was decided (`DECIDED_STATUSES`: accepted, rejected, forwarded) or
+ * exported. Such a document is never overdue and is not re-routed.
+ */
+export const HANDLED_STATUSES: readonly string[] = ['ASSIGNED', 'EXPORTED', ...DECIDED_STATUSES];
+
+/** Statuses of a routed document that still waits for an official: routed, and not handled. */
+export const AWAITING_STATUSES: readonly DocumentStatus[] = DOCUMENT_STATUSES.filter(
+  (s) => s !== 'RECEIVED' && !HANDLED_STATUSES.includes(s),
+);
+
+/** `'ROUTED'`, … for SQL: the statuses are constants of the code, checked to be plain words. */
+export function statusListSql(statuses: readonly string[]): string {
+  if (statuses.length === 0 || statuses.some((s) => !/^[A-Z_]+$/.test(s))) throw new Error('status list');
+  return statuses.map((s) => `'${s}'`).join(', ');
+}
+
+/**
+ * SQL: the document (of table alias `alias`) was reported overdue and still waits (a claim,
+ * a decision or an export clears it). With one awaiting status this is the predicate of
+ * documents_overdue_idx.
+ */
+export function overdueSql(alias?: string): string {
+  const c = alias ? `${alias}.` : '';
+  return `(${c}overdue_since IS NOT NULL AND ${c}status IN (${statusListSql(AWAITING_STATUSES)}))`;
+}
+
+/** The `overdue` flag of a document (the same rule as `overdueSql`). */
+export function isOverdue(d: Pick<DocumentEntity, 'overdueSince' | 'status'>): boolean {
+  return d.overdueSince !== null && AWAITING_STATUSES.includes(d.status);
+}
+
+/** May the document be routed again? Not once someone has taken it up. */
+export function isReroutable(status: string): boolean {
+  return !HANDLED_STATUSES.includes(status);
+}
 
 /**
  * Moves a document's status forward, never backwards: a late or repeated event changes
  * nothing (`status_rank` only grows). `version` (the ETag) rises only on a real change.
  */
-export async function advanceDocumentStatus(
-  manager: EntityManager,
-  documentId: string,
-  status: DocumentStatus,
-  unitId?: string,
-): Promise<void> {
+export async function advanceDocumentStatus(manager: EntityManager, documentId: string, status: DocumentStatus): Promise<void> {
   const rank = STATUS_RANK[status];
   await manager.query(
     `UPDATE documents
         SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END,
             status_rank = GREATEST(status_rank, $2),
-            unit_id = COALESCE($4, unit_id),
             version = version + 1,
             updated_at = now()
-      WHERE id = $1 AND (status_rank < $2 OR ($4::text IS NOT NULL AND unit_id IS DISTINCT FROM $4))`,
-    [documentId, rank, status, unitId ?? null],
+      WHERE id = $1 AND status_rank < $2`,
+    [documentId, rank, status],
+  );
+}
+
+export interface Routing {
+  documentId: string;
+  unitId: string;
+  /** The decision's revision: only a higher one than the document has changes its unit. */
+  revision: number;
+  /** The authority's claimDeadline at routing time. */
+  claimDeadline: string;
+  routedAt: Date;
+}
+
+/**
+ * Applies a routing decision: status `ROUTED` (forward only), the unit if the decision is
+ * newer than the one the document has (so a late event never restores an older unit, even
+ * after a later status), and the overdue deadline, fixed at the first routing. Repeats
+ * change nothing; `version` rises only when status or unit change.
+ */
+export async function applyRouting(manager: EntityManager, r: Routing): Promise<void> {
+  const deadline = parsePositiveDuration(r.claimDeadline) ? r.claimDeadline : DEFAULT_CLAIM_DEADLINE;
+  const changes = `(status_rank < $2 OR (routing_revision < $5 AND unit_id IS DISTINCT FROM $4))`;
+  await manager.query(
+    `UPDATE documents
+        SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END,
+            status_rank = GREATEST(status_rank, $2),
+            unit_id = CASE WHEN routing_revision < $5 THEN $4 ELSE unit_id END,
+            routing_revision = GREATEST(routing_revision, $5),
+            overdue_at = COALESCE(overdue_at, $6),
+            version = version + CASE WHEN ${changes} THEN 1 ELSE 0 END,
+            updated_at = CASE WHEN ${changes} THEN now() ELSE updated_at END
+      WHERE id = $1 AND (status_rank < $2 OR routing_revision < $5 OR overdue_at IS NULL)`,
+    [r.documentId, STATUS_RANK.ROUTED, 'ROUTED', r.unitId, r.revision, plusDuration(r.routedAt, deadline)],
   );
 }

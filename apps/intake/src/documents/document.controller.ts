@@ -1,6 +1,6 @@
-import { Controller, Get, Headers, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DocumentListQuery, DocumentPageView, DocumentParams, DocumentView, Identity } from '@dvd/contracts';
+import { DocumentListQuery, DocumentPageView, DocumentParams, DocumentView, Identity, RoutingResultView } from '@dvd/contracts';
 import {
   AllowRoles,
   ApiError,
@@ -12,6 +12,7 @@ import {
 } from '@dvd/platform';
 import { UploadService } from '../payloads/upload.service';
 import { DocumentService } from './document.service';
+import { RerouteService } from './reroute.service';
 import { documentETag, toDocumentView } from './document.view';
 
 const documentNotFound = () => ApiError.notFound('document', 'document-not-found');
@@ -29,6 +30,7 @@ export class DocumentController {
     private readonly documents: DocumentService,
     private readonly uploads: UploadService,
     private readonly storage: ObjectStorage,
+    private readonly reroutes: RerouteService,
   ) {}
 
   @Post()
@@ -68,6 +70,14 @@ export class DocumentController {
       return undefined;
     }
     return toDocumentView(doc, viewer);
+  }
+
+  /** Routes the document again by its authority's current rules (ADR 0020); idempotent, 409 once it is taken up. */
+  @Post(':id/reroute')
+  @HttpCode(200)
+  @AllowRoles('admin', 'platform-admin')
+  reroute(@CurrentIdentity() viewer: Identity, @Param() params: unknown): Promise<RoutingResultView> {
+    return this.reroutes.reroute(documentId(params), viewer);
   }
 
   /** The encrypted container exactly as stored, streamed. Its sha256 is a strong ETag: the payload never changes. */

@@ -22,6 +22,12 @@ export class DocumentEntity {
   @Column('text', { name: 'payload_sha256' }) payloadSha256!: string;
   @Column('text', { name: 'payload_format' }) payloadFormat!: 'compact' | 'json';
   @Column('timestamptz', { name: 'retention_date' }) retentionDate!: Date;
+  /** The revision of the routing decision `unitId` comes from (document.routed applies only a higher one). */
+  @Column('integer', { name: 'routing_revision' }) routingRevision!: number;
+  /** Routing time + the authority's claimDeadline; null until routed. */
+  @Column('timestamptz', { name: 'overdue_at', nullable: true }) overdueAt!: Date | null;
+  /** When the sweep reported the document overdue (once); see `isOverdue`. */
+  @Column('timestamptz', { name: 'overdue_since', nullable: true }) overdueSince!: Date | null;
   @Column('integer') version!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;

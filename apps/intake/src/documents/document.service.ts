@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DocumentListFilter, Identity } from '@dvd/contracts';
 import { ApiError, isUuid, Keyset, decodeCursor, keysetPage, keysetTimestampSql } from '@dvd/platform';
+import { overdueSql } from './document-status';
 import { DocumentEntity } from './document.entity';
 
 /** Visibility: citizens see what they created, everyone else what belongs to their authority. */
@@ -48,6 +49,8 @@ export class DocumentService {
       params.push(f.unitId);
       where.push(`unit_id = $${params.length}`);
     }
+    // an official's escalation inbox is served by documents_overdue_idx
+    if (f.overdue !== undefined) where.push(f.overdue ? overdueSql() : `NOT ${overdueSql()}`);
     params.push(f.limit + 1);
     const rows: Array<{ id: string; cursor_at: string }> = await this.db.query(
       `SELECT id, ${keysetTimestampSql('created_at')} AS cursor_at

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DocumentView, Identity } from '@dvd/contracts';
+import { isOverdue } from './document-status';
 import { DocumentEntity } from './document.entity';
 
 /** The public JSON of a document (the contract's `Document`). Officials also see the citizen's `replyKey`. */
@@ -17,6 +18,7 @@ export function toDocumentView(d: DocumentEntity, viewer: Identity): DocumentVie
     updatedAt: d.updatedAt.toISOString(),
     retentionDate: d.retentionDate.toISOString(),
     payload: { size: Number(d.payloadSize), sha256: d.payloadSha256 },
+    overdue: isOverdue(d),
   };
   if (viewer.role !== 'citizen') view.replyKey = d.replyKey;
   return view;
@@ -24,7 +26,7 @@ export function toDocumentView(d: DocumentEntity, viewer: Identity): DocumentVie
 
 /**
  * Strong ETag of a document's representation. `version` rises with every status or unit
- * change; the viewer class is included because officials see more fields than citizens.
+ * change and when the document is reported overdue; the viewer class is included because officials see more fields than citizens.
  */
 export function documentETag(d: DocumentEntity, viewer: Identity): string {
   const audience = viewer.role === 'citizen' ? 'c' : 'o';

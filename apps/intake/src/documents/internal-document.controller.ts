@@ -22,6 +22,7 @@ export class InternalDocumentController {
       citizenId: doc.citizenId,
       authorityId: doc.authorityId,
       unitId: doc.unitId,
+      routingRevision: doc.routingRevision,
       status: doc.status,
       referenceNumber: doc.referenceNumber,
       documentType: doc.documentType,

@@ -37,9 +37,9 @@ describe('document status from real events, ETag and paging', () => {
   }
 
   const routed =
-    (documentId: string, unitId = 'poststelle') =>
+    (documentId: string, unitId = 'poststelle', revision = 1) =>
     () =>
-      intake.probe.publish('document.routed', { documentId, authorityId: 'a1', unitId, ruleId: null });
+      intake.probe.publish('document.routed', { documentId, authorityId: 'a1', unitId, ruleId: null, revision, claimDeadline: 'P3D' });
   const claimed = (documentId: string) => () =>
     intake.probe.publish('thread.claimed', { threadId: randomUUID(), documentId, officialId: 'o-1' });
   const exported = (documentId: string) => () =>
@@ -88,8 +88,12 @@ describe('document status from real events, ETag and paging', () => {
     expect(etag2).not.toBe(etag);
     await deliver(routed(id)); // a repeat changes nothing
     expect((await get(citizen('bob'), path, { 'if-none-match': etag2 })).status).toBe(304);
-    await deliver(routed(id, 'bauaufsicht')); // a unit change does
-    expect((await get(citizen('bob'), path, { 'if-none-match': etag2 })).status).toBe(200);
+    await deliver(routed(id, 'bauaufsicht', 2)); // a unit change (a re-routing: a newer decision) does
+    const afterRerouting = await get(citizen('bob'), path, { 'if-none-match': etag2 });
+    expect(afterRerouting.status).toBe(200);
+    expect(((await afterRerouting.json()) as { unitId: string }).unitId).toBe('bauaufsicht');
+    await deliver(routed(id, 'poststelle', 1)); // the older decision, arriving late, changes nothing
+    expect((await get(citizen('bob'), path, { 'if-none-match': afterRerouting.headers.get('etag')! })).status).toBe(304);
   });
 
   it('lists newest first with stable cursors and filters', async () => {

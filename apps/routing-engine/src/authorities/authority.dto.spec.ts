@@ -22,7 +22,8 @@ describe('authoritySchemas: the contract’s shapes plus the checks only this se
   const { create, patch, rotateSecret } = authoritySchemas(false);
 
   it('accepts a valid registration and trims the name', () => {
-    expect(create.parse({ ...valid, name: '  Stadt Musterstadt ' })).toEqual(valid);
+    expect(create.parse({ ...valid, name: '  Stadt Musterstadt ' })).toEqual({ ...valid, claimDeadline: 'P3D' });
+    expect(create.parse({ ...valid, claimDeadline: 'PT2S' }).claimDeadline).toBe('PT2S');
   });
 
   it.each([
@@ -31,6 +32,8 @@ describe('authoritySchemas: the contract’s shapes plus the checks only this se
     ['not a URL (contract)', { ingestUrl: 'eakte' }, 'ingestUrl', 'Invalid url'],
     ['a zero retention period (server)', { retentionPeriod: 'P0D' }, 'retentionPeriod', 'positive'],
     ['a malformed retention period (contract)', { retentionPeriod: 'P' }, 'retentionPeriod', 'positive'],
+    ['a zero claim deadline (server)', { claimDeadline: 'PT0S' }, 'claimDeadline', 'positive'],
+    ['a malformed claim deadline (contract)', { claimDeadline: '3 days' }, 'claimDeadline', 'positive'],
     ['a too short secret (contract)', { ingestSecret: whsec(16) }, 'ingestSecret', '24 to 64'],
     ['a too long secret (contract)', { ingestSecret: whsec(65) }, 'ingestSecret', '24 to 64'],
     ['an unknown field (contract)', { colour: 'red' }, 'colour', 'is not a known field'],
@@ -47,6 +50,7 @@ describe('authoritySchemas: the contract’s shapes plus the checks only this se
 
   it('applies the same rules to a patch, and needs a field', () => {
     expect(patch.parse({ retentionPeriod: 'P90D' })).toEqual({ retentionPeriod: 'P90D' });
+    expect(patch.parse({ claimDeadline: 'P1DT12H' })).toEqual({ claimDeadline: 'P1DT12H' }); // no default in a patch
     expect(errors(patch, { ingestUrl: 'https://127.0.0.1/in' })).toEqual([{ field: 'ingestUrl', message: expect.any(String) }]);
     expect(errors(patch, { retentionPeriod: 'PT0S' })).toEqual([{ field: 'retentionPeriod', message: expect.any(String) }]);
     expect(patch.safeParse({}).success).toBe(false);

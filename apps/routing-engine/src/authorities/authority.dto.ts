@@ -2,12 +2,13 @@ import { z } from 'zod';
 import {
   AuthorityCreateSchema,
   AuthorityPatchSchema,
+  CLAIM_DEADLINE_RULE,
   INGEST_SECRET_RULE,
   IngestSecretRotationSchema,
   RETENTION_PERIOD_RULE,
   UnitCreateSchema,
 } from '@dvd/contracts';
-import { checkTargetUrl, parseRetentionPeriod } from '@dvd/platform';
+import { checkTargetUrl, parsePositiveDuration, parseRetentionPeriod } from '@dvd/platform';
 
 /** During a rotation the previous secret stays valid this long unless the admin says otherwise … */
 export const DEFAULT_PREVIOUS_SECRET_TTL_MS = 24 * 3600_000;
@@ -48,6 +49,12 @@ const retentionPeriod = {
   check: (v: string) => (parseRetentionPeriod(v) === null ? RETENTION_PERIOD_RULE : null),
 };
 
+/** A deadline the overdue sweep can apply: positive (`PT0S` matches the pattern but is refused). */
+const claimDeadline = {
+  contract: field.claimDeadline,
+  check: (v: string) => (parsePositiveDuration(v) === null ? CLAIM_DEADLINE_RULE : null),
+};
+
 /**
  * The request schemas: the contract's (libs/contracts/src/http/authorities.ts), so the
  * OpenAPI document and the validation cannot drift apart, plus what only this service can
@@ -57,8 +64,8 @@ const retentionPeriod = {
  */
 export function authoritySchemas(allowPrivateTargets: boolean) {
   const ingestUrl = { contract: field.ingestUrl, check: (v: string) => checkTargetUrl(v, allowPrivateTargets) };
-  const create = AuthorityCreateSchema.superRefine(serverRules({ ingestUrl, ingestSecret, retentionPeriod }));
-  const patch = AuthorityPatchSchema.superRefine(serverRules({ ingestUrl, ingestSecret, retentionPeriod }));
+  const create = AuthorityCreateSchema.superRefine(serverRules({ ingestUrl, ingestSecret, retentionPeriod, claimDeadline }));
+  const patch = AuthorityPatchSchema.superRefine(serverRules({ ingestUrl, ingestSecret, retentionPeriod, claimDeadline }));
   const rotateSecret = IngestSecretRotationSchema.superRefine(
     serverRules({
       ingestSecret,

@@ -6,6 +6,7 @@ export class AuthorityEntity {
   @Column('text') name!: string;
   @Column('text', { name: 'ingest_url' }) ingestUrl!: string;
   @Column('text', { name: 'retention_period' }) retentionPeriod!: string;
+  @Column('text', { name: 'claim_deadline' }) claimDeadline!: string;
   @Column('text', { name: 'default_unit_id', nullable: true }) defaultUnitId!: string | null;
   @Column('integer', { name: 'rules_version' }) rulesVersion!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

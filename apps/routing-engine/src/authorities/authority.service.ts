@@ -29,9 +29,9 @@ export class AuthorityService {
   async create(input: AuthorityCreateInput): Promise<AuthorityView> {
     return this.messaging.transaction(async (manager, emit) => {
       const inserted: unknown[] = await manager.query(
-        `INSERT INTO authorities (id, name, ingest_url, retention_period)
-         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [input.id, input.name, input.ingestUrl, input.retentionPeriod],
+        `INSERT INTO authorities (id, name, ingest_url, retention_period, claim_deadline)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [input.id, input.name, input.ingestUrl, input.retentionPeriod, input.claimDeadline],
       );
       if (inserted.length === 0) throw ApiError.conflict('authority-exists', 'An authority with this id is already registered');
       await this.secrets.replace(manager, input.id, input.ingestSecret);
@@ -49,6 +49,7 @@ export class AuthorityService {
         id: authority.id,
         name: authority.name,
         retentionPeriod: authority.retentionPeriod,
+        claimDeadline: authority.claimDeadline,
         defaultUnitId: authority.defaultUnitId,
         units: units.map((u) => ({ id: u.id, name: u.name })),
       };

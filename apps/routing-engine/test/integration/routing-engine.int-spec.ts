@@ -106,7 +106,14 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
     it('registers an authority for platform admins only, never returning the ingest secret', async () => {
       const res = await a.as(citizen()).get('/api/v1/authorities/a1');
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: 'a1', name: 'Bauamt Musterstadt', retentionPeriod: 'P180D', defaultUnitId: null, units: [] });
+      expect(res.body).toEqual({
+        id: 'a1',
+        name: 'Bauamt Musterstadt',
+        retentionPeriod: 'P180D',
+        claimDeadline: 'P3D', // the default
+        defaultUnitId: null,
+        units: [],
+      });
       const own = await a.as(admin('a1')).get('/api/v1/authorities/a1');
       expect(own.body.ingestUrl).toBe('https://eakte.example/ingest');
       expect(JSON.stringify(own.body)).not.toContain('whsec_');
@@ -162,11 +169,17 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
       expect(res.body).toMatchObject({ defaultUnitId: 'poststelle', units: [{ id: 'poststelle' }, { id: 'bauaufsicht' }] });
     });
 
-    it('patches name, retention and default unit; refuses an unknown default unit', async () => {
+    it('patches name, retention, claim deadline and default unit; refuses an unknown default unit or a zero deadline', async () => {
       expect((await a.as(admin('a1')).patch('/api/v1/authorities/a1').send({ defaultUnitId: 'nope' })).status).toBe(422);
-      const res = await a.as(admin('a1')).patch('/api/v1/authorities/a1').send({ retentionPeriod: 'P90D', name: 'Bauamt' });
+      const zero = await a.as(admin('a1')).patch('/api/v1/authorities/a1').send({ claimDeadline: 'PT0S' });
+      expect(zero.status).toBe(400);
+      expect(zero.body.errors).toEqual([{ field: 'claimDeadline', message: expect.stringContaining('positive') }]);
+      const res = await a
+        .as(admin('a1'))
+        .patch('/api/v1/authorities/a1')
+        .send({ retentionPeriod: 'P90D', name: 'Bauamt', claimDeadline: 'P2D' });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ name: 'Bauamt', retentionPeriod: 'P90D', defaultUnitId: 'poststelle' });
+      expect(res.body).toMatchObject({ name: 'Bauamt', retentionPeriod: 'P90D', claimDeadline: 'P2D', defaultUnitId: 'poststelle' });
       await probe.waitFor('authority.changed', (d) => d.authorityId === 'a1' && d.retentionPeriod === 'P90D');
     });
   });
@@ -245,7 +258,12 @@ describe('routing engine (real Postgres, RabbitMQ, Redis)', () => {
     });
 
     it('routes document.received to document.routed by the rules, else to the default unit', async () => {
-      expect(await routedUnit(received('a1', { referenceNumber: 'BAU-2026/1' }))).toMatchObject({ unitId: 'bauaufsicht', ruleId });
+      expect(await routedUnit(received('a1', { referenceNumber: 'BAU-2026/1' }))).toMatchObject({
+        unitId: 'bauaufsicht',
+        ruleId,
+        revision: 1,
+        claimDeadline: 'P2D', // the authority's, as patched above
+      });
       expect(await routedUnit(received('a1', { referenceNumber: 'SOZ-2026/1' }))).toMatchObject({ unitId: 'poststelle', ruleId: null });
     });
 

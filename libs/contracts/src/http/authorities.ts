@@ -13,6 +13,21 @@ const RetentionPeriod = z
       "Each document's `retentionDate` is its creation time plus this period.",
     example: 'P180D',
   });
+export const CLAIM_DEADLINE_RULE = 'must be a positive ISO-8601 duration such as P3D';
+/** How long a routed document may wait for a claim or a decision, unless the authority says otherwise. */
+export const DEFAULT_CLAIM_DEADLINE = 'P3D';
+const ClaimDeadline = z
+  .string()
+  .max(40, CLAIM_DEADLINE_RULE)
+  .regex(ISO_DURATION_PATTERN, CLAIM_DEADLINE_RULE)
+  .openapi({
+    description:
+      'ISO 8601 duration a routed document may wait for an official to claim a thread of it, or for a decision, before it ' +
+      'is reported overdue once (`overdue: true` on the document, the `document.overdue` event). Default `P3D`; at most ' +
+      "40 characters, a zero duration is refused. A document's deadline is fixed when it is first routed: a change applies " +
+      'to documents routed afterwards.',
+    example: 'P3D',
+  });
 const IngestUrl = z
   .string()
   .url()
@@ -66,6 +81,7 @@ export const AuthoritySchema = z
     name: z.string().openapi({ example: 'Stadt Musterstadt' }),
     units: z.array(UnitSchema),
     retentionPeriod: RetentionPeriod,
+    claimDeadline: ClaimDeadline,
     defaultUnitId: UnitId.nullable().openapi({
       description:
         'Where documents go that no routing rule matches. The first unit created becomes the default until changed; `null` ' +
@@ -82,7 +98,14 @@ export const AuthoritySchema = z
   });
 
 export const AuthorityCreateSchema = z
-  .object({ id: AuthorityId, name: Name, ingestUrl: IngestUrl, ingestSecret: IngestSecret, retentionPeriod: RetentionPeriod })
+  .object({
+    id: AuthorityId,
+    name: Name,
+    ingestUrl: IngestUrl,
+    ingestSecret: IngestSecret,
+    retentionPeriod: RetentionPeriod,
+    claimDeadline: ClaimDeadline.default(DEFAULT_CLAIM_DEADLINE),
+  })
   .strict()
   .openapi('AuthorityCreate');
 
@@ -92,6 +115,7 @@ export const AuthorityPatchSchema = z
     ingestUrl: IngestUrl,
     ingestSecret: IngestSecret,
     retentionPeriod: RetentionPeriod,
+    claimDeadline: ClaimDeadline,
     defaultUnitId: UnitId.openapi({ description: 'Must be a unit of this authority.' }),
   })
   .partial()

@@ -16,6 +16,14 @@ import { JwkSchema } from './keys';
 import { z } from './zod';
 
 export const DOCUMENT_STATUSES = ['RECEIVED', 'ROUTED', 'ASSIGNED', 'EXPORTED'] as const;
+/**
+ * The statuses that record a decision on a document (issue 15: accept, reject, forward).
+ * Named here as plain strings so that the rules built on them (a decided document is never
+ * overdue and is not re-routed) hold as soon as these statuses exist; extend the list when
+ * a new decision status is added.
+ */
+export const DECIDED_STATUSES: readonly string[] = ['ACCEPTED', 'REJECTED', 'FORWARDED'];
+export const isDecidedStatus = (status: string): boolean => DECIDED_STATUSES.includes(status);
 export const MIB = 1024 * 1024;
 
 export const DocumentMetadataSchema = z
@@ -80,6 +88,12 @@ export const DocumentSchema = z
     retentionDate: Timestamp.openapi({
       description: "Creation time plus the authority's `retentionPeriod`; the document is purged after it.",
     }),
+    overdue: z.boolean().openapi({
+      description:
+        "`true` once the document waited longer than its authority's `claimDeadline` after it was routed with no thread " +
+        'claimed and no decision (reported once, by the `document.overdue` event); `false` again as soon as a thread is ' +
+        'claimed, a decision is made or it is exported. A cleared document does not become overdue again.',
+    }),
     payload: z.object({
       size: z.number().int().min(0).openapi({ format: 'int64', description: 'Bytes of the stored container.' }),
       sha256: z.string().regex(SHA256_HEX_PATTERN).openapi({ description: 'SHA-256 of the stored container, lowercase hex.' }),
@@ -96,6 +110,15 @@ export const DocumentSchema = z
   })
   .openapi('Document');
 
+/**
+ * A boolean query parameter: `true` or `false` in the URL; a client may pass a boolean,
+ * which its URL encoding turns into the same text.
+ */
+const QueryBoolean = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((v) => v === true || v === 'true')
+  .openapi({ type: 'boolean' });
+
 export const DocumentPageSchema = pageOf('DocumentPage', DocumentSchema, 'A page of documents, newest first.');
 
 export const DocumentListQuery = z.object({
@@ -109,6 +132,9 @@ export const DocumentListQuery = z.object({
     .max(50)
     .optional()
     .openapi({ param: { description: 'Only documents routed to this unit.' } }),
+  overdue: QueryBoolean.optional().openapi({
+    param: { description: "`true`: only overdue documents (an official's escalation inbox, see `overdue`); `false`: only the others." },
+  }),
 });
 
 export const DocumentParams = z.object({ id: Uuid.openapi({ param: { description: 'Document id.' } }) });
@@ -123,3 +149,32 @@ export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
 /** The encrypted container as stored (download). */
 export const PayloadSchema = z.string().openapi({ format: 'binary' });
+
+export const ROUTING_OUTCOMES = ['ROUTED', 'UNROUTABLE'] as const;
+export const UNROUTABLE_REASONS = ['no-unit', 'unknown-authority'] as const;
+
+export const RoutingResultSchema = z
+  .object({
+    documentId: Uuid,
+    outcome: z.enum(ROUTING_OUTCOMES).openapi({
+      description: '`ROUTED`: `unitId` takes the document; `UNROUTABLE`: no unit could be chosen (see `reason`).',
+    }),
+    unitId: UnitId.nullable().openapi({ description: 'The unit the document is routed to; `null` while it is unroutable.' }),
+    ruleId: Uuid.nullable().openapi({ description: 'The routing rule that matched; `null` for the default unit or when unroutable.' }),
+    reason: z
+      .enum(UNROUTABLE_REASONS)
+      .nullable()
+      .openapi({
+        // the generator widens the type to include null but not the enum
+        enum: [...UNROUTABLE_REASONS, null],
+        description:
+          'Why the document is unroutable: `no-unit` (the authority has no unit yet) or `unknown-authority`; `null` when routed.',
+      }),
+    changed: z.boolean().openapi({
+      description:
+        'Whether this request changed the routing (then `document.routed` was published); `false` when the rules give the same unit again.',
+    }),
+  })
+  .openapi('RoutingResult', { description: "A document's routing as the routing engine decided it just now." });
+
+export type RoutingResultView = z.input<typeof RoutingResultSchema>;

@@ -11,6 +11,7 @@ export * from './exports';
 export * from './admin/dead-letters';
 export * from './internal-case';
 export * from './internal-keys';
+export * from './internal-routing';
 export * from './routes';
 export * from './openapi';
 export { z } from './zod';

@@ -47,6 +47,7 @@ export const PROBLEM_CODES = {
   'slot-already-confirmed': [409, 'Conflict'],
   'not-replayable': [409, 'Conflict'],
   'export-busy': [409, 'Conflict'],
+  'document-not-reroutable': [409, 'Conflict'],
   conflict: [409, 'Conflict'],
   'payload-too-large': [413, 'Content Too Large'],
   'message-too-large': [413, 'Content Too Large'],

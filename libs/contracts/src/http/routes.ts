@@ -31,6 +31,7 @@ import {
   DocumentSchema,
   MIB,
   PayloadSchema,
+  RoutingResultSchema,
 } from './documents';
 import { ExportAcceptedSchema, ExportCreateSchema, ExportJobSchema, ExportParams } from './exports';
 import { JwkInputSchema, JwkSchema, JwksSchema, KeyParams } from './keys';
@@ -140,7 +141,9 @@ const authorityRoutes: RouteContract[] = [
     tag: 'Authorities',
     summary: 'Change an authority',
     who: 'admin of the authority (`dvd:admin` with this `authority_id`).',
-    description: 'Changes `name`, `ingestUrl`, `ingestSecret`, `retentionPeriod` or `defaultUnitId`; fields left out stay as they are.',
+    description:
+      'Changes `name`, `ingestUrl`, `ingestSecret`, `retentionPeriod`, `claimDeadline` or `defaultUnitId`; fields left out stay ' +
+      "as they are. A new `defaultUnitId` routes the authority's unroutable documents again (as does every unit and rule change).",
     request: {
       params: AuthorityParams,
       body: {
@@ -179,7 +182,9 @@ const authorityRoutes: RouteContract[] = [
     tag: 'Authorities',
     summary: 'Add a unit',
     who: 'admin of the authority.',
-    description: 'The first unit of an authority becomes its `defaultUnitId` until changed.',
+    description:
+      "The first unit of an authority becomes its `defaultUnitId` until changed. The authority's unroutable documents are then " +
+      'routed again at once (asynchronously, each exactly once: `document.routed`).',
     request: { params: AuthorityParams, body: json(UnitCreateSchema) },
     responses: { 201: { description: 'The unit was created.', body: UnitCreatedSchema, headers: ['Location'] } },
     errors: [400, 404, { status: 409, description: 'The authority already has a unit with this id.', codes: ['unit-exists'] }],
@@ -266,7 +271,8 @@ const authorityRoutes: RouteContract[] = [
     who: 'admin of the authority.',
     description:
       'Rules are evaluated by ascending `priority`; the first match wins; no match routes to `defaultUnitId`. A change takes ' +
-      'effect for the next document at once, on every replica.',
+      "effect for the next document at once, on every replica, and routes the authority's unroutable documents again " +
+      '(documents already routed keep their unit; `POST /documents/{id}/reroute` applies the new rules to one of them).',
     request: { params: AuthorityParams, body: json(RoutingRuleInputSchema) },
     responses: { 201: { description: 'The rule was created.', body: RoutingRuleSchema, headers: ['Location'] } },
     errors: [400, 404, UNKNOWN_UNIT],
@@ -365,7 +371,9 @@ const documentRoutes: RouteContract[] = [
     tag: 'Documents',
     summary: 'List documents',
     who: "citizen (their own documents) or official/admin (their authority's documents).",
-    description: 'Newest first.',
+    description:
+      'Newest first. `?overdue=true` is the escalation inbox of officials: the routed documents nobody claimed or decided ' +
+      "within the authority's `claimDeadline`.",
     request: { query: DocumentListQuery },
     responses: { 200: { description: 'A page of documents.', body: DocumentPageSchema } },
     errors: [400],
@@ -406,6 +414,35 @@ const documentRoutes: RouteContract[] = [
       },
     },
     errors: [404],
+  },
+  {
+    operationId: 'rerouteDocument',
+    method: 'post',
+    path: '/documents/{id}/reroute',
+    service: 'intake',
+    roles: ADMIN,
+    tag: 'Documents',
+    summary: 'Route a document again',
+    who: "admin of the document's authority, or a platform admin (any document, as for the unroutable list).",
+    description:
+      "Evaluates the authority's current routing rules (and default unit) for the document again and answers the result. " +
+      'A different unit is applied at once and published (`document.routed`); the same unit again changes nothing ' +
+      '(`changed: false`), so the request is safe to repeat. An unroutable document stays unroutable while its authority ' +
+      'has no unit (`outcome: UNROUTABLE`); documents become routable again automatically when their authority gains a unit, ' +
+      'a default unit or a rule.\n\n' +
+      'Only a document nobody is working on yet is re-routed: `RECEIVED` (unroutable or not yet routed) or `ROUTED`. Once a ' +
+      'thread of it was claimed (`ASSIGNED`), a decision was made (accepted, rejected, forwarded) or it was exported, the ' +
+      'answer is `409`.',
+    request: { params: DocumentParams },
+    responses: { 200: { description: "The document's routing now.", body: RoutingResultSchema } },
+    errors: [
+      { status: 404, description: 'The document does not exist or the caller is not an admin of its authority (or a platform admin).' },
+      {
+        status: 409,
+        description: 'The document is claimed (`ASSIGNED`), decided or exported: re-routing it would take it from the people handling it.',
+        codes: ['document-not-reroutable'],
+      },
+    ],
   },
   {
     operationId: 'listUnroutableDocuments',

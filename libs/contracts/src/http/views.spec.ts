@@ -1,6 +1,15 @@
 import { AuthorityCreateSchema, AuthoritySchema, AuthorityView, UnitCreatedSchema, UnitCreatedView } from './authorities';
 import { DeadLetterSchema, DeadLetterView } from './admin/dead-letters';
-import { DocumentMetadataSchema, DocumentPageSchema, DocumentPageView, DocumentSchema, DocumentView } from './documents';
+import {
+  DocumentListQuery,
+  DocumentMetadataSchema,
+  DocumentPageSchema,
+  DocumentPageView,
+  DocumentSchema,
+  DocumentView,
+  RoutingResultSchema,
+  RoutingResultView,
+} from './documents';
 import { ExportJobSchema, ExportJobView } from './exports';
 import { JwkInputSchema } from './keys';
 import { MessageSchema, MessageView } from './messages';
@@ -31,6 +40,7 @@ const document: DocumentView = {
   updatedAt: at,
   retentionDate: at,
   payload: { size: 1234, sha256: 'a'.repeat(64) },
+  overdue: false,
   replyKey: null,
 };
 const thread: ThreadView = {
@@ -59,6 +69,7 @@ const authority: AuthorityView = {
   name: 'Stadt Musterstadt',
   units: [{ id: 'buergeramt', name: 'Bürgeramt' }],
   retentionPeriod: 'P180D',
+  claimDeadline: 'P3D',
   defaultUnitId: 'buergeramt',
 };
 const unit: UnitCreatedView = { id: 'buergeramt', name: 'Bürgeramt', isDefault: true };
@@ -73,6 +84,7 @@ const job: ExportJobView = {
   completedAt: at,
   receipt: null,
 };
+const routing: RoutingResultView = { documentId: id, outcome: 'ROUTED', unitId: 'buergeramt', ruleId: null, reason: null, changed: true };
 const deadLetter: DeadLetterView = {
   eventId: id,
   eventType: 'document.received',
@@ -96,6 +108,7 @@ describe('the view types are the contract schemas', () => {
     ['UnitCreated', UnitCreatedSchema, unit],
     ['ExportJob', ExportJobSchema, job],
     ['DeadLetter', DeadLetterSchema, deadLetter],
+    ['RoutingResult', RoutingResultSchema, routing],
   ] as const)('a %s view passes its schema', (_name, schema, view) => {
     expect(schema.safeParse(view).error?.issues).toBeUndefined();
   });
@@ -136,6 +149,13 @@ describe('the request schemas say what the services enforce', () => {
   it('trims authority and unit names, and refuses one that is only white space', () => {
     expect(AuthorityCreateSchema.shape.name.parse('  Stadt Musterstadt ')).toBe('Stadt Musterstadt');
     expect(AuthorityCreateSchema.shape.name.safeParse('   ').success).toBe(false);
+  });
+
+  it('takes overdue=true|false in the URL (a boolean from a typed client) and nothing else', () => {
+    const overdue = (v: unknown) => DocumentListQuery.safeParse({ overdue: v });
+    expect([overdue('true').data?.overdue, overdue('false').data?.overdue, overdue(true).data?.overdue]).toEqual([true, false, true]);
+    expect(DocumentListQuery.parse({}).overdue).toBeUndefined();
+    for (const bad of ['1', 'yes', 'TRUE', '']) expect([bad, overdue(bad).success]).toEqual([bad, false]);
   });
 
   it('takes an Idempotency-Key of 1 to 100 printable ASCII characters', () => {

@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Gauge, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { METRICS_REGISTRY, Messaging } from '@dvd/platform';
+import { INTAKE_CONFIG } from '../intake-config.token';
+import { IntakeConfig } from '../intake.config';
+import { AWAITING_STATUSES, overdueSql, statusListSql } from './document-status';
+
+/** Documents reported per transaction; a pass continues until none is due. */
+export const OVERDUE_BATCH = 100;
+
+/**
+ * Escalation of forgotten documents (ADR 0020): every OVERDUE_SWEEP_INTERVAL_MS, routed
+ * documents whose deadline (`overdue_at`: routing time + the authority's claimDeadline) has
+ * passed while they still wait — no thread claimed, no decision, not exported — are
+ * marked (`overdue_since`) and reported with `document.overdue`, in one transaction, once.
+ *
+ * Every replica sweeps; rows are taken `FOR UPDATE SKIP LOCKED` and the mark is re-checked
+ * under the lock, so replicas share the work and each document is reported exactly once.
+ * The mark is never removed: a claim, a decision or an export moves the status on, which
+ * clears `overdue` (see `isOverdue`), and a document never returns to ROUTED.
+ *
+ * The gauge `dvd_documents_overdue{authority_id}` counts the overdue documents per
+ * authority (every known authority, 0 included) from Postgres when it is scraped, so
+ * every replica reports the same number (aggregate with max, not sum).
+ */
+@Injectable()
+export class OverdueSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OverdueSweeper.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly messaging: Messaging,
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+  ) {
+    const { db: database, logger } = this;
+    new Gauge({
+      name: 'dvd_documents_overdue',
+      help: "Routed documents nobody claimed or decided within their authority's claimDeadline, per authority",
+      labelNames: ['authority_id'],
+      registers: [registry],
+      async collect() {
+        let rows: Array<{ authority_id: string; n: number }>;
+        try {
+          // served by documents_overdue_idx; authorities without overdue documents report 0
+          rows = await database.query(
+            `SELECT a.authority_id, count(d.id)::int AS n
+               FROM (SELECT id AS authority_id FROM authorities WHERE NOT deleted
+                     UNION SELECT DISTINCT authority_id FROM documents WHERE ${overdueSql()}) a
+               LEFT JOIN documents d ON d.authority_id = a.authority_id AND ${overdueSql('d')}
+              GROUP BY a.authority_id`,
+          );
+        } catch (err) {
+          logger.warn({ errorName: (err as Error).name }, 'overdue gauge not updated: database unavailable');
+          return; // the last values stay
+        }
+        this.reset();
+        for (const r of rows) this.set({ authority_id: r.authority_id }, r.n);
+      },
+    });
+  }
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => void this.run(), this.config.OVERDUE_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown() {
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass (one at a time per replica): reports every document that is due; answers how many. */
+  run(): Promise<number> {
+    this.running ??= this.sweep()
+      .catch((err: Error) => {
+        this.logger.warn({ errorName: err.name }, 'overdue sweep interrupted; the next pass resumes');
+        return 0;
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const reported = await this.reportBatch();
+      total += reported;
+      if (reported < OVERDUE_BATCH) break;
+    }
+    if (total > 0) this.logger.log({ documents: total }, 'overdue documents reported');
+    return total;
+  }
+
+  /** Marks and reports up to OVERDUE_BATCH due documents in one transaction (ids only in the events). */
+  private reportBatch(): Promise<number> {
+    return this.messaging.transaction(async (manager, emit) => {
+      // documents_overdue_due_idx serves the scan
+      const [rows] = (await manager.query(
+        `UPDATE documents d SET overdue_since = now(), version = d.version + 1, updated_at = now()
+           FROM (SELECT id FROM documents
+                  WHERE overdue_since IS NULL AND status IN (${statusListSql(AWAITING_STATUSES)}) AND overdue_at <= now()
+                  ORDER BY overdue_at LIMIT ${OVERDUE_BATCH} FOR UPDATE SKIP LOCKED) due
+          WHERE d.id = due.id AND d.overdue_since IS NULL
+          RETURNING d.id, d.authority_id, d.unit_id`,
+      )) as [Array<{ id: string; authority_id: string; unit_id: string }>, number];
+      for (const r of rows) {
+        await emit('document.overdue', { documentId: r.id, authorityId: r.authority_id, unitId: r.unit_id });
+      }
+      return rows.length;
+    });
+  }
+}
