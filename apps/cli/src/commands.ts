@@ -6,6 +6,8 @@ import {
   generateAuthorityKeyPair,
   generateReplyKeyPair,
   publicPart,
+  type AuthorityPatch,
+  type DocumentListParams,
   type DvdDocument,
   type Thread,
   type ThreadCreate,
@@ -47,7 +49,9 @@ const docRow = (d: DvdDocument) => ({
   type: d.documentType,
   created: d.createdAt,
   bytes: d.payload.size,
+  overdue: d.overdue ? 'OVERDUE' : '',
 });
+const DOC_COLUMNS = ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes', 'overdue'];
 
 // ── login ───────────────────────────────────────────────────────────────────────────────
 export async function login(
@@ -151,6 +155,7 @@ export async function authorityInit(
     ingestUrl: string;
     ingestSecret?: string;
     retention: string;
+    claimDeadline?: string;
     unit: string;
     unitName: string;
     alg: string;
@@ -172,6 +177,7 @@ export async function authorityInit(
     ingestUrl: o.ingestUrl,
     ingestSecret,
     retentionPeriod: o.retention,
+    ...(o.claimDeadline ? { claimDeadline: o.claimDeadline } : {}),
   });
   const unit = await ctx.client.createUnit(id, { id: o.unit, name: o.unitName });
   // the pair is made here; only the public half leaves this machine
@@ -199,6 +205,31 @@ export async function authorityInit(
       ].join('\n'),
   );
   return EXIT.ok;
+}
+
+/** Changes an authority's settings (admins): only the options given. */
+export async function authoritySet(
+  g: GlobalOptions,
+  id: string,
+  o: { name?: string; ingestUrl?: string; retention?: string; claimDeadline?: string; defaultUnit?: string },
+) {
+  const patch: AuthorityPatch = {
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    ...(o.ingestUrl !== undefined ? { ingestUrl: o.ingestUrl } : {}),
+    ...(o.retention !== undefined ? { retentionPeriod: o.retention } : {}),
+    ...(o.claimDeadline !== undefined ? { claimDeadline: o.claimDeadline } : {}),
+    ...(o.defaultUnit !== undefined ? { defaultUnitId: o.defaultUnit } : {}),
+  };
+  if (Object.keys(patch).length === 0)
+    throw new UsageError('give at least one of --name, --ingest-url, --retention, --claim-deadline, --default-unit');
+  const ctx = await context(g);
+  const a = await ctx.client.updateAuthority(id, patch);
+  ctx.out.result(a, () =>
+    [
+      `authority ${a.id} (${a.name}) changed`,
+      `retention ${a.retentionPeriod}, claim deadline ${a.claimDeadline}, default unit ${a.defaultUnitId ?? '(none)'}`,
+    ].join('\n'),
+  );
 }
 
 export async function keysGenerate(g: GlobalOptions, o: { alg: string; out: string; reply?: boolean }) {
@@ -289,19 +320,35 @@ export async function send(
 }
 
 // ── reading ─────────────────────────────────────────────────────────────────────────────
-export async function inbox(g: GlobalOptions, o: { status?: string; unit?: string; limit?: string; all?: boolean }) {
+export async function inbox(g: GlobalOptions, o: { status?: string; unit?: string; limit?: string; all?: boolean; overdue?: boolean }) {
   const ctx = await context(g);
-  const query = { status: o.status as DvdDocument['status'] | undefined, unitId: o.unit, limit: o.limit ? Number(o.limit) : undefined };
+  const query: DocumentListParams = {
+    status: o.status as DvdDocument['status'] | undefined,
+    unitId: o.unit,
+    limit: o.limit ? Number(o.limit) : undefined,
+    overdue: o.overdue ? true : undefined,
+  };
   const items: DvdDocument[] = [];
   if (o.all) for await (const d of ctx.client.documents(query)) items.push(d);
   else items.push(...(await ctx.client.listDocuments(query)).items);
-  ctx.out.result(items, () => table(items.map(docRow), ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes']));
+  ctx.out.result(items, () => table(items.map(docRow), DOC_COLUMNS));
 }
 
 export async function status(g: GlobalOptions, id: string) {
   const ctx = await context(g);
   const d = await ctx.client.getDocument(id);
-  ctx.out.result(d, () => table([docRow(d)], ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes']));
+  ctx.out.result(d, () => table([docRow(d)], DOC_COLUMNS));
+}
+
+/** Routes a document again by its authority's current rules (admins). */
+export async function reroute(g: GlobalOptions, id: string) {
+  const ctx = await context(g);
+  const r = await ctx.client.rerouteDocument(id);
+  ctx.out.result(r, () =>
+    r.outcome === 'ROUTED'
+      ? `document ${r.documentId}: routed to unit ${r.unitId}${r.ruleId ? ` by rule ${r.ruleId}` : ' (default unit)'}${r.changed ? '' : ' (unchanged)'}`
+      : `document ${r.documentId}: still unroutable (${r.reason})`,
+  );
 }
 
 export async function open(g: GlobalOptions, id: string, o: { key: string; output?: string }) {

@@ -56,11 +56,22 @@ authority
   .requiredOption('--ingest-url <url>', "where exports are delivered (the authority's receiver, e.g. `dvd receive`)")
   .option('--ingest-secret <whsec>', 'the Standard Webhooks secret (default: a new one, written to <id>.whsec)')
   .option('--retention <duration>', 'ISO 8601 retention period', 'P180D')
+  .option('--claim-deadline <duration>', 'ISO 8601: a routed document nobody claims within it is reported overdue (server default P3D)')
   .option('--unit <id>', 'the first unit', 'poststelle')
   .option('--unit-name <name>', 'its name', 'Poststelle')
   .addOption(new Option('--alg <alg>', 'key type').choices(['rsa', 'ec']).default('rsa'))
   .option('--key-dir <dir>', 'where to write the key files', '.')
   .action(run((id, o) => c.authorityInit(g(), id, o)));
+
+authority
+  .command('set <id>')
+  .description("change an authority's settings (admins); only the options given change")
+  .option('--name <name>', 'the authority name')
+  .option('--ingest-url <url>', 'where exports are delivered')
+  .option('--retention <duration>', 'ISO 8601 retention period (documents created from now on)')
+  .option('--claim-deadline <duration>', 'ISO 8601: a routed document nobody claims or decides within it is reported overdue, e.g. P3D')
+  .option('--default-unit <unitId>', 'where documents go that no rule matches')
+  .action(run((id, o) => c.authoritySet(g(), id, o)));
 
 const keys = program.command('keys').description('encryption keys');
 keys
@@ -101,6 +112,7 @@ program
   .description('documents visible to the profile, newest first')
   .option('--status <status>', 'RECEIVED, ROUTED, ASSIGNED or EXPORTED')
   .option('--unit <unitId>', 'only this unit')
+  .option('--overdue', "only overdue documents: routed, and nobody claimed or decided them within the authority's claim deadline")
   .option('--limit <n>', 'page size (1–100)')
   .option('--all', 'every page')
   .action(run((o) => c.inbox(g(), o)));
@@ -108,6 +120,10 @@ program
   .command('status <documentId>')
   .description("a document's status")
   .action(run((id) => c.status(g(), id)));
+program
+  .command('reroute <documentId>')
+  .description("route a document again by its authority's current rules (admins; refused once someone has taken it up)")
+  .action(run((id) => c.reroute(g(), id)));
 program
   .command('open <documentId>')
   .description('download, verify (sha256) and decrypt a document with a private key')

@@ -47,7 +47,7 @@ describe('dvd command line against the platform', () => {
   const json = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => JSON.parse((await ok('--json', ...args)).stdout) as T;
 
   beforeAll(async () => {
-    p = await startPlatform();
+    p = await startPlatform({ OVERDUE_SWEEP_INTERVAL_MS: '250' });
     work = await mkdtemp(join(tmpdir(), 'dvd-cli-'));
     env = { PATH: process.env.PATH, HOME: work, DVD_CONFIG_DIR: join(work, 'config') };
     // 1. profiles for every role against the development IdP
@@ -219,6 +219,29 @@ describe('dvd command line against the platform', () => {
     expect((await readdir(out)).sort()).toEqual([...before, JSON.parse(fresh.body).data.jobId].sort());
     expect(receiverOut).not.toContain('Lageplan');
   }, 240_000);
+
+  it('sets a claim deadline, finds the overdue document in the inbox and re-routes it', async () => {
+    const set = await json<{ claimDeadline: string }>('--profile', 'admin', 'authority', 'set', authority, '--claim-deadline', 'PT1S');
+    expect(set.claimDeadline).toBe('PT1S');
+    expect((await dvd('--profile', 'admin', 'authority', 'set', authority)).code).toBe(2); // nothing to change
+    await writeFile(join(work, 'brief.txt'), 'Widerspruch');
+    const sent = await json<{ document: { id: string } }>(
+      ...['--profile', 'citizen', 'send', 'brief.txt', '--to', authority, '--ref', 'W-1', '--type', 'WIDERSPRUCH', '--no-reply-key'],
+    );
+    const id = sent.document.id;
+    const overdue = await pollUntil(
+      async () => {
+        const inbox = await json<Array<{ id: string; overdue: boolean }>>('--profile', 'official', 'inbox', '--overdue');
+        return inbox.find((d) => d.id === id);
+      },
+      { what: 'the document in the overdue inbox', timeoutMs: 30_000 },
+    );
+    expect(overdue.overdue).toBe(true);
+    expect((await ok('--profile', 'official', 'inbox', '--overdue')).stdout).toContain('OVERDUE');
+    expect(await json('--profile', 'admin', 'reroute', id)).toMatchObject({ documentId: id, outcome: 'ROUTED', changed: false });
+    expect((await ok('--profile', 'admin', 'reroute', id)).stdout).toContain('(unchanged)');
+    expect((await dvd('--profile', 'official', 'reroute', id)).code).toBe(4); // officials do not re-route
+  });
 
   it('says what failed with its exit code', async () => {
     expect((await dvd('--profile', 'nobody', 'inbox')).code).toBe(2);
