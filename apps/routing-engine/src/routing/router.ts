@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { DEFAULT_CLAIM_DEADLINE, InternalRoutingResult } from '@dvd/contracts';
 import { Emitter } from '@dvd/platform';
 import { AuthorityEntity } from '../authorities/authority.entity';
-import { DocumentFacts, evaluateRules } from '../rules/rule-evaluation';
+import { DocumentFacts, RuleForEvaluation, evaluateRules } from '../rules/rule-evaluation';
 import { RuleService } from '../rules/rule.service';
 import { RoutingOutcomeKind, UnroutableReason } from './routing-decision.entity';
 
@@ -34,6 +34,13 @@ interface DecisionRow {
 }
 
 const DECISION_COLUMNS = `document_id, authority_id, outcome, unit_id, rule_id, reason, revision, facts`;
+
+/** The authority's rules (and default unit) applied to a document; no authority: unknown-authority. */
+function evaluateFor(authority: AuthorityEntity | null, rules: readonly RuleForEvaluation[], facts: DocumentFacts): Evaluated {
+  if (!authority) return { unitId: null, ruleId: null, reason: 'unknown-authority' };
+  const outcome = evaluateRules(rules, facts, authority.defaultUnitId);
+  return outcome.unitId === null ? { unitId: null, ruleId: null, reason: 'no-unit' } : { ...outcome, reason: null };
+}
 
 /** What the rules look at, as kept for an unroutable document (and nothing else of the document). */
 const factsOf = (d: DocumentFacts): DocumentFacts => ({
@@ -103,6 +110,7 @@ export class Router {
         ORDER BY decided_at, document_id FOR UPDATE`,
       [authorityId],
     );
+    const rules = rows.length > 0 ? await this.rules.rulesFor(authority, manager) : [];
     let routed = 0;
     let withoutFacts = 0;
     for (const row of rows) {
@@ -110,7 +118,7 @@ export class Router {
         withoutFacts++; // decided before facts were kept: routed by hand (intake sends the facts)
         continue;
       }
-      const evaluated = await this.evaluate(manager, authority, row.facts);
+      const evaluated = evaluateFor(authority, rules, row.facts);
       const decision = await this.apply(manager, emit, row, evaluated, authority, row.facts);
       if (decision.outcome === 'ROUTED') routed++;
     }
@@ -131,9 +139,7 @@ export class Router {
   }
 
   private async evaluate(manager: EntityManager, authority: AuthorityEntity | null, facts: DocumentFacts): Promise<Evaluated> {
-    if (!authority) return { unitId: null, ruleId: null, reason: 'unknown-authority' };
-    const outcome = evaluateRules(await this.rules.rulesFor(authority, manager), facts, authority.defaultUnitId);
-    return outcome.unitId === null ? { unitId: null, ruleId: null, reason: 'no-unit' } : { ...outcome, reason: null };
+    return evaluateFor(authority, authority ? await this.rules.rulesFor(authority, manager) : [], facts);
   }
 
   private async insert(manager: EntityManager, doc: RoutingInput, e: Evaluated): Promise<DecisionRow | undefined> {
