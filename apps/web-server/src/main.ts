@@ -1,0 +1,49 @@
+/**
+ * The browser app's server: `node dist/apps/web-server/src/main.js` (the launcher starts it
+ * after the gateway). Serves dist/web/, /config.json and forwards /api/ to the gateway.
+ */
+import { createServer, type Server } from 'node:http';
+import { ConfigError, createLogger, loadConfig } from '@dvd/platform';
+import { createWebApp } from './web-app';
+import { webServerConfigSchema } from './web-server.config';
+
+export { createWebApp } from './web-app';
+
+function main(): void {
+  let config;
+  try {
+    config = loadConfig(webServerConfigSchema);
+  } catch (err) {
+    process.stderr.write(`web-server: ${err instanceof ConfigError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  const log = createLogger('web-server', config.LOG_LEVEL);
+  const server: Server = createServer(createWebApp({ config, log }));
+  // uploads stream through for as long as they take; the gateway bounds them
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    log.fatal({ errorName: err.name, code: err.code }, 'web server failed');
+    process.exit(1);
+  });
+  server.listen(config.WEB_PORT, config.BIND_HOST, () => {
+    log.info({ port: config.WEB_PORT, host: config.BIND_HOST, root: config.WEB_ROOT }, 'web server listening');
+  });
+
+  const graceMs = config.SHUTDOWN_GRACE_MS;
+  const stop = () => {
+    log.info({ graceMs }, 'stopping: in-flight requests may finish');
+    server.close(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), graceMs).unref();
+    setTimeout(() => process.exit(1), graceMs + 5_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (require.main === module) main();
