@@ -38,7 +38,7 @@ module.exports = tseslint.config(
   { ignores: ['**/__boundary_probe*__.ts', '**/dist', '**/node_modules', '**/.nx', 'coverage', '.data', 'tmp', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
     plugins: { '@nx': nx },
     languageOptions: {
       parserOptions: { projectService: { allowDefaultProject: [] }, tsconfigRootDir: __dirname },
@@ -57,7 +57,7 @@ module.exports = tseslint.config(
   },
   {
     // Tests may use the testing harness and talk loosely to what they inspect.
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'apps/*/test/**/*.ts', 'apps/e2e/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.spec.tsx', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'apps/*/test/**/*.ts', 'apps/e2e/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': ['error', boundaries(true)],
       'no-console': 'off',
@@ -77,6 +77,26 @@ module.exports = tseslint.config(
         { patterns: [{ regex: '^node:', message: 'The SDK runs in browsers: use Web APIs (Node-only code goes to libs/sdk/src/node).' }] },
       ],
       'no-restricted-globals': ['error', { name: 'Buffer', message: 'The SDK runs in browsers: use Uint8Array.' }, 'process'],
+    },
+  },
+  {
+    // The browser app: Web APIs only (its build config runs in Node).
+    files: ['apps/web/src/**/*.ts', 'apps/web/src/**/*.tsx'],
+    ignores: ['apps/web/src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^node:', message: 'apps/web runs in browsers: use Web APIs.' }] },
+      ],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'apps/web runs in browsers: use Uint8Array.' }, 'process'],
+      // tokens live in memory only (ADR 0018); the language choice and the login round trip have their own keys
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name=/^(localStorage|sessionStorage)$/][callee.property.name='setItem'] > Literal:first-child[value=/token/i]",
+          message: 'Tokens are kept in memory only (ADR 0018).',
+        },
+      ],
     },
   },
 );

@@ -1,13 +1,15 @@
 /**
  * `npm start`: the whole platform on one machine, from the compiled apps. Starts the
  * local S3 store (unless S3_ENDPOINT is set), the development IdP (unless both JWKS URIs
- * are set), the four services (each migrates its schema at start) and the gateway; waits
- * until every one is ready; prints where the gateway listens and how to get a token.
+ * are set), the four services (each migrates its schema at start), the gateway and the
+ * browser app's server (when dist/web is built); waits until every one is ready; prints
+ * where the gateway and the web app listen and how to get a token.
  * A service that dies is restarted with exponential backoff while the others keep
  * running (ADR 0013). Ctrl-C or SIGTERM stops everything gracefully (each app drains its
  * in-flight requests first), leaving no process behind.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DevIdentityKeys, devIdentityEnv, generateDevIdentityKeys } from '@dvd/platform';
 import { startLocalS3, LocalS3 } from '@dvd/testing';
@@ -32,6 +34,7 @@ const ports = {
   communication: Number(env.COMMUNICATION_PORT ?? 3003),
   'export-worker': Number(env.EXPORT_WORKER_PORT ?? 3004),
   'dev-idp': Number(env.DEV_IDP_PORT ?? 3100),
+  'web-server': Number(env.WEB_PORT ?? 3200),
 };
 type App = keyof typeof ports;
 
@@ -57,7 +60,8 @@ function startApp(app: App, extra: Record<string, string>): void {
     name: app,
     command: process.execPath,
     args: [resolve(root, 'dist', 'apps', app, 'src', 'main.js')],
-    env: { ...env, ...extra, ...(app === 'dev-idp' ? {} : devIdentityEnv(identityKeys, app)) } as NodeJS.ProcessEnv,
+    // the IdP and the web server sign nothing and call no service: no identity keys
+    env: { ...env, ...extra, ...(app === 'dev-idp' || app === 'web-server' ? {} : devIdentityEnv(identityKeys, app)) } as NodeJS.ProcessEnv,
   });
 }
 
@@ -110,6 +114,7 @@ async function main() {
   }
 
   const useDevIdp = !env.CITIZEN_JWKS_URI || !env.OFFICIAL_JWKS_URI;
+  const webPort = ports['web-server'];
   if (useDevIdp) {
     const base = `http://${host}:${ports['dev-idp']}`;
     Object.assign(shared, {
@@ -118,7 +123,13 @@ async function main() {
       OFFICIAL_ISSUER: `${base}/official`,
       OFFICIAL_JWKS_URI: `${base}/official/jwks.json`,
     });
-    startApp('dev-idp', { ...shared, DEV_IDP_DATA_DIR: resolve(dataDir, 'dev-idp'), DEV_IDP_BASE_URL: base });
+    startApp('dev-idp', {
+      ...shared,
+      DEV_IDP_DATA_DIR: resolve(dataDir, 'dev-idp'),
+      DEV_IDP_BASE_URL: base,
+      // the browser app logs in here (authorization code + PKCE): its redirect URIs on both host names
+      DEV_IDP_WEB_REDIRECT_URIS: env.DEV_IDP_WEB_REDIRECT_URIS ?? `http://${host}:${webPort}/callback,http://localhost:${webPort}/callback`,
+    });
     await waitReady('dev-idp');
     say(`development IdP on ${base} (OpenID issuers ${base}/citizen and ${base}/official, browser client dvd-web)`);
   }
@@ -130,14 +141,33 @@ async function main() {
   await Promise.all(services.map((app) => waitReady(app)));
   startApp('gateway', shared);
   await waitReady('gateway');
-
   const gateway = `http://${host}:${ports.gateway}`;
+
+  // the browser app's server (apps/web-server), in front of the gateway on its own origin
+  const webBuilt = existsSync(resolve(root, 'dist', 'web', 'index.html'));
+  const startWeb = webBuilt && !skipped.has('web-server');
+  if (startWeb) {
+    startApp('web-server', {
+      ...shared,
+      WEB_PORT: String(webPort),
+      BIND_HOST: host,
+      GATEWAY_URL: gateway,
+      WEB_ROOT: resolve(root, 'dist', 'web'),
+      CITIZEN_ISSUER: shared.CITIZEN_ISSUER ?? env.CITIZEN_ISSUER ?? '',
+      OFFICIAL_ISSUER: shared.OFFICIAL_ISSUER ?? env.OFFICIAL_ISSUER ?? '',
+    });
+    await waitReady('web-server');
+  }
+
   const howToToken = useDevIdp
     ? 'get a token: npm run -s token -- citizen   |   npm run -s token -- official --authority a1   |   --scope "dvd:admin"'
     : 'tokens come from the configured IdPs (CITIZEN_JWKS_URI / OFFICIAL_JWKS_URI)';
+  const web = startWeb
+    ? `web app: http://${host}:${webPort} (${useDevIdp ? 'log in through the development IdP' : 'log in through the configured IdPs'})`
+    : `web app: not started (${webBuilt ? 'DVD_SKIP_APPS' : 'dist/web is missing: npm run build:web'})`;
   // one write, so that whoever waits for "ready" also sees how to get a token
   process.stdout.write(
-    [`ready: gateway on ${gateway}/api/v1 (OpenAPI: ${gateway}/api/docs)`, howToToken, 'press Ctrl-C to stop']
+    [`ready: gateway on ${gateway}/api/v1 (OpenAPI: ${gateway}/api/docs)`, web, howToToken, 'press Ctrl-C to stop']
       .map((l) => `[dvd] ${l}\n`)
       .join(''),
   );
