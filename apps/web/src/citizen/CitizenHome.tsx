@@ -21,13 +21,20 @@ export function CitizenHome() {
     return page.items;
   }, [client]);
   const loadMore = useAction();
+  // the first upload makes the reply key: the key section shows it then
+  const [uploads, setUploads] = useState(0);
 
   const documents = [...(list.data ?? []), ...more.items];
   return (
     <>
       <PageTitle title={t('citizen.title')}>{t('citizen.title')}</PageTitle>
       <Section title={t('upload.title')}>
-        <UploadForm onSent={(d) => list.setData((prev) => [d, ...(prev ?? []).filter((x) => x.id !== d.id)])} />
+        <UploadForm
+          onSent={(d) => {
+            list.setData((prev) => [d, ...(prev ?? []).filter((x) => x.id !== d.id)]);
+            setUploads((n) => n + 1);
+          }}
+        />
       </Section>
       <Section title={t('citizen.documents')}>
         <div className="kern-btn-wrapper actions">
@@ -62,7 +69,7 @@ export function CitizenHome() {
         ) : null}
       </Section>
       <Section title={t('keys.title')}>
-        <KeyBackup />
+        <KeyBackup version={uploads} />
       </Section>
     </>
   );

@@ -13,11 +13,11 @@ import { createBackupKey, listReplyKeys, ownerOf, restoreBackup } from './reply-
  * A backup makes a new key whose private half is downloaded once as a file; a backup file
  * can be read in on another device to read replies there.
  */
-export function KeyBackup() {
+export function KeyBackup({ version = 0 }: { version?: number }) {
   const { t, i18n } = useTranslation();
   const session = useSession();
   const owner = ownerOf(session.issuer, session.sub);
-  const keys = useLoad(() => listReplyKeys(owner), [owner]);
+  const keys = useLoad(() => listReplyKeys(owner), [owner, version]);
   const action = useAction();
   const [notice, setNotice] = useState<string | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);

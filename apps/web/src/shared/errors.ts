@@ -1,6 +1,7 @@
 /** Turns what an SDK call threw into a sentence for the person in front of the screen. */
 import { DvdCryptoError, DvdIntegrityError, DvdNetworkError, DvdProblemError } from '@dvd/sdk';
 import type { TFunction } from 'i18next';
+import { LoginError } from '../auth/auth';
 
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException ? err.name === 'AbortError' : (err as { name?: string })?.name === 'AbortError';
@@ -8,6 +9,7 @@ export function isAbort(err: unknown): boolean {
 
 export function describeError(t: TFunction, err: unknown): string {
   if (isAbort(err)) return t('errors.aborted');
+  if (err instanceof LoginError) return t(`auth.errors.${err.code}`);
   if (err instanceof DvdProblemError) {
     const known = `errors.code.${err.code}`;
     const byCode = t(known, { defaultValue: '' });

@@ -155,10 +155,6 @@ export function ThreadFacts({ thread }: { thread: Thread }) {
   return (
     <dl className="kern-description-list facts">
       <div className="kern-description-list-item">
-        <dt className="kern-description-list-item__key">{t('threads.type')}</dt>
-        <dd className="kern-description-list-item__value">{t(`threads.types.${thread.type}`)}</dd>
-      </div>
-      <div className="kern-description-list-item">
         <dt className="kern-description-list-item__key">{t('threads.state')}</dt>
         <dd className="kern-description-list-item__value">
           {t(`threads.status.${thread.status}`)}
