@@ -4,7 +4,7 @@
  * the device. The citizen's reply key (public half) goes along in the metadata.
  */
 import { DvdProblemError, sha256Hex, type Authority, type DvdDocument, type Jwk } from '@dvd/sdk';
-import { useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices, useSession } from '../app/context';
 import { formatBytes } from '../shared/format';
@@ -48,6 +48,26 @@ export function UploadForm({ onSent }: { onSent: (d: DvdDocument) => void }) {
   const ids = { authorityId: 'upload-authority', referenceNumber: 'upload-reference', documentType: 'upload-type', file: 'upload-file' };
 
   const busy = stage !== 'idle';
+
+  // a file dropped beside the drop zone must not replace the app (the session lives in this page's memory)
+  useEffect(() => {
+    const keep = (e: globalThis.DragEvent) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', keep);
+    window.addEventListener('drop', keep);
+    return () => {
+      window.removeEventListener('dragover', keep);
+      window.removeEventListener('drop', keep);
+    };
+  }, []);
+  // leaving the page during an upload asks first
+  useEffect(() => {
+    if (!busy) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [busy]);
 
   const verifyAuthority = async (): Promise<Authority | null> => {
     const id = authorityId.trim();
