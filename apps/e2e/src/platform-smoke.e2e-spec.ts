@@ -36,6 +36,27 @@ describe('the whole platform, started as `npm start` starts it', () => {
     expect(p.output()).toContain('npm run -s token -- citizen');
   });
 
+  it('serves the browser app on its own origin: the page with its CSP, /config.json, and /api/ through to the gateway', async () => {
+    const web = `http://127.0.0.1:${p.ports.web}`;
+    expect(p.output()).toContain(`[dvd] web app: ${web} (log in through the development IdP)`);
+    const page = await fetch(`${web}/citizen`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root"></div>');
+    const idp = `http://127.0.0.1:${p.ports['dev-idp']}`;
+    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ${idp}`);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+    expect(await (await fetch(`${web}/config.json`)).json()).toEqual({
+      apiBase: '/api/v1',
+      audience: 'dvd-api',
+      issuers: { citizen: `${idp}/citizen`, official: `${idp}/official` },
+      clientId: 'dvd-web',
+    });
+    const citizen = await p.token({ role: 'citizen', sub: 'web-smoke' });
+    const documents = await fetch(`${web}/api/v1/documents`, { headers: { authorization: `Bearer ${citizen}` } });
+    expect(documents.status).toBe(200);
+    expect(await documents.json()).toEqual({ items: [], nextCursor: null });
+  });
+
   it('reaches every service through the gateway', async () => {
     const citizen = await p.token({ role: 'citizen', sub: 'alice' });
     const official = await p.token({ role: 'official', authority: 'a1' });
