@@ -126,7 +126,7 @@ function CitizenThread({
           <ThreadMessages client={client} threadId={thread.id} ring={ring} viewer="citizen" version={version} />
           {open ? (
             <Composer
-              label={t('messages.toAuthority')}
+              label={`${t('messages.toAuthority')} – ${t(`threads.types.${thread.type}`)}`}
               send={async (text) => {
                 await client.postMessage(thread.id, await encryptMessage({ text }, await keyFor()));
                 setVersion((v) => v + 1);

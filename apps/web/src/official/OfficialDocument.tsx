@@ -279,7 +279,7 @@ function OfficialThread({
           <ThreadMessages client={client} threadId={thread.id} ring={ring} viewer="staff" version={version} />
           {open && mine && document.replyKey ? (
             <Composer
-              label={t('messages.reply')}
+              label={`${t('messages.reply')} – ${t(`threads.types.${thread.type}`)}`}
               send={async (text) => {
                 await client.postMessage(thread.id, await encryptMessage({ text }, document.replyKey as Jwk));
                 setVersion((v) => v + 1);
