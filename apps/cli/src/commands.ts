@@ -302,7 +302,7 @@ export async function send(
         documentType: o.type,
         ...(o.serviceKey ? { serviceKey: o.serviceKey } : {}),
         ...(o.regionKey ? { regionKey: o.regionKey } : {}),
-        ...(reply ? { replyKey: reply.publicJwk as never } : {}),
+        ...(reply ? { replyKey: reply.publicJwk } : {}),
       },
       idempotencyKey: o.idempotencyKey,
       onStage: (stage) => stage === 'encrypting' && ctx.out.note(`encrypting ${bytes.length} bytes on this machine`),

@@ -49,7 +49,8 @@ export type DvdClientOptions = TransportOptions;
 export interface SendDocumentOptions {
   /** The file's bytes (or text, a Blob, an ArrayBuffer). */
   file: BytesLike;
-  metadata: DocumentMetadata;
+  /** The metadata; `replyKey` may be any public JWK (e.g. `generateReplyKeyPair().publicJwk`). */
+  metadata: Omit<DocumentMetadata, 'replyKey'> & { replyKey?: JWK };
   /** The key to encrypt for; default: the authority's newest active key. */
   recipientKey?: JWK;
   /** Sent as `Idempotency-Key` on every attempt (default: a fresh UUID). */
@@ -168,7 +169,7 @@ export class DvdClient {
       async () => {
         const form = new FormData();
         form.append('metadata', JSON.stringify(metadata));
-        form.append('encryptedPayload', new Blob([payload], { type: 'application/jose' }), 'payload.jwe');
+        form.append('encryptedPayload', new Blob([payload as Uint8Array<ArrayBuffer>], { type: 'application/jose' }), 'payload.jwe');
         const res = await postForm(this.http, '/documents', form, {
           headers: { 'idempotency-key': key },
           onProgress: o.onProgress,
@@ -193,7 +194,11 @@ export class DvdClient {
     const sha256 = await sha256Hex(jwe);
     const idempotencyKey = o.idempotencyKey ?? crypto.randomUUID();
     o.onStage?.('uploading');
-    const document = await this.createDocument(o.metadata, jwe, { idempotencyKey, onProgress: o.onProgress, signal: o.signal });
+    const document = await this.createDocument(o.metadata as DocumentMetadata, jwe, {
+      idempotencyKey,
+      onProgress: o.onProgress,
+      signal: o.signal,
+    });
     o.onStage?.('verifying');
     if (document.payload.sha256 !== sha256 || document.payload.size !== jwe.length) {
       throw new DvdIntegrityError(`the platform stored other bytes than were sent (document ${document.id})`);

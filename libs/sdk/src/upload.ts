@@ -107,6 +107,7 @@ function viaXhr(
     };
     xhr.onerror = () => reject(new DvdNetworkError('the upload got no answer from the platform'));
     xhr.onabort = () => reject(o.signal?.reason ?? new DOMException('aborted', 'AbortError'));
+    if (o.signal?.aborted) return reject(o.signal.reason);
     o.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(form);
   });

@@ -452,7 +452,7 @@ function NewOfficialThread({ client, document, onCreated }: { client: DvdClient;
 
 function ExportPanel({ client, document, onCompleted }: { client: DvdClient; document: DvdDocument; onCompleted: () => void }) {
   const { t, i18n } = useTranslation();
-  const [job, setJob] = useState<ExportJob | { status: 'PENDING' | 'RUNNING' | 'COMPLETED'; jobId: string } | null>(null);
+  const [job, setJob] = useState<ExportJob | Pick<ExportJob, 'status' | 'jobId'> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const abort = useRef<AbortController | null>(null);
