@@ -32,7 +32,7 @@ export class CommunicationModule {
         PlatformModule.forService({
           service: 'communication',
           logLevel: config.LOG_LEVEL,
-          ...identityVerification(config, ['export-worker']),
+          ...identityVerification(config, ['export-worker', 'intake']),
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
         }),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { IntakeModule, databaseOptions } from './app.module';
-import { IntakeConfig, intakeConfigSchema } from './intake.config';
+import { IntakeConfig, loadIntakeConfig } from './intake.config';
 
 export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolean } = {}) {
   // The JSON upload variant: up to 10 MiB of body (docs/api-conventions.md); multipart streams unlimited by this.
@@ -17,7 +17,7 @@ export async function migrateIntake() {
 if (require.main === module) {
   serviceMain({
     name: 'intake',
-    loadConfig: () => loadConfig(intakeConfigSchema),
+    loadConfig: () => loadIntakeConfig(),
     create: createIntakeApp,
     migrate: migrateIntake,
     port: (c) => c.INTAKE_PORT,

@@ -40,6 +40,17 @@ export const eventSchemas = {
   'document.purged': z.object({ documentId: uuid, authorityId: id }),
   /** A routed document nobody claimed or decided within its authority's claimDeadline; published once per document. Ids only. */
   'document.overdue': z.object({ documentId: uuid, authorityId: id, unitId: id }),
+  /** The authority's decisions (docs/case-workflow.md): ids, the role that decided, never a name or a note. */
+  'document.accepted': z.object({ documentId: uuid, authorityId: id, actorRole: z.string() }),
+  'document.rejected': z.object({ documentId: uuid, authorityId: id, reasonCode: z.string(), actorRole: z.string() }),
+  /** The original went to `targetAuthorityId` as the new document `forwardedToDocumentId` (which has its own document.received). */
+  'document.forwarded': z.object({
+    documentId: uuid,
+    authorityId: id,
+    forwardedToDocumentId: uuid,
+    targetAuthorityId: id,
+    actorRole: z.string(),
+  }),
   'authority.changed': z.object({
     authorityId: id,
     name: z.string(),
@@ -80,6 +91,9 @@ export const EVENT_CONSUMERS: Record<EventType, readonly string[]> = {
   'document.routed': ['intake', 'communication'],
   'document.purged': ['routing-engine', 'communication', 'export-worker'],
   'document.overdue': [],
+  'document.accepted': [],
+  'document.rejected': [],
+  'document.forwarded': [],
   'authority.changed': ['intake', 'routing-engine'],
   'routing-rules.changed': ['routing-engine'],
   'thread.created': [],

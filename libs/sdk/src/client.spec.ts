@@ -80,6 +80,7 @@ function documentFor(jweBytes: Uint8Array, o: { sha256?: string; size?: number }
   return {
     id: '0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10',
     status: 'RECEIVED',
+    overdue: false,
     referenceNumber: METADATA.referenceNumber,
     authorityId: METADATA.authorityId,
     documentType: METADATA.documentType,
@@ -90,6 +91,10 @@ function documentFor(jweBytes: Uint8Array, o: { sha256?: string; size?: number }
     updatedAt: '2025-01-31T09:30:00Z',
     retentionDate: '2025-07-30T09:30:00Z',
     payload: { size: o.size ?? jweBytes.length, sha256: o.sha256 ?? sha256(jweBytes) },
+    rejection: null,
+    forwardedFrom: null,
+    forwardedTo: null,
+    receipt: 'h.p.s',
   } as DvdDocument;
 }
 
@@ -127,6 +132,12 @@ const CALLS: { [K in Operation]?: Parameters<DvdClient[K]> } = {
   getDocument: [DOC],
   getDocumentPayload: [DOC],
   rerouteDocument: [DOC],
+  getDocumentReceipt: [DOC],
+  getDocumentHistory: [DOC, { limit: 5 }],
+  acceptDocument: [DOC],
+  rejectDocument: [DOC, { reasonCode: 'INCOMPLETE', note: 'h.k.i.c.t' }],
+  forwardDocument: [DOC, { targetAuthorityId: 'landkreis', encryptedPayload: 'h.k.i.c.t' }],
+  getReceiptSigningKeys: [],
   listUnroutableDocuments: [{}],
   listDeadLetters: ['intake', {}],
   getDeadLetter: ['intake', EVENT],
@@ -159,7 +170,12 @@ describe('DvdClient: one method per route of the contract', () => {
 
     const args = CALLS[operationId as Operation] as unknown[] | undefined;
     if (!args) throw new Error(`no placeholder arguments for ${operationId}: add the route to CALLS (and its method to DvdClient)`);
-    const { fetch: fetchStub, calls } = stubFetch(() => json(200, { items: [], nextCursor: null }));
+    // a forward answers what it stored: the stub echoes the size and sha256 of the payload part
+    const { fetch: fetchStub, calls } = stubFetch(async (req) => {
+      if (operationId !== 'forwardDocument') return json(200, { items: [], nextCursor: null });
+      const payload = (await formParts(req)).find(([name]) => name === 'encryptedPayload')![1];
+      return json(200, { document: {}, forwarded: { payload: { size: payload.length, sha256: sha256(payload) } } });
+    });
     const sdk = client(fetchStub) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     await sdk[operationId](...args);
 
@@ -168,8 +184,10 @@ describe('DvdClient: one method per route of the contract', () => {
     let at = 0;
     const path = route.path.replace(/\{(\w+)\}/g, () => encodeURIComponent(String(args[at++])));
     expect(req.method).toBe(route.method.toUpperCase());
-    expect(`${req.url.origin}${req.url.pathname}`).toBe(`${BASE.replace(/\/$/, '')}${path}`);
-    expect(req.headers.get('authorization')).toBe(`Bearer ${TOKEN}`);
+    // a public route is served from the gateway's root, without a token
+    const base = route.public ? BASE.replace(/\/api\/v1\/$/, '') : BASE.replace(/\/$/, '');
+    expect(`${req.url.origin}${req.url.pathname}`).toBe(`${base}${path}`);
+    expect(req.headers.get('authorization')).toBe(route.public ? null : `Bearer ${TOKEN}`);
 
     // a body where the contract takes one, of one of its media types; none where it takes none
     const body = route.request?.body;
@@ -347,6 +365,8 @@ describe('DvdClient: sendDocument and getDocumentPayload', () => {
     expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual(METADATA);
     const uploaded = parts[1][1];
     expect(result).toMatchObject({ kid: authority.kid, sha256: sha256(uploaded), idempotencyKey: calls[1].headers.get('idempotency-key') });
+    expect(result.receipt).toBe('h.p.s');
+    expect(result.document).not.toHaveProperty('receipt');
 
     const jwe = new TextDecoder().decode(uploaded);
     expect(jwe).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -434,5 +454,117 @@ describe('DvdClient: sendDocument and getDocumentPayload', () => {
     const got = await client(f).getDocumentPayload(DOC, { expected: { size: bytes.length, sha256: sha256(bytes) } });
     expect(byteDifference(got, bytes)).toBeUndefined();
     expect(calls).toHaveLength(2);
+  });
+});
+
+// ── forward and receipts ─────────────────────────────────────────────────────────────────
+
+describe('DvdClient: forwardDocument with the private key', () => {
+  let from: KeyPair;
+  let to: KeyPair;
+  beforeAll(async () => {
+    [from, to] = await Promise.all([
+      generateAuthorityKeyPair({ alg: 'ECDH-ES+A256KW' }),
+      generateAuthorityKeyPair({ alg: 'ECDH-ES+A256KW' }),
+    ]);
+  });
+
+  /** A platform holding one document encrypted for `from`; it stores the forward it is sent (answering `answer`). */
+  async function platform(file: Uint8Array, answer = (sent: Uint8Array) => ({ size: sent.length, sha256: sha256(sent) })) {
+    const { encryptFor } = await import('./jwe');
+    const stored = new TextEncoder().encode(await encryptFor(file, from.publicJwk));
+    const doc = documentFor(stored);
+    return stubFetch(async (req) => {
+      const path = req.url.pathname;
+      if (req.method === 'GET' && path === `/api/v1/documents/${DOC}`) return json(200, doc);
+      if (req.method === 'GET' && path === `/api/v1/documents/${DOC}/payload`) return new Response(stored, { status: 200 });
+      if (req.method === 'GET' && path === '/api/v1/authorities/landkreis/keys') return json(200, { keys: [to.publicJwk] });
+      if (req.method === 'POST' && path === `/api/v1/documents/${DOC}/forward`) {
+        const parts = await formParts(req);
+        const sent = parts.find(([name]) => name === 'encryptedPayload')![1];
+        return json(200, {
+          document: { ...doc, status: 'FORWARDED' },
+          forwarded: { id: THREAD, authorityId: 'landkreis', payload: answer(sent), receipt: 'h.p.s' },
+        });
+      }
+      return problem(404, 'not-found', 'Not Found');
+    });
+  }
+
+  it('downloads, checks, decrypts, encrypts for the target key and uploads: the target opens it, the original key does not', async () => {
+    const file = randomBytes(10_000);
+    const { fetch: f, calls } = await platform(file);
+    const result = await client(f).forwardDocument(DOC, { targetAuthorityId: 'landkreis', privateKey: from.privateJwk! });
+    expect(result.forwarded.id).toBe(THREAD);
+    expect(calls.map((c) => `${c.method} ${c.url.pathname}`)).toEqual([
+      `GET /api/v1/documents/${DOC}`,
+      `GET /api/v1/documents/${DOC}/payload`,
+      'GET /api/v1/authorities/landkreis/keys',
+      `POST /api/v1/documents/${DOC}/forward`,
+    ]);
+    const parts = await formParts(calls[3]);
+    expect(parts.map(([name]) => name)).toEqual(['metadata', 'encryptedPayload']);
+    expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual({ targetAuthorityId: 'landkreis' });
+    expect(calls[3].headers.get('idempotency-key')).toBeTruthy();
+    const jwe = new TextDecoder().decode(parts[1][1]);
+    expect(byteDifference(await decryptWith(jwe, to.privateJwk!), file)).toBeUndefined();
+    await expect(decryptWith(jwe, { ...from.privateJwk!, kid: to.kid })).rejects.toThrow();
+  });
+
+  it('refuses when the platform stored other bytes than were sent', async () => {
+    const { fetch: f } = await platform(randomBytes(100), () => ({ size: 1, sha256: sha256('other') }));
+    await failure(client(f).forwardDocument(DOC, { targetAuthorityId: 'landkreis', privateKey: from.privateJwk! }), DvdIntegrityError);
+  });
+});
+
+describe('verifyReceipt', () => {
+  const claims = {
+    iss: 'https://dvd.example',
+    sub: DOC,
+    authorityId: 'stadt-musterstadt',
+    documentType: 'WOHNGELD_ANTRAG',
+    payload: { size: 1234, sha256: 'a'.repeat(64) },
+    payloadKid: 'k1',
+  };
+  let receipt: string;
+  let jwks: { keys: Array<Record<string, unknown>> };
+
+  beforeAll(async () => {
+    const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'r1', alg: 'EdDSA', use: 'sig' }] };
+    receipt = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'dvd-receipt+jwt', kid: 'r1' })
+      .setIssuedAt()
+      .sign(pair.privateKey);
+  });
+
+  it('verifies a receipt against a JWK Set, and against the URL of one', async () => {
+    const { verifyReceipt } = await import('./receipts');
+    const verified = await verifyReceipt(receipt, jwks as never, {
+      issuer: 'https://dvd.example',
+      expected: { documentId: DOC, sha256: 'a'.repeat(64), size: 1234 },
+    });
+    expect(verified).toMatchObject({ kid: 'r1', alg: 'EdDSA', claims });
+    const { fetch: f, calls } = stubFetch(() => json(200, jwks));
+    expect((await verifyReceipt(receipt, 'https://dvd.example/.well-known/jwks.json', { fetch: f })).claims.sub).toBe(DOC);
+    expect(calls[0].headers.get('authorization')).toBeNull();
+  });
+
+  it('refuses a changed byte, another issuer, another document, another typ', async () => {
+    const { verifyReceipt } = await import('./receipts');
+    const { DvdReceiptError } = await import('./errors');
+    const [h, p, sig] = receipt.split('.');
+    const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    for (const bad of [`${h}.${flip(p, 10)}.${sig}`, `${h}.${p}.${flip(sig, 5)}`, `${flip(h, 3)}.${p}.${sig}`]) {
+      await failure(verifyReceipt(bad, jwks as never), DvdReceiptError);
+    }
+    await failure(verifyReceipt(receipt, jwks as never, { issuer: 'https://evil.example' }), DvdReceiptError);
+    await failure(verifyReceipt(receipt, jwks as never, { expected: { documentId: THREAD } }), DvdReceiptError);
+    const { SignJWT, generateKeyPair, exportJWK } = await import('jose');
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const keys = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'r2' }] };
+    const asJwt = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: 'r2' }).setIssuedAt().sign(pair.privateKey);
+    await failure(verifyReceipt(asJwt, keys as never), DvdReceiptError);
   });
 });

@@ -2,6 +2,7 @@ import { sha256Hex, sleep, toBytes, type BytesLike } from './bytes';
 import { DvdCryptoError, DvdIntegrityError, DvdProblemError } from './errors';
 import { Transport, type TransportOptions } from './http';
 import { decryptMessage, decryptWith, encryptFor, encryptMessage, type DecryptionKey } from './jwe';
+import { verifyReceipt, type VerifiedReceipt, type VerifyReceiptOptions } from './receipts';
 import { postForm, readBody, type ProgressListener } from './upload';
 import type {
   AppointmentConfirm,
@@ -12,9 +13,15 @@ import type {
   DeadLetterListParams,
   DeadLetterPage,
   DeadLetterReplayed,
+  DocumentCreated,
+  DocumentForwarded,
+  DocumentHistoryPage,
+  DocumentHistoryParams,
   DocumentListParams,
   DocumentMetadata,
   DocumentPage,
+  DocumentReceipt,
+  DocumentReject,
   DvdDocument,
   ExportAccepted,
   ExportJob,
@@ -27,6 +34,7 @@ import type {
   MessageListParams,
   MessagePage,
   PageParams,
+  ReceiptJwks,
   RoutingRule,
   RoutingResult,
   RoutingRuleInput,
@@ -63,12 +71,36 @@ export interface SendDocumentOptions {
 
 export interface SendResult {
   document: DvdDocument;
+  /** The platform's signed receipt (verify it with `verifyReceipt`). */
+  receipt: string;
   /** The `kid` the payload was encrypted for. */
   kid: string;
   /** SHA-256 of the uploaded container, as computed here and confirmed by the platform. */
   sha256: string;
   idempotencyKey: string;
 }
+
+/**
+ * `forwardDocument`: either the container already encrypted for the target authority, or the
+ * authority's private key, with which the SDK downloads the payload, checks it against its
+ * recorded sha256, decrypts it and encrypts it again for the target's newest key.
+ */
+export type ForwardOptions = {
+  targetAuthorityId: string;
+  /** Sent as `Idempotency-Key` on every attempt (default: a fresh UUID). */
+  idempotencyKey?: string;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+} & (
+  | { encryptedPayload: string | Uint8Array; privateKey?: never }
+  | {
+      /** The private key(s) of the document's authority. */
+      privateKey: DecryptionKey;
+      /** The target key to encrypt for; default: the target authority's newest active key. */
+      recipientKey?: JWK;
+      encryptedPayload?: never;
+    }
+);
 
 export interface OpenedDocument {
   document: DvdDocument;
@@ -161,7 +193,7 @@ export class DvdClient {
     metadata: DocumentMetadata,
     jwe: string | Uint8Array,
     o: { idempotencyKey?: string; onProgress?: ProgressListener; signal?: AbortSignal } = {},
-  ): Promise<DvdDocument> {
+  ): Promise<DocumentCreated> {
     const key = o.idempotencyKey ?? crypto.randomUUID();
     const payload = typeof jwe === 'string' ? new TextEncoder().encode(jwe) : jwe;
     return this.http.withRetries(
@@ -175,7 +207,7 @@ export class DvdClient {
           onProgress: o.onProgress,
           signal: o.signal,
         });
-        return (await res.json()) as DvdDocument;
+        return (await res.json()) as DocumentCreated;
       },
       o.signal,
     );
@@ -194,7 +226,7 @@ export class DvdClient {
     const sha256 = await sha256Hex(jwe);
     const idempotencyKey = o.idempotencyKey ?? crypto.randomUUID();
     o.onStage?.('uploading');
-    const document = await this.createDocument(o.metadata as DocumentMetadata, jwe, {
+    const { receipt, ...document } = await this.createDocument(o.metadata as DocumentMetadata, jwe, {
       idempotencyKey,
       onProgress: o.onProgress,
       signal: o.signal,
@@ -203,7 +235,7 @@ export class DvdClient {
     if (document.payload.sha256 !== sha256 || document.payload.size !== jwe.length) {
       throw new DvdIntegrityError(`the platform stored other bytes than were sent (document ${document.id})`);
     }
-    return { document, kid: key.kid!, sha256, idempotencyKey };
+    return { document, receipt, kid: key.kid!, sha256, idempotencyKey };
   }
 
   listDocuments(query: DocumentListParams = {}): Promise<DocumentPage> {
@@ -268,6 +300,78 @@ export class DvdClient {
     const jwe = await this.getDocumentPayload(id, { expected: document.payload, onProgress: o.onProgress, signal: o.signal });
     const plaintext = await decryptWith(new TextDecoder().decode(jwe), key);
     return { document, plaintext };
+  }
+
+  // ── receipts ─────────────────────────────────────────────────────────────────────────
+  getDocumentReceipt(id: string): Promise<DocumentReceipt> {
+    return this.http.json('GET', `/documents/${enc(id)}/receipt`);
+  }
+  /** The platform's receipt signing keys: public, from the gateway's root (`/.well-known/jwks.json`), no token. */
+  getReceiptSigningKeys(): Promise<ReceiptJwks> {
+    return this.http.json('GET', '/.well-known/jwks.json', { root: true, anonymous: true });
+  }
+  /** Verifies a receipt with this platform's receipt keys (see the standalone `verifyReceipt`). */
+  async verifyReceipt(receipt: string, o: Omit<VerifyReceiptOptions, 'fetch'> = {}): Promise<VerifiedReceipt> {
+    return verifyReceipt(receipt, await this.getReceiptSigningKeys(), o);
+  }
+
+  // ── decisions and history ────────────────────────────────────────────────────────────
+  getDocumentHistory(id: string, query: DocumentHistoryParams = {}): Promise<DocumentHistoryPage> {
+    return this.http.json('GET', `/documents/${enc(id)}/history`, { query });
+  }
+  /** Accepting again is harmless (the document as it is): safe to retry. */
+  acceptDocument(id: string): Promise<DvdDocument> {
+    return this.http.json('POST', `/documents/${enc(id)}/accept`, { idempotent: true });
+  }
+  /** `note` must already be a JWE for the citizen (see `rejectDocumentWithNote`). Rejecting again with the same reason is harmless. */
+  rejectDocument(id: string, input: DocumentReject): Promise<DvdDocument> {
+    return this.http.json('POST', `/documents/${enc(id)}/reject`, { json: input, idempotent: true });
+  }
+  /** Rejects with a note encrypted on this device to the citizen's reply key (an official sees `replyKey`). */
+  async rejectDocumentWithNote(id: string, reasonCode: DocumentReject['reasonCode'], note: string): Promise<DvdDocument> {
+    const document = await this.getDocument(id);
+    if (!document.replyKey) throw new DvdCryptoError(`document ${id} has no reply key: the citizen cannot read a note`);
+    return this.rejectDocument(id, { reasonCode, note: await encryptMessage({ text: note }, document.replyKey as JWK) });
+  }
+
+  /**
+   * Forwards a document to the responsible authority. With `privateKey`: downloads the payload,
+   * checks it against its recorded sha256, decrypts it here, encrypts it for the target's newest
+   * key (or `recipientKey`) and uploads it; with `encryptedPayload`: uploads that container.
+   * Retried with the same Idempotency-Key; checks that the platform stored exactly the bytes sent.
+   */
+  async forwardDocument(id: string, o: ForwardOptions): Promise<DocumentForwarded> {
+    let container: Uint8Array;
+    if (o.privateKey !== undefined) {
+      const document = await this.getDocument(id);
+      const stored = await this.getDocumentPayload(id, { expected: document.payload, signal: o.signal });
+      const plaintext = await decryptWith(new TextDecoder().decode(stored), o.privateKey);
+      const key = o.recipientKey ?? (await this.authorityKey(o.targetAuthorityId));
+      container = new TextEncoder().encode(await encryptFor(plaintext, key));
+    } else {
+      container = typeof o.encryptedPayload === 'string' ? new TextEncoder().encode(o.encryptedPayload) : o.encryptedPayload;
+    }
+    const sha256 = await sha256Hex(container);
+    const key = o.idempotencyKey ?? crypto.randomUUID();
+    const result = await this.http.withRetries(
+      true,
+      async () => {
+        const form = new FormData();
+        form.append('metadata', JSON.stringify({ targetAuthorityId: o.targetAuthorityId }));
+        form.append('encryptedPayload', new Blob([container], { type: 'application/jose' }), 'payload.jwe');
+        const res = await postForm(this.http, `/documents/${enc(id)}/forward`, form, {
+          headers: { 'idempotency-key': key },
+          onProgress: o.onProgress,
+          signal: o.signal,
+        });
+        return (await res.json()) as DocumentForwarded;
+      },
+      o.signal,
+    );
+    if (result.forwarded.payload.sha256 !== sha256 || result.forwarded.payload.size !== container.length) {
+      throw new DvdIntegrityError(`the platform stored other bytes than were sent (forward of document ${id})`);
+    }
+    return result;
   }
 
   listUnroutableDocuments(query: UnroutableListParams = {}): Promise<UnroutablePage> {

@@ -37,6 +37,9 @@ export class DvdIntegrityError extends DvdError {}
 /** Encryption or decryption failed: wrong key, tampered container, unsupported algorithm. */
 export class DvdCryptoError extends DvdError {}
 
+/** A signed receipt did not verify: bad signature, unknown key, wrong `typ` or issuer, or claims that do not match. */
+export class DvdReceiptError extends DvdError {}
+
 /** A webhook delivery was refused: bad signature, outside the time window, replayed, malformed. */
 export class DvdWebhookError extends DvdError {
   constructor(

@@ -35,6 +35,10 @@ export interface RequestOptions {
   noRetry?: boolean;
   /** Statuses that are not errors besides 2xx (e.g. 304). */
   accept?: number[];
+  /** `path` is from the gateway's root, not below the API base (`/.well-known/jwks.json`). */
+  root?: boolean;
+  /** Send no token (a public route). */
+  anonymous?: boolean;
 }
 
 export interface HttpResponse {
@@ -117,10 +121,15 @@ export class Transport {
     this.fetchImpl = options.fetch ?? ((...args) => globalThis.fetch(...args));
   }
 
-  url(path: string, query?: Query): string {
-    const u = new URL(this.base + path);
+  url(path: string, query?: Query, o: { root?: boolean } = {}): string {
+    const u = new URL((o.root ? this.root() : this.base) + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
     return u.toString();
+  }
+
+  /** The gateway's root: the API base without its `/api/v1`. */
+  root(): string {
+    return this.base.replace(/\/api\/v1$/, '');
   }
 
   async authorization(): Promise<Record<string, string>> {
@@ -158,7 +167,11 @@ export class Transport {
     return retry(
       repeatable,
       async () => {
-        const headers: Record<string, string> = { accept: 'application/json', ...(await this.authorization()), ...o.headers };
+        const headers: Record<string, string> = {
+          accept: 'application/json',
+          ...(o.anonymous ? {} : await this.authorization()),
+          ...o.headers,
+        };
         let body = o.body;
         if (o.json !== undefined) {
           headers['content-type'] = 'application/json';
@@ -166,7 +179,7 @@ export class Transport {
         }
         let res: Response;
         try {
-          res = await this.fetchImpl(this.url(path, o.query), { method, headers, body, signal: o.signal });
+          res = await this.fetchImpl(this.url(path, o.query, { root: o.root }), { method, headers, body, signal: o.signal });
         } catch (err) {
           if (o.signal?.aborted) throw err;
           throw new DvdNetworkError(`${method} ${path}: no answer from the platform`, { cause: err });

@@ -12,10 +12,19 @@ import type {
   DeadLetterPageSchema,
   DeadLetterReplayedSchema,
   DeadLetterSchema,
+  DocumentCreatedSchema,
+  DocumentForwardedSchema,
+  DocumentHistoryEntrySchema,
+  DocumentHistoryPageSchema,
+  DocumentHistoryQuery,
   DocumentListQuery,
   DocumentMetadataSchema,
   DocumentPageSchema,
+  DocumentReceiptSchema,
+  DocumentRejectSchema,
   DocumentSchema,
+  ReceiptClaimsSchema,
+  ReceiptJwksSchema,
   ExportAcceptedSchema,
   ExportJobSchema,
   ExportWebhookSchema,
@@ -67,6 +76,16 @@ export type DvdDocument = Out<typeof DocumentSchema>;
 export type DocumentPage = Out<typeof DocumentPageSchema>;
 export type DocumentListParams = QueryOf<typeof DocumentListQuery>;
 export type RoutingResult = Out<typeof RoutingResultSchema>;
+export type DocumentCreated = Out<typeof DocumentCreatedSchema>;
+export type DocumentReceipt = Out<typeof DocumentReceiptSchema>;
+export type ReceiptClaims = Out<typeof ReceiptClaimsSchema>;
+export type ReceiptJwks = Out<typeof ReceiptJwksSchema>;
+export type DocumentReject = In<typeof DocumentRejectSchema>;
+export type RejectReason = DocumentReject['reasonCode'];
+export type DocumentForwarded = Out<typeof DocumentForwardedSchema>;
+export type DocumentHistoryEntry = Out<typeof DocumentHistoryEntrySchema>;
+export type DocumentHistoryPage = Out<typeof DocumentHistoryPageSchema>;
+export type DocumentHistoryParams = QueryOf<typeof DocumentHistoryQuery>;
 export type Thread = Out<typeof ThreadSchema>;
 export type ThreadCreate = In<typeof ThreadCreateSchema>;
 export type ThreadPage = Out<typeof ThreadPageSchema>;

@@ -8,3 +8,4 @@ export * from './heap';
 export * from './tcp-proxy';
 export * from './routes';
 export * from './openapi-responses';
+export * from './receipts';

@@ -8,17 +8,22 @@ const PREFIX = '/api/v1';
 /** `/documents/{id}` and `/documents/:documentId` alike become `/documents/{}`. */
 const normalise = (path: string) => path.replace(/\{[^}]+\}|:[A-Za-z0-9_]+/g, '{}');
 
+/** The registry's public routes served from the root (no token): `/.well-known/jwks.json`. */
+const ROOT_PATHS = new Set(ROUTES.filter((route) => route.public).map((route) => route.path));
+
 /**
- * The public routes a booted Nest app mounted (below /api/v1), read from the Express router,
- * as sorted `METHOD /path/{}` lines. Health, metrics and internal routes are not public.
+ * The public routes a booted Nest app mounted (below /api/v1, and the registry's root routes),
+ * read from the Express router, as sorted `METHOD /path/{}` lines. Health, metrics and internal
+ * routes are not public.
  */
 export function mountedPublicRoutes(app: { getHttpAdapter(): { getInstance(): unknown } }): string[] {
   const express = app.getHttpAdapter().getInstance() as { router?: { stack: RouterLayer[] }; _router?: { stack: RouterLayer[] } };
   const stack = (express.router ?? express._router)?.stack ?? [];
   const lines = stack.flatMap((layer) => {
     const { route } = layer;
-    if (!route || typeof route.path !== 'string' || !route.path.startsWith(`${PREFIX}/`)) return [];
-    const path = normalise(route.path.slice(PREFIX.length));
+    if (!route || typeof route.path !== 'string') return [];
+    if (!route.path.startsWith(`${PREFIX}/`) && !ROOT_PATHS.has(route.path)) return [];
+    const path = normalise(route.path.startsWith(`${PREFIX}/`) ? route.path.slice(PREFIX.length) : route.path);
     return Object.keys(route.methods ?? {})
       .filter((method) => method !== '_all')
       .map((method) => `${method.toUpperCase()} ${path}`);

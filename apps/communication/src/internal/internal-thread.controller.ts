@@ -1,8 +1,18 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { InternalCaseMessage, InternalCasePageQuery, InternalCaseThread } from '@dvd/contracts';
-import { AllowRoles, ApiError, KeysetPage, decodeCursor, isUuid, keysetPage, keysetTimestampSql, parseOrThrow } from '@dvd/platform';
+import { InternalCaseMessage, InternalCasePageQuery, InternalCaseThread, InternalThreadHolder } from '@dvd/contracts';
+import {
+  AllowRoles,
+  AllowServices,
+  ApiError,
+  KeysetPage,
+  decodeCursor,
+  isUuid,
+  keysetPage,
+  keysetTimestampSql,
+  parseOrThrow,
+} from '@dvd/platform';
 
 type ThreadRow = InternalCaseThread;
 type MessageRow = InternalCaseMessage;
@@ -21,16 +31,32 @@ function after(cursor: string | undefined): { sql: string; params: string[] } {
 }
 
 /**
- * Internal API for export-worker (role `service`), keyset-paged so that no side ever holds
+ * Internal API (role `service`). For export-worker, keyset-paged so that no side ever holds
  * a whole case: the threads of a document, oldest first, and per thread its encrypted
- * messages, oldest first — both on `(created_at, id)`, stable under inserts.
+ * messages, oldest first — both on `(created_at, id)`, stable under inserts. For intake:
+ * whether an official holds a thread of a document (accept, reject, forward).
  */
 @AllowRoles('service')
 @Controller('internal/documents')
 export class InternalThreadController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** The threads of the document assigned to the official (open or closed); 404 when none. */
+  @Get(':documentId/holders/:officialId')
+  @AllowServices('intake')
+  async holder(@Param('documentId') documentId: string, @Param('officialId') officialId: string): Promise<InternalThreadHolder> {
+    const rows: Array<{ id: string }> = isUuid(documentId)
+      ? await this.db.query(
+          `SELECT id FROM threads WHERE document_id = $1 AND assigned_official_id = $2 ORDER BY created_at, id LIMIT 1000`,
+          [documentId, officialId],
+        )
+      : [];
+    if (!rows.length) throw ApiError.notFound('thread', 'thread-not-found');
+    return { documentId, officialId, threadIds: rows.map((r) => r.id) };
+  }
+
   @Get(':documentId/threads')
+  @AllowServices('export-worker')
   async threads(@Param('documentId') documentId: string, @Query() query: unknown): Promise<KeysetPage<InternalCaseThread>> {
     const q = parseOrThrow(InternalCasePageQuery, query, 'The query parameters are invalid');
     const from = after(q.cursor);
@@ -47,6 +73,7 @@ export class InternalThreadController {
   }
 
   @Get(':documentId/threads/:threadId/messages')
+  @AllowServices('export-worker')
   async messages(
     @Param('documentId') documentId: string,
     @Param('threadId') threadId: string,

@@ -20,7 +20,7 @@ import {
 import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
-import { upstreamFor, upstreamUrls } from './route-table';
+import { publicUpstreamFor, upstreamFor, upstreamUrls } from './route-table';
 
 export const API_BASE = '/api/v1';
 
@@ -152,7 +152,26 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     },
   });
 
+  /**
+   * A public route of the registry (the receipt keys): no token, no rate limit, no identity
+   * stamped, no body; every client identity header is dropped as always. The service serves
+   * the path without an identity.
+   */
+  async function handlePublic(req: GatewayRequest, res: Response, next: NextFunction, upstream: string): Promise<void> {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('X-Request-Id', requestId);
+    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
+      return sendProblem(res, ApiError.badRequest('This route takes no body'), req.path, requestId);
+    }
+    for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
+    req.headers['x-request-id'] = requestId;
+    req.dvd = { requestId, upstream };
+    await proxy(req, res, next);
+  }
+
   return async function handle(req: GatewayRequest, res: Response, next: NextFunction): Promise<void> {
+    const publicUpstream = publicUpstreamFor(req.method, req.path);
+    if (publicUpstream) return handlePublic(req, res, next, upstreams[publicUpstream]);
     if (req.path !== API_BASE && !req.path.startsWith(`${API_BASE}/`)) return next();
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);

@@ -1,5 +1,5 @@
 import { DEAD_LETTER_SERVICES, ROUTES } from '@dvd/contracts';
-import { ROUTE_TABLE, upstreamFor } from './route-table';
+import { PUBLIC_ROUTE_TABLE, ROUTE_TABLE, publicUpstreamFor, upstreamFor } from './route-table';
 
 describe('upstreamFor', () => {
   it.each([
@@ -40,13 +40,35 @@ describe('the route table and the route registry of libs/contracts', () => {
     ]);
   }
 
-  it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route]))('%s is routed to its owner', (_, route) => {
-    for (const [path, service] of concrete(route)) expect([path, upstreamFor(path)]).toEqual([path, service]);
+  it.each(ROUTES.filter((route) => !route.public).map((route) => [`${route.method} ${route.path}`, route]))(
+    '%s is routed to its owner',
+    (_, route) => {
+      for (const [path, service] of concrete(route)) expect([path, upstreamFor(path)]).toEqual([path, service]);
+    },
+  );
+
+  it.each(ROUTES.filter((route) => route.public).map((route) => [`${route.method} ${route.path}`, route]))(
+    'public %s is routed from the root, to its owner, for GET and HEAD only, and never below /api/v1',
+    (_, route) => {
+      for (const [path, service] of concrete(route)) {
+        expect([path, publicUpstreamFor('GET', path), publicUpstreamFor('HEAD', path)]).toEqual([path, service, service]);
+        expect([path, publicUpstreamFor('POST', path), upstreamFor(path)]).toEqual([path, null, null]);
+      }
+    },
+  );
+
+  it('serves the receipt keys publicly and nothing else', () => {
+    expect(publicUpstreamFor('GET', '/.well-known/jwks.json')).toBe('intake');
+    expect(publicUpstreamFor('GET', '/.well-known/openid-configuration')).toBeNull();
+    expect(publicUpstreamFor('GET', '/api/v1/documents')).toBeNull();
+    expect(PUBLIC_ROUTE_TABLE).toHaveLength(1);
   });
 
   it('has no entry that no registered route uses', () => {
     const paths = ROUTES.flatMap(concrete).map(([path]) => path);
-    const unused = ROUTE_TABLE.filter(([pattern]) => !paths.some((path) => pattern.test(path))).map(([pattern]) => String(pattern));
+    const unused = [...ROUTE_TABLE, ...PUBLIC_ROUTE_TABLE]
+      .filter(([pattern]) => !paths.some((path) => pattern.test(path)))
+      .map(([pattern]) => String(pattern));
     expect(unused).toEqual([]);
   });
 });

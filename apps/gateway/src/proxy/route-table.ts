@@ -17,7 +17,7 @@ function templatePattern(path: string): RegExp {
  * libs/contracts: a route added there is routed here. `{service}` (dead letters) names the
  * owner in the path. A path no registered route has is answered 404 by the gateway.
  */
-export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTES.flatMap((route) =>
+export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTES.filter((route) => !route.public).flatMap((route) =>
   (route.service === '{service}' ? DEAD_LETTER_SERVICES : [route.service]).map((service): [RegExp, Upstream] => [
     templatePattern(route.path.replace('{service}', service)),
     service,
@@ -26,6 +26,22 @@ export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTES.flatMap((ro
 
 export function upstreamFor(pathBelowPrefix: string): Upstream | null {
   for (const [pattern, upstream] of ROUTE_TABLE) if (pattern.test(pathBelowPrefix)) return upstream;
+  return null;
+}
+
+/**
+ * The registry's public routes (`public: true`): served from the gateway's root without a
+ * token, GET (and HEAD) only, e.g. `/.well-known/jwks.json` → intake.
+ */
+export const PUBLIC_ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTES.filter((route) => route.public).map((route) => {
+  if (route.method !== 'get' || route.service === '{service}')
+    throw new Error(`public route ${route.operationId} must be a GET of one service`);
+  return [templatePattern(route.path), route.service];
+});
+
+export function publicUpstreamFor(method: string, path: string): Upstream | null {
+  if (method !== 'GET' && method !== 'HEAD') return null;
+  for (const [pattern, upstream] of PUBLIC_ROUTE_TABLE) if (pattern.test(path)) return upstream;
   return null;
 }
 

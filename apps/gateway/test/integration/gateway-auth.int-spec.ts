@@ -320,6 +320,32 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('forwards the public receipt keys without a token and without any identity, dropping what the client sent', async () => {
+    const res = await request(app.getHttpServer())
+      .get('/.well-known/jwks.json')
+      .set('Authorization', 'Bearer whatever')
+      .set('X-User-Role', 'platform-admin')
+      .set('X-Identity-Signature', 'forged')
+      .set('X-Request-Id', 'jwks-req-1');
+    expect(res.status).toBe(200);
+    expect(res.body.url).toBe('/.well-known/jwks.json');
+    const h = res.body.headers as Record<string, string>;
+    expect(h.authorization).toBeUndefined();
+    expect(h['x-user-role']).toBeUndefined();
+    expect(h['x-user-id']).toBeUndefined();
+    expect(h['x-identity-signature']).toBeUndefined();
+    expect(h['x-request-id']).toBe('jwks-req-1');
+    expect(res.headers['x-request-id']).toBe('jwks-req-1');
+    expect(res.headers['ratelimit-limit']).toBeUndefined();
+    // nothing else is public: other methods, a body, other root paths
+    expect((await request(app.getHttpServer()).post('/.well-known/jwks.json')).status).toBe(404);
+    expect(
+      (await request(app.getHttpServer()).get('/.well-known/jwks.json').set('content-type', 'application/json').send('{}')).status,
+    ).toBe(400);
+    expect((await request(app.getHttpServer()).get('/.well-known/openid-configuration')).status).toBe(404);
+    expect((await request(app.getHttpServer()).get('/api/v1/.well-known/jwks.json')).status).toBe(401);
+  });
+
   it('answers unknown routes with 404 and a dead upstream with 503, as problem+json', async () => {
     const token = await officialToken();
     const missing = await request(app.getHttpServer()).get('/api/v1/nothing-here').set('Authorization', `Bearer ${token}`);

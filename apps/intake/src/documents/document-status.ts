@@ -1,7 +1,8 @@
 import { EntityManager } from 'typeorm';
-import { DECIDED_STATUSES, DEFAULT_CLAIM_DEADLINE, DOCUMENT_STATUSES } from '@dvd/contracts';
+import { DECIDED_STATUSES, DEFAULT_CLAIM_DEADLINE, DOCUMENT_STATUSES, type HistoryActorRole } from '@dvd/contracts';
 import { parsePositiveDuration, plusDuration } from '@dvd/platform';
-import { DocumentEntity, DocumentStatus, STATUS_RANK } from './document.entity';
+import { recordHistory } from './document-history';
+import { DECIDED_RANK, DocumentEntity, DocumentStatus, STATUS_RANK } from './document.entity';
 
 /**
  * Statuses in which someone has taken the document up: a thread of it was claimed
@@ -41,12 +42,23 @@ export function isReroutable(status: string): boolean {
   return !HANDLED_STATUSES.includes(status);
 }
 
+
+/** Who makes each progress step, as the history records it. */
+const PROGRESS_ACTOR: Partial<Record<DocumentStatus, HistoryActorRole>> = { ROUTED: 'system', ASSIGNED: 'official', EXPORTED: 'system' };
+
 /**
- * Moves a document's status forward, never backwards: a late or repeated event changes
- * nothing (`status_rank` only grows). `version` (the ETag) rises only on a real change.
+ * Moves a document's progress forward, never backwards: a late or repeated event changes
+ * nothing (`status_rank` only grows), and a decided document (ACCEPTED, REJECTED,
+ * FORWARDED) keeps its status. `version` (the ETag) rises only on a real change. Each step
+ * that changes the status is recorded in the history; an export that completes after a
+ * decision is recorded there once, without changing the status (docs/case-workflow.md).
  */
 export async function advanceDocumentStatus(manager: EntityManager, documentId: string, status: DocumentStatus): Promise<void> {
   const rank = STATUS_RANK[status];
+  const [before] = (await manager.query(`SELECT status_rank FROM documents WHERE id = $1 FOR UPDATE`, [documentId])) as Array<{
+    status_rank: number;
+  }>;
+  if (!before) return; // purged meanwhile
   await manager.query(
     `UPDATE documents
         SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END,
@@ -56,6 +68,15 @@ export async function advanceDocumentStatus(manager: EntityManager, documentId: 
       WHERE id = $1 AND status_rank < $2`,
     [documentId, rank, status],
   );
+  const actor = PROGRESS_ACTOR[status] ?? 'system';
+  if (before.status_rank < rank) {
+    await recordHistory(manager, documentId, status, actor);
+  } else if (status === 'EXPORTED' && before.status_rank >= DECIDED_RANK) {
+    const [seen] = (await manager.query(`SELECT 1 FROM document_history WHERE document_id = $1 AND state = 'EXPORTED' LIMIT 1`, [
+      documentId,
+    ])) as unknown[];
+    if (!seen) await recordHistory(manager, documentId, 'EXPORTED', actor);
+  }
 }
 
 export interface Routing {
@@ -75,6 +96,10 @@ export interface Routing {
  * change nothing; `version` rises only when status or unit change.
  */
 export async function applyRouting(manager: EntityManager, r: Routing): Promise<void> {
+  const [before] = (await manager.query(`SELECT status_rank FROM documents WHERE id = $1 FOR UPDATE`, [r.documentId])) as Array<{
+    status_rank: number;
+  }>;
+  if (!before) return; // purged meanwhile
   const deadline = parsePositiveDuration(r.claimDeadline) ? r.claimDeadline : DEFAULT_CLAIM_DEADLINE;
   const changes = `(status_rank < $2 OR (routing_revision < $5 AND unit_id IS DISTINCT FROM $4))`;
   await manager.query(
@@ -89,4 +114,5 @@ export async function applyRouting(manager: EntityManager, r: Routing): Promise<
       WHERE id = $1 AND (status_rank < $2 OR routing_revision < $5 OR overdue_at IS NULL)`,
     [r.documentId, STATUS_RANK.ROUTED, 'ROUTED', r.unitId, r.revision, plusDuration(r.routedAt, deadline)],
   );
+  if (before.status_rank < STATUS_RANK.ROUTED) await recordHistory(manager, r.documentId, 'ROUTED', 'system');
 }

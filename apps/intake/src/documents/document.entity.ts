@@ -1,8 +1,21 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { DocumentStatus, Jwk } from '@dvd/contracts';
+import type { DocumentStatus, Jwk, RejectReason } from '@dvd/contracts';
 
 export type { DocumentStatus };
-export const STATUS_RANK: Record<DocumentStatus, number> = { RECEIVED: 0, ROUTED: 1, ASSIGNED: 2, EXPORTED: 3 };
+/**
+ * Progress only grows (a late event never lowers it); a decision (rank 10) is final: no event
+ * moves a decided document's status again (docs/case-workflow.md).
+ */
+export const DECIDED_RANK = 10;
+export const STATUS_RANK: Record<DocumentStatus, number> = {
+  RECEIVED: 0,
+  ROUTED: 1,
+  ASSIGNED: 2,
+  EXPORTED: 3,
+  ACCEPTED: DECIDED_RANK,
+  REJECTED: DECIDED_RANK,
+  FORWARDED: DECIDED_RANK,
+};
 
 @Entity({ name: 'documents' })
 export class DocumentEntity {
@@ -28,6 +41,16 @@ export class DocumentEntity {
   @Column('timestamptz', { name: 'overdue_at', nullable: true }) overdueAt!: Date | null;
   /** When the sweep reported the document overdue (once); see `isOverdue`. */
   @Column('timestamptz', { name: 'overdue_since', nullable: true }) overdueSince!: Date | null;
+  /** The authority key the payload was encrypted for (from the JWE header); null before receipts existed. */
+  @Column('text', { name: 'payload_kid', nullable: true }) payloadKid!: string | null;
+  /** The signed receipt (compact JWS) exactly as the upload answered it, and the kid that signed it. */
+  @Column('text', { nullable: true }) receipt!: string | null;
+  @Column('text', { name: 'receipt_kid', nullable: true }) receiptKid!: string | null;
+  @Column('uuid', { name: 'forwarded_from', nullable: true }) forwardedFrom!: string | null;
+  @Column('uuid', { name: 'forwarded_to', nullable: true }) forwardedTo!: string | null;
+  @Column('text', { name: 'reject_reason', nullable: true }) rejectReason!: RejectReason | null;
+  /** A JWE for the citizen; never readable here. */
+  @Column('text', { name: 'reject_note', nullable: true }) rejectNote!: string | null;
   @Column('integer') version!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DocumentView, Identity } from '@dvd/contracts';
+import { DocumentView, Identity, ReceiptClaims } from '@dvd/contracts';
 import { isOverdue } from './document-status';
 import { DocumentEntity } from './document.entity';
 
@@ -19,6 +19,9 @@ export function toDocumentView(d: DocumentEntity, viewer: Identity): DocumentVie
     retentionDate: d.retentionDate.toISOString(),
     payload: { size: Number(d.payloadSize), sha256: d.payloadSha256 },
     overdue: isOverdue(d),
+    rejection: d.rejectReason ? { reasonCode: d.rejectReason, note: d.rejectNote } : null,
+    forwardedFrom: d.forwardedFrom,
+    forwardedTo: d.forwardedTo,
   };
   if (viewer.role !== 'citizen') view.replyKey = d.replyKey;
   return view;
@@ -34,4 +37,9 @@ export function documentETag(d: DocumentEntity, viewer: Identity): string {
     .update(`${d.id}:${d.version}:${d.status}:${d.unitId ?? ''}:${audience}`)
     .digest('base64url');
   return `"${h.slice(0, 32)}"`;
+}
+
+/** The claims of a receipt this service signed (its payload part, decoded). */
+export function receiptClaims(receipt: string): ReceiptClaims {
+  return JSON.parse(Buffer.from(receipt.split('.')[1], 'base64url').toString('utf8')) as ReceiptClaims;
 }

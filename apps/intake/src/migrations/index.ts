@@ -3,6 +3,7 @@ import { UploadsAndReadModels1764160000000 } from './1764160000000-UploadsAndRea
 import { PurgeRetriesAndIdempotencyLeases1764170000000 } from './1764170000000-PurgeRetriesAndIdempotencyLeases';
 import { IntakeDeadLetters1764180900000 } from './1764180900000-DeadLetters';
 import { RoutingRevisionAndOverdue1764400000000 } from './1764400000000-RoutingRevisionAndOverdue';
+import { CaseWorkflow1764300000000 } from './1764300000000-CaseWorkflow';
 
 /** In order; `nx run intake:migrate` and every start apply the pending ones. */
 export const INTAKE_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const INTAKE_MIGRATIONS = [
   PurgeRetriesAndIdempotencyLeases1764170000000,
   IntakeDeadLetters1764180900000,
   RoutingRevisionAndOverdue1764400000000,
+  CaseWorkflow1764300000000,
 ];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { DocumentView, IdempotencyKey } from '@dvd/contracts';
+import { IdempotencyKey } from '@dvd/contracts';
 import { ApiError } from '@dvd/platform';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
@@ -20,6 +20,7 @@ export class IdempotencyLease {
   lost = false;
 
   constructor(
+    readonly scope: IdempotencyScope,
     readonly citizenId: string,
     readonly key: string,
     readonly token: string,
@@ -47,17 +48,20 @@ export class IdempotencyLease {
   }
 }
 
-export interface StoredResponse {
+/** The response as the first request answered it (an upload's `DocumentCreated`, a forward's `DocumentForwarded`). */
+export interface StoredResponse<B> {
   status: number;
-  location: string;
-  /** The document as the first response answered it (the contract's `Document`). */
-  body: DocumentView;
+  location?: string;
+  body: B;
 }
 
-export type Claim = { state: 'claimed'; lease: IdempotencyLease } | { state: 'done'; fingerprint: string; response: StoredResponse };
+/** Key spaces: a citizen's uploads, an official's forwards. */
+export type IdempotencyScope = 'upload' | 'forward';
+
+export type Claim<B> = { state: 'claimed'; lease: IdempotencyLease } | { state: 'done'; fingerprint: string; response: StoredResponse<B> };
 
 /**
- * Idempotency-Key per citizen (IETF draft): the first request claims the key; a duplicate
+ * Idempotency-Key per caller and scope (IETF draft): the first request claims the key; a duplicate
  * while it is in flight → 409; after it succeeded, the same request gets the first
  * response again and a different one → 422. Failed requests release the key. The claim
  * is a short lease kept alive by the request (IdempotencyLease), so a crashed request
@@ -86,25 +90,25 @@ export class IdempotencyService {
     return parsed.data;
   }
 
-  async claim(citizenId: string, key: string): Promise<Claim> {
+  async claim<B>(scope: IdempotencyScope, citizenId: string, key: string): Promise<Claim<B>> {
     const token = randomUUID();
     const claimed: unknown[] = await this.db.query(
-      `INSERT INTO idempotency_keys (citizen_id, key, status, lock_token, locked_until, expires_at)
-       VALUES ($1, $2, 'IN_FLIGHT', $3, now() + ($4::bigint * interval '1 millisecond'), now() + interval '${IDEMPOTENCY_TTL}')
-       ON CONFLICT (citizen_id, key) DO UPDATE
+      `INSERT INTO idempotency_keys (scope, citizen_id, key, status, lock_token, locked_until, expires_at)
+       VALUES ($5, $1, $2, 'IN_FLIGHT', $3, now() + ($4::bigint * interval '1 millisecond'), now() + interval '${IDEMPOTENCY_TTL}')
+       ON CONFLICT (scope, citizen_id, key) DO UPDATE
           SET status = 'IN_FLIGHT', fingerprint = NULL, response = NULL, document_id = NULL, lock_token = EXCLUDED.lock_token,
               locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at, created_at = now()
         WHERE idempotency_keys.expires_at < now()
            OR (idempotency_keys.status = 'IN_FLIGHT' AND idempotency_keys.locked_until < now())
        RETURNING key`,
-      [citizenId, key, token, this.leaseMs],
+      [citizenId, key, token, this.leaseMs, scope],
     );
     if (claimed.length === 1) {
-      return { state: 'claimed', lease: new IdempotencyLease(citizenId, key, token, (l) => this.extend(l), this.leaseMs) };
+      return { state: 'claimed', lease: new IdempotencyLease(scope, citizenId, key, token, (l) => this.extend(l), this.leaseMs) };
     }
-    const rows: Array<{ status: string; fingerprint: string; response: StoredResponse }> = await this.db.query(
-      `SELECT status, fingerprint, response FROM idempotency_keys WHERE citizen_id = $1 AND key = $2`,
-      [citizenId, key],
+    const rows: Array<{ status: string; fingerprint: string; response: StoredResponse<B> }> = await this.db.query(
+      `SELECT status, fingerprint, response FROM idempotency_keys WHERE scope = $3 AND citizen_id = $1 AND key = $2`,
+      [citizenId, key, scope],
     );
     const row = rows[0];
     if (!row || row.status === 'IN_FLIGHT') {
@@ -117,8 +121,8 @@ export class IdempotencyService {
   private async extend(lease: IdempotencyLease): Promise<boolean> {
     const [rows] = (await this.db.query(
       `UPDATE idempotency_keys SET locked_until = now() + ($4::bigint * interval '1 millisecond')
-        WHERE citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT' RETURNING key`,
-      [lease.citizenId, lease.key, lease.token, this.leaseMs],
+        WHERE scope = $5 AND citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT' RETURNING key`,
+      [lease.citizenId, lease.key, lease.token, this.leaseMs, lease.scope],
     )) as [unknown[], number];
     return rows.length === 1;
   }
@@ -128,17 +132,17 @@ export class IdempotencyService {
    * lost meanwhile (expired, and a retry took the key over), the transaction is refused:
    * one key, one document.
    */
-  async complete(
+  async complete<B>(
     manager: EntityManager,
     lease: IdempotencyLease,
     fingerprint: string,
     documentId: string,
-    response: StoredResponse,
+    response: StoredResponse<B>,
   ): Promise<void> {
     const [rows] = (await manager.query(
       `UPDATE idempotency_keys SET status = 'DONE', fingerprint = $4, document_id = $5, response = $6, lock_token = NULL
-        WHERE citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT' RETURNING key`,
-      [lease.citizenId, lease.key, lease.token, fingerprint, documentId, JSON.stringify(response)],
+        WHERE scope = $7 AND citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT' RETURNING key`,
+      [lease.citizenId, lease.key, lease.token, fingerprint, documentId, JSON.stringify(response), lease.scope],
     )) as [unknown[], number];
     if (rows.length !== 1) {
       throw ApiError.conflict('idempotency-key-in-flight', 'A request with this Idempotency-Key is still being processed; retry later');
@@ -148,11 +152,10 @@ export class IdempotencyService {
   async release(lease: IdempotencyLease): Promise<void> {
     lease.stop();
     await this.db
-      .query(`DELETE FROM idempotency_keys WHERE citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT'`, [
-        lease.citizenId,
-        lease.key,
-        lease.token,
-      ])
+      .query(
+        `DELETE FROM idempotency_keys WHERE scope = $4 AND citizen_id = $1 AND key = $2 AND lock_token = $3 AND status = 'IN_FLIGHT'`,
+        [lease.citizenId, lease.key, lease.token, lease.scope],
+      )
       .catch(() => undefined);
   }
 }

@@ -105,3 +105,12 @@ export function receiveMultipart<M, T>(req: IncomingMessage, maxPayloadBytes: nu
     req.pipe(bb);
   });
 }
+
+/** The text of a `metadata` part as JSON, or 400. */
+export function parseMetadataJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw ApiError.badRequest('The metadata part is not JSON', [{ field: 'metadata', message: 'must be a JSON object' }]);
+  }
+}

@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   createTestVhost,
   pollUntil,
+  testReceiptEnv,
   startLocalS3,
   startVersionedS3,
   uniqueName,
@@ -73,6 +74,7 @@ export async function startIntake(env: Record<string, string> = {}, o: { version
   const config: IntakeConfig = intakeConfigSchema.parse({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...testIdentityEnv('intake'),
+    ...testReceiptEnv(),
     DATABASE_URL: db.url,
     AMQP_URL: vhost.url,
     S3_ENDPOINT: s3.endpoint,

@@ -37,6 +37,7 @@ function collectRefs(node: unknown, found: string[] = []): string[] {
 
 describe('buildOpenApiDocument (generated from the contracts)', () => {
   const doc: Json = buildOpenApiDocument();
+  const isPublic = (path: string) => ROUTES.some((route) => route.public && route.path === path);
   const schema = (name: string): Json => resolve(doc, doc.components.schemas[name] ?? { $ref: `#/missing/${name}` });
   const property = (name: string, prop: string): Json => resolve(doc, schema(name).properties[prop]);
   const pattern = (name: string, prop: string) => new RegExp(property(name, prop).pattern ?? '(?!)');
@@ -70,13 +71,27 @@ describe('buildOpenApiDocument (generated from the contracts)', () => {
       { citizenAuth: [] },
       { officialAuth: ['dvd:official', 'dvd:admin', 'dvd:platform-admin'] },
     ]);
-    for (const [, , operation] of operations(doc)) expect(operation.security.length).toBeGreaterThan(0);
+    for (const [, path, operation] of operations(doc)) {
+      if (isPublic(path)) continue;
+      expect([path, operation.security.length > 0]).toEqual([path, true]);
+    }
+  });
+
+  it('serves the receipt keys publicly from the root: no security, no 401 or 429, no rate limit headers', () => {
+    const op = doc.paths['/.well-known/jwks.json'].get;
+    expect(op.operationId).toBe('getReceiptSigningKeys');
+    expect(op.security).toEqual([]);
+    expect(op.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(Object.keys(op.responses)).toEqual(['200', '400', '503']);
+    expect(Object.keys(op.responses['200'].headers)).toEqual(['X-Request-Id', 'Cache-Control']);
+    expect(op.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ReceiptJwks' });
+    expect(doc.components.schemas.ReceiptClaims).toBeDefined();
   });
 
   it('answers every error as problem+json with the Problem schema and examples of its problem types', () => {
     for (const [method, path, op] of operations(doc)) {
       const where = `${method} ${path}`;
-      for (const status of ['401', '429', '503'])
+      for (const status of isPublic(path) ? ['400', '503'] : ['401', '429', '503'])
         expect([where, status, op.responses[status] !== undefined]).toEqual([where, status, true]);
       for (const [status, raw] of Object.entries(op.responses as Json)) {
         if (Number(status) < 400) continue;
@@ -100,12 +115,8 @@ describe('buildOpenApiDocument (generated from the contracts)', () => {
     for (const [method, path, op] of operations(doc)) {
       for (const [status, raw] of Object.entries(op.responses as Json)) {
         const headers = Object.keys(resolve(doc, raw).headers ?? {});
-        expect([method, path, status, headers]).toEqual([
-          method,
-          path,
-          status,
-          expect.arrayContaining(['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']),
-        ]);
+        const expected = isPublic(path) ? ['X-Request-Id'] : ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+        expect([method, path, status, headers]).toEqual([method, path, status, expect.arrayContaining(expected)]);
         if (['429', '503'].includes(status)) expect(headers).toContain('Retry-After');
         if (['201', '202'].includes(status)) expect(headers).toContain('Location');
       }
@@ -168,7 +179,17 @@ describe('buildOpenApiDocument (generated from the contracts)', () => {
   it('keeps the shapes of the services: enums, required fields, bounds', () => {
     expect(schema('Jwk').additionalProperties).toBe(true);
     expect(schema('DocumentMetadata').additionalProperties).toBe(false);
-    expect(property('Document', 'status').enum).toEqual(['RECEIVED', 'ROUTED', 'ASSIGNED', 'EXPORTED']);
+    expect(property('Document', 'status').enum).toEqual([
+      'RECEIVED',
+      'ROUTED',
+      'ASSIGNED',
+      'EXPORTED',
+      'ACCEPTED',
+      'REJECTED',
+      'FORWARDED',
+    ]);
+    expect(schema('RejectReasonCode').enum).toEqual(['NOT_RESPONSIBLE', 'INCOMPLETE', 'UNREADABLE', 'DUPLICATE', 'OTHER']);
+    expect(property('Document', 'rejection').anyOf).toEqual([{ $ref: '#/components/schemas/Rejection' }, { type: 'null' }]);
     expect(property('ExportJob', 'status').enum).toEqual(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED']);
     expect(property('RoutingRuleInput', 'priority')).toMatchObject({ type: 'integer', minimum: -1_000_000, maximum: 1_000_000 });
     expect(schema('RoutingRule').required).toEqual(expect.arrayContaining(['createdAt', 'updatedAt']));

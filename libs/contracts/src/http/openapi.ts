@@ -41,6 +41,11 @@ const HEADERS: Record<HeaderName, { description: string; schema: Record<string, 
     example: '/api/v1/documents/0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10',
   },
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 }, example: 5 },
+  'Cache-Control': {
+    description: 'How long the answer may be cached, by anyone.',
+    schema: { type: 'string' },
+    example: 'public, max-age=300',
+  },
   'Content-Length': {
     description: 'Size of the container in bytes (equals `payload.size`).',
     schema: { type: 'integer', format: 'int64', minimum: 0 },
@@ -48,10 +53,15 @@ const HEADERS: Record<HeaderName, { description: string; schema: Record<string, 
   },
 };
 
-const headerRefs = (...extra: HeaderName[]) =>
-  Object.fromEntries([...RATE_LIMIT_HEADERS, ...extra].map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+const refs = (names: HeaderName[]) => Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+const headerRefs = (...extra: HeaderName[]) => refs([...RATE_LIMIT_HEADERS, ...extra]);
+/** A public route is not rate-limited: only the request id. */
+const publicHeaderRefs = (...extra: HeaderName[]) => refs(['X-Request-Id', ...extra]);
 
-const problemHeaders = (status: ProblemStatus) => headerRefs(...(status === 429 || status === 503 ? (['Retry-After'] as const) : []));
+const problemHeaders = (status: ProblemStatus, isPublic = false) => {
+  const extra: HeaderName[] = status === 429 || status === 503 ? ['Retry-After'] : [];
+  return isPublic ? publicHeaderRefs(...extra) : headerRefs(...extra);
+};
 
 const problemExamples = (codes: ProblemCode[]) =>
   Object.fromEntries(codes.map((code) => [code, { summary: code, value: problemExample(code) }]));
@@ -65,11 +75,11 @@ function problemComponentContent(codes: ProblemCode[]) {
   return { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' }, examples: problemExamples(codes) } };
 }
 
-function errorResponse(error: RouteError): ResponseConfig {
+function errorResponse(error: RouteError, isPublic = false): ResponseConfig {
   const shared = PROBLEM_RESPONSES[error.status];
   return {
     description: error.description ?? shared.description,
-    headers: problemHeaders(error.status),
+    headers: problemHeaders(error.status, isPublic),
     content: problemContent(error.codes ?? shared.codes),
   };
 }
@@ -89,7 +99,8 @@ function routeConfig(route: RouteContract): RouteConfig {
     const spec = typeof error === 'number' ? { status: error } : error;
     errors.set(spec.status, spec);
   }
-  for (const status of ALWAYS) if (!errors.has(status)) errors.set(status, { status });
+  // a public route has no token to refuse and no rate limit; the gateway may still not reach its service
+  for (const status of route.public ? ([503] as ProblemStatus[]) : ALWAYS) if (!errors.has(status)) errors.set(status, { status });
 
   const responses: Record<string, ResponseConfig | { $ref: string }> = {};
   for (const [status, response] of Object.entries(route.responses)) {
@@ -100,15 +111,15 @@ function routeConfig(route: RouteContract): RouteConfig {
         : undefined;
     responses[status] = {
       description: response.description,
-      headers: headerRefs(...(response.headers ?? [])),
+      headers: route.public ? publicHeaderRefs(...(response.headers ?? [])) : headerRefs(...(response.headers ?? [])),
       ...(content ? { content } : {}),
     };
   }
   for (const error of [...errors.values()].sort((a, b) => a.status - b.status)) {
-    const plain = !error.description && !error.codes;
+    const plain = !error.description && !error.codes && !route.public;
     responses[String(error.status)] = plain
       ? { $ref: `#/components/responses/${PROBLEM_RESPONSES[error.status].component}` }
-      : errorResponse(error);
+      : errorResponse(error, route.public);
   }
   const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
 
@@ -120,7 +131,9 @@ function routeConfig(route: RouteContract): RouteConfig {
     tags: [route.tag],
     summary: route.summary,
     description: [`**Who may call:** ${route.who}`, route.description].filter(Boolean).join('\n\n'),
-    security: security(route.roles),
+    security: route.public ? [] : security(route.roles),
+    // a public route is served at the gateway's root, not below the document's server URL (/api/v1)
+    ...(route.public ? { servers: [{ url: '/', description: "The gateway's root." }] } : {}),
     request: {
       ...(params ? { params } : {}),
       ...(query ? { query } : {}),

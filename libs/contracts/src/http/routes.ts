@@ -25,13 +25,21 @@ import {
 import {
   DocumentCreateJsonSchema,
   DocumentCreateMultipartSchema,
+  DocumentCreatedSchema,
+  DocumentForwardMultipartSchema,
+  DocumentForwardedSchema,
+  DocumentHistoryPageSchema,
+  DocumentHistoryQuery,
   DocumentListQuery,
   DocumentParams,
   DocumentPageSchema,
+  DocumentReceiptSchema,
+  DocumentRejectSchema,
   DocumentSchema,
   MIB,
   PayloadSchema,
   RoutingResultSchema,
+  ReceiptJwksSchema,
 } from './documents';
 import { ExportAcceptedSchema, ExportCreateSchema, ExportJobSchema, ExportParams } from './exports';
 import { JwkInputSchema, JwkSchema, JwksSchema, KeyParams } from './keys';
@@ -47,7 +55,7 @@ export type Upstream = Exclude<ServiceName, 'gateway'>;
 /** `{service}`: the owner is named by the `service` path parameter (dead letters). */
 export type RouteOwner = Upstream | '{service}';
 export type RouteTag = 'Authorities' | 'Documents' | 'Threads' | 'Exports' | 'Operations';
-export type ResponseHeader = 'ETag' | 'Location' | 'Retry-After' | 'Content-Length';
+export type ResponseHeader = 'ETag' | 'Location' | 'Retry-After' | 'Content-Length' | 'Cache-Control';
 
 export interface RouteResponse {
   description: string;
@@ -74,8 +82,13 @@ export interface RouteBody {
 export interface RouteContract {
   operationId: string;
   method: HttpMethod;
-  /** OpenAPI style, below /api/v1: `/documents/{id}`. */
+  /** OpenAPI style, below /api/v1: `/documents/{id}` (a `public` route: from the gateway's root). */
   path: string;
+  /**
+   * Served without authentication at the gateway's root, not below /api/v1 (`/.well-known/jwks.json`):
+   * no token, no rate limit, no identity forwarded. `roles` is empty. GET only.
+   */
+  public?: boolean;
   /** The service that owns (serves) the route. */
   service: RouteOwner;
   roles: PublicRole[];
@@ -96,6 +109,15 @@ const STAFF: PublicRole[] = ['official', 'admin', 'platform-admin'];
 const ADMIN: PublicRole[] = ['admin', 'platform-admin'];
 const PLATFORM: PublicRole[] = ['platform-admin'];
 const json = (schema: ZodTypeAny): RouteBody => ({ content: { 'application/json': { schema } } });
+/** Accept, reject, forward: who may decide (docs/case-workflow.md). */
+const DECIDERS =
+  "an official of the document's authority who holds (is assigned) a thread of the document, or an admin of that " +
+  'authority. Anyone else gets `404`, as for a document they cannot see.';
+const INVALID_TRANSITION: RouteError = {
+  status: 409,
+  description: 'The document was already decided otherwise (its status does not allow this step); see docs/case-workflow.md.',
+  codes: ['invalid-transition'],
+};
 const UNKNOWN_UNIT: RouteError = { status: 422, description: '`targetUnitId` is not a unit of this authority.', codes: ['unknown-unit'] };
 
 const authorityRoutes: RouteContract[] = [
@@ -342,8 +364,10 @@ const documentRoutes: RouteContract[] = [
     },
     responses: {
       201: {
-        description: 'The document was stored. A replay of an `Idempotency-Key` returns the first response again.',
-        body: DocumentSchema,
+        description:
+          'The document was stored; `receipt` is its signed receipt. A replay of an `Idempotency-Key` returns the first ' +
+          'response again (the same receipt).',
+        body: DocumentCreatedSchema,
         headers: ['Location'],
       },
     },
@@ -445,6 +469,133 @@ const documentRoutes: RouteContract[] = [
     ],
   },
   {
+    operationId: 'getDocumentReceipt',
+    method: 'get',
+    path: '/documents/{id}/receipt',
+    service: 'intake',
+    roles: ALL,
+    tag: 'Documents',
+    summary: "Get the document's signed receipt",
+    who: 'the citizen who uploaded it, or officials/admins of its authority.',
+    description:
+      'The receipt the upload answered, byte for byte: a compact JWS signed by the platform over the document id, authority, ' +
+      'document type, size and sha256 of the stored container and the `kid` it was encrypted for (claims: `ReceiptClaims`). ' +
+      'Verify it with `GET /.well-known/jwks.json`. Documents stored before receipts existed have none (`404`).',
+    request: { params: DocumentParams },
+    responses: { 200: { description: 'The receipt.', body: DocumentReceiptSchema } },
+    errors: [404],
+  },
+  {
+    operationId: 'getDocumentHistory',
+    method: 'get',
+    path: '/documents/{id}/history',
+    service: 'intake',
+    roles: ALL,
+    tag: 'Documents',
+    summary: "Get the document's history",
+    who: 'the citizen who uploaded it, or officials/admins of its authority.',
+    description:
+      'Every step of the document, oldest first: each status it reached (and an export after a decision), when, and the ' +
+      'role that made it (`system` for routing and exports). Never a name or user id.',
+    request: { params: DocumentParams, query: DocumentHistoryQuery },
+    responses: { 200: { description: 'A page of history entries.', body: DocumentHistoryPageSchema } },
+    errors: [400, 404],
+  },
+  {
+    operationId: 'acceptDocument',
+    method: 'post',
+    path: '/documents/{id}/accept',
+    service: 'intake',
+    roles: STAFF,
+    tag: 'Documents',
+    summary: 'Accept a document',
+    who: DECIDERS,
+    description:
+      'Moves the document to `ACCEPTED` (from `RECEIVED`, `ROUTED`, `ASSIGNED` or `EXPORTED`) and publishes ' +
+      '`document.accepted`. Accepting an `ACCEPTED` document again answers `200` with it unchanged.',
+    request: { params: DocumentParams },
+    responses: { 200: { description: 'The accepted document.', body: DocumentSchema } },
+    errors: [404, INVALID_TRANSITION],
+  },
+  {
+    operationId: 'rejectDocument',
+    method: 'post',
+    path: '/documents/{id}/reject',
+    service: 'intake',
+    roles: STAFF,
+    tag: 'Documents',
+    summary: 'Reject a document',
+    who: DECIDERS,
+    description:
+      'Moves the document to `REJECTED` with `reasonCode` (and an encrypted `note` for the citizen), from `RECEIVED`, ' +
+      '`ROUTED`, `ASSIGNED` or `EXPORTED`, and publishes `document.rejected`. Rejecting a `REJECTED` document again with the ' +
+      'same `reasonCode` answers `200` with it unchanged (the first note stays).',
+    request: { params: DocumentParams, body: json(DocumentRejectSchema) },
+    responses: { 200: { description: 'The rejected document.', body: DocumentSchema } },
+    errors: [
+      400,
+      404,
+      { ...INVALID_TRANSITION, description: 'The document was already decided otherwise, or rejected with another `reasonCode`.' },
+      { status: 422, description: '`note` is not an acceptable JWE (e.g. plain text).' },
+    ],
+  },
+  {
+    operationId: 'forwardDocument',
+    method: 'post',
+    path: '/documents/{id}/forward',
+    service: 'intake',
+    roles: STAFF,
+    tag: 'Documents',
+    summary: 'Forward a document to the responsible authority',
+    who: DECIDERS,
+    description: [
+      "The official's client downloads the payload, decrypts it, and encrypts it again for an active key of the target ",
+      'authority (`GET /authorities/{id}/keys`); this uploads the new container like `POST /documents` (multipart, ',
+      '`metadata` `{ "targetAuthorityId" }` first, then `encryptedPayload`; checked against the target\'s active keys, never ',
+      'decrypted). The platform creates a new document at the target for the same citizen (same metadata and reply key, ',
+      '`forwardedFrom` = this one, its own receipt), marks this one `FORWARDED` with `forwardedTo`, publishes ',
+      '`document.forwarded` and routes the new one. Allowed from `RECEIVED`, `ROUTED`, `ASSIGNED` or `EXPORTED`.\n\n',
+      'Send an `Idempotency-Key` to retry safely: the same key returns the first answer again.',
+    ].join(''),
+    request: {
+      params: DocumentParams,
+      headers: z.object({ 'Idempotency-Key': IdempotencyKey }),
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: DocumentForwardMultipartSchema,
+            encoding: {
+              metadata: { contentType: 'application/json, text/plain' },
+              encryptedPayload: { contentType: 'application/jose, application/jose+json, application/octet-stream' },
+            },
+          },
+        },
+      },
+    },
+    responses: { 200: { description: 'The forwarded original and the new document.', body: DocumentForwardedSchema } },
+    errors: [
+      { status: 400, description: 'Malformed body or metadata, unknown metadata fields, or `metadata` not the first part.' },
+      404,
+      {
+        status: 409,
+        description:
+          'The document was already decided (its status does not allow a forward), or a request with the same ' +
+          '`Idempotency-Key` is still in flight.',
+        codes: ['invalid-transition', 'idempotency-key-in-flight'],
+      },
+      { status: 413, description: 'The payload exceeds `MAX_UPLOAD_BYTES`.' },
+      { status: 415, description: 'The body is not `multipart/form-data`.' },
+      {
+        status: 422,
+        description:
+          'The payload is not an acceptable JWE for the target (as for an upload), the target authority does not exist or is ' +
+          "the document's own, or the `Idempotency-Key` was used with a different request.",
+        codes: ['unprocessable', 'unknown-authority', 'same-authority', 'idempotency-key-reused'],
+      },
+      { status: 503, description: 'Object storage, the database or a service asked is unavailable; nothing half-stored remains.' },
+    ],
+  },
+  {
     operationId: 'listUnroutableDocuments',
     method: 'get',
     path: '/admin/unroutable-documents',
@@ -459,6 +610,25 @@ const documentRoutes: RouteContract[] = [
     request: { query: UnroutableListQuery },
     responses: { 200: { description: 'A page of unroutable documents.', body: UnroutableDocumentPageSchema } },
     errors: [400, { status: 404, description: 'The caller is not a platform admin.' }],
+  },
+];
+
+const publicRoutes: RouteContract[] = [
+  {
+    operationId: 'getReceiptSigningKeys',
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    service: 'intake',
+    public: true,
+    roles: [],
+    tag: 'Documents',
+    summary: "The platform's receipt signing keys",
+    who: 'anyone: no authentication (served at the root of the gateway, not below `/api/v1`).',
+    description:
+      'The public keys that verify signed receipts, as a JWK Set: the current key first, then every retired key that signed ' +
+      'a receipt of a document that still exists. Cacheable (`Cache-Control: public, max-age=300`).',
+    responses: { 200: { description: 'The JWK Set.', body: ReceiptJwksSchema, headers: ['Cache-Control'] } },
+    errors: [{ status: 400, description: 'The request has a body.' }],
   },
 ];
 
@@ -742,6 +912,7 @@ const exportRoutes: RouteContract[] = [
 export const ROUTES: readonly RouteContract[] = [
   ...authorityRoutes,
   ...documentRoutes,
+  ...publicRoutes,
   ...threadRoutes,
   ...exportRoutes,
   ...operationsRoutes,

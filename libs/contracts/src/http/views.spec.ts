@@ -1,12 +1,18 @@
 import { AuthorityCreateSchema, AuthoritySchema, AuthorityView, UnitCreatedSchema, UnitCreatedView } from './authorities';
 import { DeadLetterSchema, DeadLetterView } from './admin/dead-letters';
 import {
+  DocumentForwardedSchema,
+  DocumentForwardedView,
+  DocumentHistoryEntrySchema,
+  DocumentHistoryEntryView,
   DocumentListQuery,
   DocumentMetadataSchema,
   DocumentPageSchema,
   DocumentPageView,
+  DocumentRejectSchema,
   DocumentSchema,
   DocumentView,
+  ReceiptClaimsSchema,
   RoutingResultSchema,
   RoutingResultView,
 } from './documents';
@@ -42,7 +48,15 @@ const document: DocumentView = {
   payload: { size: 1234, sha256: 'a'.repeat(64) },
   overdue: false,
   replyKey: null,
+  rejection: null,
+  forwardedFrom: null,
+  forwardedTo: null,
 };
+const forwarded: DocumentForwardedView = {
+  document: { ...document, status: 'FORWARDED', forwardedTo: id },
+  forwarded: { id, authorityId: 'landkreis-muster', payload: { size: 1300, sha256: 'b'.repeat(64) }, receipt: 'h.p.s' },
+};
+const historyEntry: DocumentHistoryEntryView = { state: 'REJECTED', at, actorRole: 'official', reasonCode: 'INCOMPLETE' };
 const thread: ThreadView = {
   id,
   documentId: id,
@@ -109,6 +123,8 @@ describe('the view types are the contract schemas', () => {
     ['ExportJob', ExportJobSchema, job],
     ['DeadLetter', DeadLetterSchema, deadLetter],
     ['RoutingResult', RoutingResultSchema, routing],
+    ['DocumentForwarded', DocumentForwardedSchema, forwarded],
+    ['DocumentHistoryEntry', DocumentHistoryEntrySchema, historyEntry],
   ] as const)('a %s view passes its schema', (_name, schema, view) => {
     expect(schema.safeParse(view).error?.issues).toBeUndefined();
   });
@@ -167,6 +183,28 @@ describe('the request schemas say what the services enforce', () => {
     expect(JwkInputSchema.safeParse({ kty: 'oct', k: 'secret' }).success).toBe(true); // refused later with 422
     expect(JwkInputSchema.safeParse({ kty: 'EC', crv: 'P-521', x: 'a', y: 'b', d: 'c' }).success).toBe(true);
     for (const bad of [[], 'jwk', {}, { kty: 1 }, { kty: 'RSA', n: 5 }]) expect(JwkInputSchema.safeParse(bad).success).toBe(false);
+  });
+
+  it('takes a rejection reason from the fixed list only, and a note of at most 64 KiB', () => {
+    expect(DocumentRejectSchema.safeParse({ reasonCode: 'NOT_RESPONSIBLE' }).success).toBe(true);
+    expect(DocumentRejectSchema.safeParse({ reasonCode: 'OTHER', note: 'h.k.i.c.t' }).success).toBe(true);
+    expect(DocumentRejectSchema.safeParse({ reasonCode: 'NO_REASON' }).success).toBe(false);
+    expect(DocumentRejectSchema.safeParse({ reasonCode: 'OTHER', note: 'x'.repeat(64 * 1024 + 1) }).success).toBe(false);
+    expect(DocumentRejectSchema.safeParse({ reasonCode: 'OTHER', extra: 1 }).success).toBe(false);
+  });
+
+  it('describes receipt claims without an Aktenzeichen or a name', () => {
+    const claims = {
+      iss: 'https://dvd.example',
+      sub: id,
+      iat: 1_767_000_000,
+      authorityId: 'stadt-musterstadt',
+      documentType: 'WOHNGELD_ANTRAG',
+      payload: { size: 1, sha256: 'a'.repeat(64) },
+      payloadKid: 'k1',
+    };
+    expect(ReceiptClaimsSchema.safeParse(claims).success).toBe(true);
+    expect(ReceiptClaimsSchema.safeParse({ ...claims, referenceNumber: 'WG-1' }).success).toBe(false);
   });
 
   it('refuses a replyKey with private members in the metadata', () => {

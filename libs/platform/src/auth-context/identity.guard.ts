@@ -46,6 +46,11 @@ export interface IdentityVerifierOptions {
   verifyKeys: string;
   /** Services whose own key this service accepts, on `/internal/*` only (the trust matrix, ADR 0014). */
   callers: readonly string[];
+  /**
+   * Paths served to anyone, without an identity (the gateway's public routes, e.g. intake's
+   * `/.well-known/jwks.json`); their handlers are `@Public()`. Exact paths, any query.
+   */
+  publicPaths?: readonly string[];
 }
 
 /**
@@ -57,6 +62,7 @@ export interface IdentityVerifierOptions {
 export class IdentityVerifier {
   private readonly keys: ReadonlyMap<string, VerifyKey>;
   private readonly callers: ReadonlySet<string>;
+  private readonly publicPaths: ReadonlySet<string>;
 
   constructor(
     o: IdentityVerifierOptions,
@@ -64,6 +70,12 @@ export class IdentityVerifier {
   ) {
     this.keys = parseVerifyKeys(o.verifyKeys);
     this.callers = new Set(o.callers);
+    this.publicPaths = new Set(o.publicPaths ?? []);
+  }
+
+  /** Whether a request path (with or without query) is one of the public paths. */
+  isPublicPath(url: string): boolean {
+    return this.publicPaths.size > 0 && this.publicPaths.has(url.split('?')[0]);
   }
 
   verify(headers: IncomingMessage['headers'], method: string, path: string, now = Date.now()): VerifiedIdentity | IdentityPolicyRefusal {
@@ -93,7 +105,7 @@ function refuse(req: Request, res: Response, detail = 'Missing or invalid identi
  */
 export function identityMiddleware(verifier: IdentityVerifier, onRefusal: (reason: IdentityPolicyRefusal) => void = () => undefined) {
   return (req: RequestWithIdentity, res: Response, next: NextFunction) => {
-    if (OPEN_PATHS.test(req.originalUrl)) return next();
+    if (OPEN_PATHS.test(req.originalUrl) || verifier.isPublicPath(req.originalUrl)) return next();
     const fail = (reason: IdentityPolicyRefusal) => {
       onRefusal(reason);
       refuse(req, res);

@@ -90,9 +90,10 @@ class ClientsLifecycle implements OnApplicationShutdown {
 export function identityVerification(
   config: { IDENTITY_VERIFY_KEYS: string; REDIS_URL: string; REDIS_KEY_PREFIX: string },
   callers: readonly string[] = [],
+  o: { publicPaths?: readonly string[] } = {},
 ): Pick<PlatformOptions, 'identity' | 'redis'> {
   return {
-    identity: { verifyKeys: config.IDENTITY_VERIFY_KEYS, callers },
+    identity: { verifyKeys: config.IDENTITY_VERIFY_KEYS, callers, publicPaths: o.publicPaths },
     redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
   };
 }
