@@ -1,17 +1,18 @@
 /**
  * `npm start`: the whole platform on one machine, from the compiled apps. Starts the
  * local S3 store (unless S3_ENDPOINT is set), the development IdP (unless both JWKS URIs
- * are set), the four services (each migrates its schema at start), the gateway and the
- * browser app's server (when dist/web is built); waits until every one is ready; prints
- * where the gateway and the web app listen and how to get a token.
+ * are set), makes a receipt signing key (unless one is configured), the four services
+ * (each migrates its schema at start), the gateway and the browser app's server (when
+ * dist/web is built); waits until every one is ready; prints where the gateway and the web
+ * app listen and how to get a token.
  * A service that dies is restarted with exponential backoff while the others keep
  * running (ADR 0013). Ctrl-C or SIGTERM stops everything gracefully (each app drains its
  * in-flight requests first), leaving no process behind.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DevIdentityKeys, devIdentityEnv, generateDevIdentityKeys } from '@dvd/platform';
+import { DevIdentityKeys, devIdentityEnv, generateDevIdentityKeys, generateReceiptSigningKey } from '@dvd/platform';
 import { startLocalS3, LocalS3 } from '@dvd/testing';
 import { Supervisor } from './supervisor';
 
@@ -81,6 +82,23 @@ async function waitReady(app: App, timeoutMs = 120_000): Promise<void> {
   throw new Error(`${app} did not become ready within ${timeoutMs / 1000}s`);
 }
 
+/**
+ * Receipt signing keys (ADR 0019): the configured ones, or a development key kept in the data
+ * folder (made on the first start, mode 0600), so that receipts issued before a restart still
+ * verify against the JWKS after it.
+ */
+function receiptKeyEnv(): Record<string, string> {
+  if (env.RECEIPT_SIGNING_KEYS || env.RECEIPT_SIGNING_KEY_FILE) return {};
+  const file = resolve(dataDir, 'receipt-signing-keys.json');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    const key = generateReceiptSigningKey(`dev-receipts-${Date.now().toString(36)}`);
+    writeFileSync(file, `${JSON.stringify([key])}\n`, { mode: 0o600, flag: 'wx' });
+    say(`development receipt signing key written to ${file}`);
+  }
+  return { RECEIPT_SIGNING_KEY_FILE: file };
+}
+
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -104,6 +122,9 @@ async function main() {
     SECRETS_ENCRYPTION_KEYS: env.SECRETS_ENCRYPTION_KEYS || `dev:${randomBytes(32).toString('base64')}`,
     // Development: exports may go to a receiver on this machine over plain http.
     EXPORT_ALLOW_PRIVATE_TARGETS: env.EXPORT_ALLOW_PRIVATE_TARGETS || 'true',
+    // The `iss` of signed receipts: the gateway, as clients reach it.
+    PUBLIC_BASE_URL: env.PUBLIC_BASE_URL || `http://${host}:${ports.gateway}`,
+    ...receiptKeyEnv(),
   };
 
   if (!env.S3_ENDPOINT) {
