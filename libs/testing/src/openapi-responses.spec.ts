@@ -17,6 +17,9 @@ const document = {
   retentionDate: '2026-03-02T09:30:00.000Z',
   payload: { size: 1000, sha256: 'a'.repeat(64) },
   overdue: false,
+  rejection: null,
+  forwardedFrom: null,
+  forwardedTo: null,
 };
 const getDocument = (status: number, body: unknown, contentType: string | null = 'application/json; charset=utf-8') =>
   validator.check({ method: 'GET', path: `/api/v1/documents/${ID}`, status, contentType, body });
@@ -24,6 +27,21 @@ const getDocument = (status: number, body: unknown, contentType: string | null =
 describe('OpenApiResponseValidator (over docs/openapi.json)', () => {
   it('accepts a response that matches its operation’s schema', () => {
     expect(getDocument(200, document)).toEqual({ operation: 'GET /documents/{id} (getDocument)', violations: [] });
+  });
+
+  it('finds a public root route by its own server URL (the receipt keys at /.well-known/jwks.json)', () => {
+    const keys = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'r1', alg: 'EdDSA', use: 'sig' }] };
+    const check = (path: string, body: unknown) =>
+      validator.check({ method: 'GET', path, status: 200, contentType: 'application/json', body });
+    expect(check('/.well-known/jwks.json', keys)).toEqual({
+      operation: 'GET /.well-known/jwks.json (getReceiptSigningKeys)',
+      violations: [],
+    });
+    expect(check('/.well-known/jwks.json', { keys: [{ kty: 'OKP', d: 'private' }] }).violations).not.toEqual([]);
+    expect(check('/api/v1/.well-known/jwks.json', keys).violations).toEqual([
+      'GET /api/v1/.well-known/jwks.json → 200: no operation in the document matches',
+    ]);
+    expect(check('/elsewhere', keys).violations).toEqual(['GET /elsewhere → 200: path is not below the server URL /api/v1']);
   });
 
   it('accepts an official’s view with a null replyKey (what intake answers when the upload gave none), refuses a private one', () => {

@@ -32,6 +32,8 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Operation {
   name: string;
+  /** The server URL's path the template is below: the document's, or the operation's own `servers` (a public root route). */
+  prefix: string;
   template: string;
   regex: RegExp;
   templatedSegments: number;
@@ -63,6 +65,10 @@ export class OpenApiResponseValidator {
     this.ajv.addSchema(document, DOCUMENT_ID);
     const servers = (document.servers as Array<{ url: string }> | undefined) ?? [];
     this.prefix = (servers[0]?.url ?? '').replace(/\/$/, '');
+    const prefixOf = (operation: Json) => {
+      const own = (operation.servers as Array<{ url: string }> | undefined)?.[0]?.url;
+      return own === undefined ? this.prefix : own.replace(/\/$/, '');
+    };
     this.operations = Object.entries((document.paths as Record<string, Json> | undefined) ?? {})
       .flatMap(([template, item]) =>
         Object.entries(item)
@@ -73,6 +79,7 @@ export class OpenApiResponseValidator {
             const regex = new RegExp(`^${segments.map((s) => (/^\{[^}]+\}$/.test(s) ? '[^/]+' : escapeRegExp(s))).join('/')}$`);
             return {
               name: `${method.toUpperCase()} ${template}${operation.operationId ? ` (${String(operation.operationId)})` : ''}`,
+              prefix: prefixOf(operation),
               template,
               regex,
               templatedSegments: segments.filter((s) => s.startsWith('{')).length,
@@ -95,11 +102,13 @@ export class OpenApiResponseValidator {
     const method = response.method.toLowerCase();
     const rawPath = response.path.split('?')[0];
     const at = `${response.method.toUpperCase()} ${rawPath} → ${response.status}`;
-    if (this.prefix && !rawPath.startsWith(`${this.prefix}/`)) {
+    const below = (prefix: string) => prefix === '' || rawPath.startsWith(`${prefix}/`);
+    const operation = this.operations.find(
+      (op) => op.method === method && below(op.prefix) && op.regex.test(rawPath.slice(op.prefix.length)),
+    );
+    if (!operation && this.prefix && !below(this.prefix)) {
       return { operation: null, violations: [`${at}: path is not below the server URL ${this.prefix}`] };
     }
-    const path = rawPath.slice(this.prefix.length);
-    const operation = this.operations.find((op) => op.method === method && op.regex.test(path));
     if (!operation) return { operation: null, violations: [`${at}: no operation in the document matches`] };
     const where = `${operation.name} → ${response.status}`;
 

@@ -139,7 +139,8 @@ export const DocumentSchema = z
         anyOf: [{ $ref: '#/components/schemas/Jwk' }, { type: 'null' }],
         description: "The citizen's reply key; `null` if the upload gave none. Present only in responses to officials.",
       }),
-    rejection: RejectionSchema.nullable().openapi({
+    // a union with null, described as a plain anyOf (as `replyKey`): `.nullable()` would rename the registered schema
+    rejection: z.union([RejectionSchema, z.null()]).openapi({
       anyOf: [{ $ref: '#/components/schemas/Rejection' }, { type: 'null' }],
       description: 'Set when `status` is `REJECTED`.',
     }),
