@@ -3,14 +3,19 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   DvdClient,
+  decryptMessage,
   generateAuthorityKeyPair,
   generateReplyKeyPair,
   publicPart,
   type AuthorityPatch,
   type DocumentListParams,
+  verifyReceipt,
+  type DocumentHistoryEntry,
   type DvdDocument,
+  type RejectReason,
   type Thread,
   type ThreadCreate,
+  type VerifiedReceipt,
 } from '@dvd/sdk';
 import { readJwkFile, startExportReceiver, writePrivateJwk, writePublicJwk } from '@dvd/sdk/node';
 import type { JWK } from 'jose';
@@ -50,8 +55,9 @@ const docRow = (d: DvdDocument) => ({
   created: d.createdAt,
   bytes: d.payload.size,
   overdue: d.overdue ? 'OVERDUE' : '',
+  chain: d.forwardedTo ? `→ ${d.forwardedTo}` : d.forwardedFrom ? `← ${d.forwardedFrom}` : null,
 });
-const DOC_COLUMNS = ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes', 'overdue'];
+const DOC_COLUMNS = ['id', 'status', 'authority', 'unit', 'type', 'created', 'bytes', 'overdue', 'chain'];
 
 // ── login ───────────────────────────────────────────────────────────────────────────────
 export async function login(
@@ -287,8 +293,9 @@ export async function send(
     replyKey?: string;
     noReplyKey?: boolean;
     idempotencyKey?: string;
+    receiptOut?: string;
   },
-) {
+): Promise<number> {
   const ctx = await context(g);
   const bytes = await readFile(file);
   const reply = o.noReplyKey ? undefined : await replyKey(ctx, o.replyKey);
@@ -310,13 +317,20 @@ export async function send(
     })
     .finally(bar.stop);
   const d = result.document;
-  ctx.out.result({ ...result, replyKeyFile: reply?.file ?? null }, () =>
+  // the platform's signed receipt: checked against the published keys and what was sent
+  const verified = await ctx.client.verifyReceipt(result.receipt, {
+    expected: { documentId: d.id, authorityId: d.authorityId, size: d.payload.size, sha256: result.sha256 },
+  });
+  if (o.receiptOut) await writeFile(o.receiptOut, `${result.receipt}\n`, { mode: 0o644 });
+  ctx.out.result({ ...result, receiptKid: verified.kid, replyKeyFile: reply?.file ?? null, receiptFile: o.receiptOut ?? null }, () =>
     [
       `document ${d.id} ${d.status} at ${d.authorityId}`,
       `encrypted for key ${result.kid}; ${d.payload.size} bytes stored, sha256 ${d.payload.sha256} (verified)`,
+      `receipt signed by the platform (key ${verified.kid}, verified)${o.receiptOut ? `, saved to ${o.receiptOut}` : `: ${result.receipt}`}`,
       reply ? `replies will be encrypted to your reply key (${reply.file})` : 'no reply key: officials cannot write to you',
     ].join('\n'),
   );
+  return EXIT.ok;
 }
 
 // ── reading ─────────────────────────────────────────────────────────────────────────────
@@ -337,7 +351,14 @@ export async function inbox(g: GlobalOptions, o: { status?: string; unit?: strin
 export async function status(g: GlobalOptions, id: string) {
   const ctx = await context(g);
   const d = await ctx.client.getDocument(id);
-  ctx.out.result(d, () => table([docRow(d)], DOC_COLUMNS));
+  ctx.out.result(d, () =>
+    [
+      table([docRow(d)], DOC_COLUMNS),
+      d.rejection ? `rejected: ${d.rejection.reasonCode}${d.rejection.note ? ' (with a note: dvd note ID)' : ''}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
 }
 
 /** Routes a document again by its authority's current rules (admins). */
@@ -349,6 +370,128 @@ export async function reroute(g: GlobalOptions, id: string) {
       ? `document ${r.documentId}: routed to unit ${r.unitId}${r.ruleId ? ` by rule ${r.ruleId}` : ' (default unit)'}${r.changed ? '' : ' (unchanged)'}`
       : `document ${r.documentId}: still unroutable (${r.reason})`,
   );
+}
+
+// ── receipts ────────────────────────────────────────────────────────────────────────────
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function receipt(g: GlobalOptions, id: string, o: { out?: string }) {
+  const ctx = await context(g);
+  const r = await ctx.client.getDocumentReceipt(id);
+  if (o.out) await writeFile(o.out, `${r.receipt}\n`, { mode: 0o644 });
+  ctx.out.result(r, () => (o.out ? `receipt of document ${r.documentId} written to ${o.out}` : r.receipt));
+}
+
+/** The JWS in a file: the receipt itself, or the JSON of `dvd --json receipt|send` holding it. */
+function receiptInFile(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return trimmed;
+  try {
+    const value = JSON.parse(trimmed) as { receipt?: unknown };
+    if (typeof value.receipt === 'string') return value.receipt;
+  } catch {
+    // not JSON: not a receipt either
+  }
+  throw new UsageError('the file holds no receipt (a compact JWS, or JSON with a "receipt" field)');
+}
+
+/**
+ * Verifies a receipt — from a file, or a document's from the platform — against the receipt
+ * keys (`--jwks URL`, default the profile's gateway). Exit code 11 when it does not verify.
+ */
+export async function receiptVerify(g: GlobalOptions, target: string, o: { jwks?: string; issuer?: string }): Promise<number> {
+  const text = await readFile(target, 'utf8').catch(() => undefined);
+  if (text === undefined && !UUID.test(target)) throw new UsageError(`${target} is neither a readable file nor a document id`);
+  const needsProfile = text === undefined || !o.jwks;
+  const ctx = needsProfile ? await context(g) : undefined;
+  const out = ctx?.out ?? output({ json: g.json === true, quiet: g.quiet });
+  const jws = text !== undefined ? receiptInFile(text) : (await ctx!.client.getDocumentReceipt(target)).receipt;
+  const jwksUrl = o.jwks ?? `${ctx!.profile.gateway.replace(/\/+$/, '')}/.well-known/jwks.json`;
+  let url: URL;
+  try {
+    url = new URL(jwksUrl);
+  } catch {
+    throw new UsageError('--jwks must be a URL');
+  }
+  const verified: VerifiedReceipt = await verifyReceipt(jws, url, {
+    issuer: o.issuer,
+    expected: text === undefined ? { documentId: target } : undefined,
+  });
+  const c = verified.claims;
+  out.result({ valid: true, kid: verified.kid, alg: verified.alg, claims: c }, () =>
+    [
+      `receipt valid: signed by ${c.iss} (key ${verified.kid}, ${verified.alg}) at ${new Date(c.iat * 1000).toISOString()}`,
+      `document ${c.sub} (${c.documentType}) for ${c.authorityId}: ${c.payload.size} bytes, sha256 ${c.payload.sha256}, encrypted for key ${c.payloadKid}`,
+    ].join('\n'),
+  );
+  return EXIT.ok;
+}
+
+// ── decisions ───────────────────────────────────────────────────────────────────────────
+const REASONS: readonly RejectReason[] = ['NOT_RESPONSIBLE', 'INCOMPLETE', 'UNREADABLE', 'DUPLICATE', 'OTHER'];
+
+export async function accept(g: GlobalOptions, id: string) {
+  const ctx = await context(g);
+  const d = await ctx.client.acceptDocument(id);
+  ctx.out.result(d, () => `document ${d.id}: ${d.status}`);
+}
+
+export async function reject(g: GlobalOptions, id: string, o: { reason: string; note?: string }) {
+  const ctx = await context(g);
+  const reason = o.reason.toUpperCase() as RejectReason;
+  if (!REASONS.includes(reason)) throw new UsageError(`--reason is one of ${REASONS.join(', ')}`);
+  // the note is encrypted here, to the citizen's reply key; the platform never sees it in plain text
+  const d = o.note
+    ? await ctx.client.rejectDocumentWithNote(id, reason, o.note)
+    : await ctx.client.rejectDocument(id, { reasonCode: reason });
+  ctx.out.result(
+    d,
+    () => `document ${d.id}: ${d.status} (${d.rejection?.reasonCode})${d.rejection?.note ? ', note encrypted to the citizen' : ''}`,
+  );
+}
+
+export async function forward(g: GlobalOptions, id: string, o: { to: string; key: string }) {
+  const ctx = await context(g);
+  const privateKey = await readJwkFile(o.key);
+  const bar = ctx.out.progress('forwarding');
+  ctx.out.note(`decrypting on this machine and encrypting again for ${o.to}`);
+  const result = await ctx.client
+    .forwardDocument(id, { targetAuthorityId: o.to, privateKey, onProgress: bar.onProgress })
+    .finally(bar.stop);
+  const f = result.forwarded;
+  ctx.out.result(result, () =>
+    [
+      `document ${result.document.id}: ${result.document.status} → document ${f.id} at ${f.authorityId}`,
+      `${f.payload.size} bytes stored for ${f.authorityId}, sha256 ${f.payload.sha256} (verified)`,
+    ].join('\n'),
+  );
+}
+
+export async function history(g: GlobalOptions, id: string) {
+  const ctx = await context(g);
+  const items: DocumentHistoryEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.client.getDocumentHistory(id, { limit: 100, cursor });
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  ctx.out.result(items, () =>
+    table(
+      items.map((e) => ({ at: e.at, state: e.state, by: e.actorRole, reason: e.reasonCode })),
+      ['at', 'state', 'by', 'reason'],
+    ),
+  );
+}
+
+/** A rejection note, decrypted with the citizen's reply key. */
+export async function note(g: GlobalOptions, id: string, o: { key?: string }) {
+  const ctx = await context(g);
+  const d = await ctx.client.getDocument(id);
+  if (!d.rejection?.note) throw new UsageError(`document ${id} has no rejection note`);
+  const key = await readJwkFile(o.key ?? join(ctx.dir, `${ctx.profileName}.reply.private.jwk`));
+  const { text } = await decryptMessage(d.rejection.note, key);
+  ctx.out.result({ documentId: d.id, reasonCode: d.rejection.reasonCode, note: text }, () => `${d.rejection!.reasonCode}: ${text}`);
 }
 
 export async function open(g: GlobalOptions, id: string, o: { key: string; output?: string }) {

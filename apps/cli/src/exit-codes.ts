@@ -1,4 +1,4 @@
-import { DvdCryptoError, DvdIntegrityError, DvdNetworkError, DvdProblemError, DvdWebhookError } from '@dvd/sdk';
+import { DvdCryptoError, DvdIntegrityError, DvdNetworkError, DvdProblemError, DvdReceiptError, DvdWebhookError } from '@dvd/sdk';
 import { AuthError, UsageError } from './profiles';
 
 /** What the exit status of `dvd` says about the failure (also in the CLI's README). */
@@ -24,6 +24,8 @@ export const EXIT = {
   timeout: 9,
   /** The export job FAILED. */
   exportFailed: 10,
+  /** A signed receipt did not verify (signature, key, issuer, or claims that do not match). */
+  receipt: 11,
 } as const;
 
 export function exitCodeFor(err: unknown): number {
@@ -31,6 +33,7 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof AuthError) return EXIT.auth;
   if (err instanceof DvdIntegrityError) return EXIT.integrity;
   if (err instanceof DvdCryptoError) return EXIT.crypto;
+  if (err instanceof DvdReceiptError) return EXIT.receipt;
   if (err instanceof DvdNetworkError) return EXIT.unavailable;
   if (err instanceof DvdWebhookError) return EXIT.refused;
   if (err instanceof DvdProblemError) {

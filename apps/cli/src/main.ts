@@ -101,6 +101,7 @@ program
   .option('--reply-key <file>', "your reply key's private JWK (default: the profile's, made on first use)")
   .option('--no-reply-key', 'send without a reply key (officials cannot answer in writing)')
   .option('--idempotency-key <key>', 'repeat a send safely (default: a new one)')
+  .option('--receipt-out <file>', "save the platform's signed receipt (a compact JWS) to FILE")
   .action(
     run((file, o) =>
       c.send(g(), file, { ...o, noReplyKey: o.replyKey === false, replyKey: typeof o.replyKey === 'string' ? o.replyKey : undefined }),
@@ -110,7 +111,7 @@ program
 program
   .command('inbox')
   .description('documents visible to the profile, newest first')
-  .option('--status <status>', 'RECEIVED, ROUTED, ASSIGNED or EXPORTED')
+  .option('--status <status>', 'RECEIVED, ROUTED, ASSIGNED, EXPORTED, ACCEPTED, REJECTED or FORWARDED')
   .option('--unit <unitId>', 'only this unit')
   .option('--overdue', "only overdue documents: routed, and nobody claimed or decided them within the authority's claim deadline")
   .option('--limit <n>', 'page size (1–100)')
@@ -120,6 +121,45 @@ program
   .command('status <documentId>')
   .description("a document's status")
   .action(run((id) => c.status(g(), id)));
+const receipt = program
+  .command('receipt')
+  .description("a document's signed receipt (a compact JWS): `receipt ID` fetches it, `receipt verify` checks it")
+  .argument('<documentId>', 'the document')
+  .option('-o, --out <file>', 'write the receipt to FILE')
+  .action(run((id, o) => c.receipt(g(), id, o)));
+receipt
+  .command('verify <fileOrDocumentId>')
+  .description("verify a receipt (a file, or a document's) against the platform's receipt keys; exit code 11 if it does not verify")
+  .option('--jwks <url>', "the receipt keys (default: the profile's gateway /.well-known/jwks.json)")
+  .option('--issuer <url>', 'require this `iss` (the platform)')
+  .action(run((target, o) => c.receiptVerify(g(), target, o)));
+
+program
+  .command('accept <documentId>')
+  .description('accept a document (the official holding a thread of it, or an admin of its authority)')
+  .action(run((id) => c.accept(g(), id)));
+program
+  .command('reject <documentId>')
+  .description("reject a document with a reason; --note is encrypted here to the citizen's reply key")
+  .requiredOption('--reason <code>', 'NOT_RESPONSIBLE, INCOMPLETE, UNREADABLE, DUPLICATE or OTHER')
+  .option('--note <text>', 'a note for the citizen (encrypted on this machine)')
+  .action(run((id, o) => c.reject(g(), id, o)));
+program
+  .command('forward <documentId>')
+  .description('forward a document to the responsible authority: decrypted with KEY here, encrypted again for its newest key')
+  .requiredOption('--to <authority>', 'the target authority')
+  .requiredOption('--key <file>', "this authority's private JWK")
+  .action(run((id, o) => c.forward(g(), id, o)));
+program
+  .command('history <documentId>')
+  .description("a document's history: every step, when, and the role that made it")
+  .action(run((id) => c.history(g(), id)));
+program
+  .command('note <documentId>')
+  .description("read a rejection's note, decrypted with your reply key (citizen)")
+  .option('--key <file>', "the reply key's private JWK (default: the profile's)")
+  .action(run((id, o) => c.note(g(), id, o)));
+
 program
   .command('reroute <documentId>')
   .description("route a document again by its authority's current rules (admins; refused once someone has taken it up)")

@@ -199,8 +199,10 @@ describe('dvd command line against the platform', () => {
       };
       return { body, headers };
     };
+    // a new connection each time: building a package takes seconds on a loaded machine, and a kept-alive
+    // connection the receiver closed meanwhile fails the next write (EPIPE) before the receiver sees it
     const post = (d: { body: string; headers: Record<string, string> }) =>
-      fetch(`http://127.0.0.1:${port}/ingest`, { method: 'POST', headers: d.headers, body: d.body });
+      fetch(`http://127.0.0.1:${port}/ingest`, { method: 'POST', headers: { ...d.headers, connection: 'close' }, body: d.body });
     const before = await readdir(out);
 
     const fresh = forged(randomUUID());
@@ -242,6 +244,115 @@ describe('dvd command line against the platform', () => {
     expect((await ok('--profile', 'admin', 'reroute', id)).stdout).toContain('(unchanged)');
     expect((await dvd('--profile', 'official', 'reroute', id)).code).toBe(4); // officials do not re-route
   });
+
+  it('keeps and verifies receipts, and decides with the dvd tools: reject with a note, accept, forward, history', async () => {
+    const privateKeyFile = join(work, `${authority}.private.jwk`);
+    await writeFile(join(work, 'nachtrag.bin'), randomBytes(4096));
+    const send = async (file: string, ...extra: string[]) =>
+      json<{ document: { id: string }; receipt: string; receiptKid: string }>(
+        ...['--profile', 'citizen', 'send', file, '--to', authority, '--ref', 'BAU-2026/0816', '--type', 'NACHTRAG', ...extra],
+      );
+    // the receipt: verified at once by `send`, saved, verified again from the file; one changed byte → exit code 11
+    const sent = await send('nachtrag.bin', '--receipt-out', 'nachtrag.receipt');
+    expect((await readFile(join(work, 'nachtrag.receipt'), 'utf8')).trim()).toBe(sent.receipt);
+    const verified = await json<{ valid: boolean; claims: { sub: string; payloadKid: string } }>(
+      '--profile',
+      'citizen',
+      'receipt',
+      'verify',
+      'nachtrag.receipt',
+    );
+    expect(verified).toMatchObject({ valid: true, claims: { sub: sent.document.id } });
+    const parts = sent.receipt.split('.');
+    const sig = parts[2];
+    await writeFile(join(work, 'forged.receipt'), `${parts[0]}.${parts[1]}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}\n`);
+    const forged = await dvd('--profile', 'citizen', 'receipt', 'verify', 'forged.receipt', '--jwks', `${p.gateway}/.well-known/jwks.json`);
+    expect(forged.code).toBe(11);
+    expect((await dvd('--profile', 'official', 'receipt', 'verify', sent.document.id)).code).toBe(0);
+    expect((await ok('--profile', 'official', 'receipt', sent.document.id)).stdout.trim()).toBe(sent.receipt);
+
+    // the official holding the thread rejects with a note only the citizen can read
+    const id = sent.document.id;
+    await pollUntil(async () => (await json<{ status: string }>('--profile', 'official', 'status', id)).status === 'ROUTED', {
+      what: 'the document to be routed',
+      timeoutMs: 30_000,
+    });
+    const thread = await json<{ id: string }>('--profile', 'citizen', 'thread', 'open', id);
+    await ok('--profile', 'official', 'thread', 'claim', thread.id);
+    expect((await dvd('--profile', 'official', 'reject', id, '--reason', 'LAZY')).code).toBe(2);
+    const rejected = await json<{ status: string }>(
+      '--profile',
+      'official',
+      'reject',
+      id,
+      '--reason',
+      'INCOMPLETE',
+      '--note',
+      'Lageplan fehlt.',
+    );
+    expect(rejected.status).toBe('REJECTED');
+    expect(await json<{ note: string }>('--profile', 'citizen', 'note', id)).toMatchObject({
+      reasonCode: 'INCOMPLETE',
+      note: 'Lageplan fehlt.',
+    });
+    const refused = await dvd('--profile', 'official', '--json', 'accept', id);
+    expect(refused.code).toBe(5);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ problem: { status: 409, type: expect.stringMatching(/invalid-transition$/) } });
+    const history = await json<Array<{ state: string; actorRole: string }>>('--profile', 'citizen', 'history', id);
+    expect(history.map((e) => [e.state, e.actorRole])).toEqual([
+      ['RECEIVED', 'citizen'],
+      ['ROUTED', 'system'],
+      ['ASSIGNED', 'official'],
+      ['REJECTED', 'official'],
+    ]);
+
+    // an admin forwards another one to the responsible authority (registered with its own platform-admin profile)
+    const target = `${authority}-2`;
+    await ok(
+      ...['login', '--profile', 'target-admin', '--role', 'platform-admin', '--authority', target],
+      ...['--gateway', p.gateway, '--dev-idp', `http://127.0.0.1:${p.ports['dev-idp']}`],
+    );
+    const targetPort = await freePort();
+    await json(
+      '--profile',
+      'target-admin',
+      'authority',
+      'init',
+      target,
+      '--name',
+      'Landkreis',
+      '--ingest-url',
+      `http://127.0.0.1:${targetPort}/in`,
+      '--alg',
+      'ec',
+    );
+    const other = await send('nachtrag.bin');
+    const forwarded = await pollUntil(
+      async () => {
+        const r = await dvd('--profile', 'admin', '--json', 'forward', other.document.id, '--to', target, '--key', privateKeyFile);
+        if (r.code === 5 && r.stderr.includes('unknown-authority')) return null; // intake learns the new authority from an event
+        if (r.code !== 0) throw new Error(r.stderr);
+        return JSON.parse(r.stdout) as { document: { status: string }; forwarded: { id: string } };
+      },
+      { what: 'the forward to be accepted', timeoutMs: 30_000 },
+    );
+    expect(forwarded.document.status).toBe('FORWARDED');
+    const mine = await json<Array<{ id: string; forwardedFrom: string | null }>>('--profile', 'citizen', 'inbox');
+    expect(mine.find((d) => d.id === forwarded.forwarded.id)?.forwardedFrom).toBe(other.document.id);
+    // the target's key opens it (an official of the target would use `dvd open`; the key file is here)
+    const opened = await ok(
+      '--profile',
+      'target-admin',
+      'open',
+      forwarded.forwarded.id,
+      '--key',
+      join(work, `${target}.private.jwk`),
+      '-o',
+      'fwd.bin',
+    );
+    expect(opened.code).toBe(0);
+    expect(Buffer.compare(await readFile(join(work, 'fwd.bin')), await readFile(join(work, 'nachtrag.bin')))).toBe(0);
+  }, 180_000);
 
   it('says what failed with its exit code', async () => {
     expect((await dvd('--profile', 'nobody', 'inbox')).code).toBe(2);

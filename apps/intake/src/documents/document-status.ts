@@ -42,7 +42,6 @@ export function isReroutable(status: string): boolean {
   return !HANDLED_STATUSES.includes(status);
 }
 
-
 /** Who makes each progress step, as the history records it. */
 const PROGRESS_ACTOR: Partial<Record<DocumentStatus, HistoryActorRole>> = { ROUTED: 'system', ASSIGNED: 'official', EXPORTED: 'system' };
 
