@@ -27,6 +27,13 @@ const entity = (over: Partial<DocumentEntity> = {}): DocumentEntity =>
     payloadSha256: 'a'.repeat(64),
     payloadFormat: 'compact',
     retentionDate: new Date('2026-07-30T09:30:00Z'),
+    payloadKid: 'a1-k1',
+    receipt: 'h.p.s',
+    receiptKid: 'r1',
+    forwardedFrom: null,
+    forwardedTo: null,
+    rejectReason: null,
+    rejectNote: null,
     version: 1,
     createdAt: new Date('2026-01-31T09:30:00Z'),
     updatedAt: new Date('2026-01-31T09:30:00Z'),
@@ -34,6 +41,25 @@ const entity = (over: Partial<DocumentEntity> = {}): DocumentEntity =>
   });
 
 describe('toDocumentView (typed as the contract’s Document)', () => {
+  it('shows a rejection and the forward chain, never the receipt or the key ids', () => {
+    const view = toDocumentView(
+      entity({
+        status: 'REJECTED',
+        rejectReason: 'INCOMPLETE',
+        rejectNote: 'h.k.i.c.t',
+        forwardedFrom: '6f1b2c3d-0000-4000-8000-000000000001',
+      }),
+      viewer('citizen'),
+    );
+    expect(DocumentSchema.strict().safeParse(view).error?.issues).toBeUndefined();
+    expect(view).toMatchObject({
+      rejection: { reasonCode: 'INCOMPLETE', note: 'h.k.i.c.t' },
+      forwardedFrom: expect.any(String),
+      forwardedTo: null,
+    });
+    expect(JSON.stringify(view)).not.toMatch(/h\.p\.s|a1-k1|"r1"/);
+  });
+
   it('answers exactly the fields of the contract, no internal ones', () => {
     const view = toDocumentView(entity(), viewer('official'));
     expect(DocumentSchema.strict().safeParse(view).error?.issues).toBeUndefined();
