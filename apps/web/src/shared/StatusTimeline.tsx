@@ -45,6 +45,10 @@ function badgeOf(status: DvdDocument['status']): 'info' | 'success' | 'warning' 
     case 'ASSIGNED':
       return 'info';
     case 'EXPORTED':
+    case 'ACCEPTED':
+    case 'FORWARDED':
       return 'success';
+    case 'REJECTED':
+      return 'warning';
   }
 }

@@ -13,7 +13,7 @@ export const REGION_KEY_PREFIX = /^[0-9]{1,12}$/;
 /** Single-line text without control, bidirectional or zero-width characters. */
 export const SAFE_TEXT = /^[^\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]*$/;
 export const REFERENCE_NUMBER_MAX = 50;
-export const INGEST_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+export const INGEST_SECRET = /^whsec_[A-Za-z0-9+/]{32,86}={0,2}$/;
 export const ISO_DURATION = /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
 export function validReferenceNumber(v: string): boolean {
