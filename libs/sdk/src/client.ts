@@ -358,7 +358,7 @@ export class DvdClient {
       async () => {
         const form = new FormData();
         form.append('metadata', JSON.stringify({ targetAuthorityId: o.targetAuthorityId }));
-        form.append('encryptedPayload', new Blob([container], { type: 'application/jose' }), 'payload.jwe');
+        form.append('encryptedPayload', new Blob([container as Uint8Array<ArrayBuffer>], { type: 'application/jose' }), 'payload.jwe');
         const res = await postForm(this.http, `/documents/${enc(id)}/forward`, form, {
           headers: { 'idempotency-key': key },
           onProgress: o.onProgress,

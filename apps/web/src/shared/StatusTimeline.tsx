@@ -9,7 +9,7 @@ export const DOCUMENT_STEPS = ['RECEIVED', 'ROUTED', 'ASSIGNED', 'EXPORTED'] as 
  */
 export function StatusTimeline({ status, compact }: { status: DvdDocument['status']; compact?: boolean }) {
   const { t } = useTranslation();
-  const at = DOCUMENT_STEPS.indexOf(status);
+  const at = (DOCUMENT_STEPS as readonly string[]).indexOf(status);
   return (
     <div className={`timeline${compact ? ' timeline--compact' : ''}`}>
       <p className="kern-body" data-testid="document-status" data-status={status}>
