@@ -224,7 +224,14 @@ describe('case workflow at intake: receipts, accept, reject, forward, history', 
         );
       };
       await deliver(() =>
-        intake.probe.publish('document.routed', { documentId: doc.id, authorityId: 'a1', unitId: 'poststelle', ruleId: null, revision: 1, claimDeadline: 'P3D' }),
+        intake.probe.publish('document.routed', {
+          documentId: doc.id,
+          authorityId: 'a1',
+          unitId: 'poststelle',
+          ruleId: null,
+          revision: 1,
+          claimDeadline: 'P3D',
+        }),
       );
       await deliver(() => intake.probe.publish('thread.claimed', { threadId: randomUUID(), documentId: doc.id, officialId: 'o-1' }));
       for (let i = 0; i < 2; i++) {
