@@ -2,8 +2,8 @@
  * `npm run images`: builds the five service images from deploy/Dockerfile with podman,
  * tags each `dvd/<service>:<version>-<commit>` and `dvd/<service>:latest`, labels it
  * (org.opencontainers.image.*), checks it (non-root user, labels, no npm), copies its
- * CycloneDX SBOM out beside it (dist/images/<service>.cdx.json, the same file as
- * /app/sbom.cdx.json inside) and prints each image's size. dist/images/images.json lists
+ * CycloneDX SBOM out beside it (images/<service>.cdx.json, the same file as
+ * /app/sbom.cdx.json inside) and prints each image's size. images/images.json lists
  * what was built, for `npm run test:images`.
  *
  * The base is the Dockerfile's NODE_IMAGE (node:24-bookworm-slim pinned by digest).

@@ -10,15 +10,21 @@
  *   reach the machine's Postgres, RabbitMQ, Redis and the host's S3 store and IdP).
  */
 import { SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
-export const ROOT = resolve(__dirname, '..', '..', '..');
+/** The repository: from dist/tools/images (compiled) or tools/images (tests) upwards. */
+export const ROOT = ((): string => {
+  for (let d = __dirname; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'deploy', 'Dockerfile'))) return d;
+    if (dirname(d) === d) return resolve(__dirname, '..', '..', '..');
+  }
+})();
 export const SERVICES = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker'] as const;
 export type Service = (typeof SERVICES)[number];
 
-/** What `npm run images` built, for `npm run test:images` (dist/images/images.json). */
+/** What `npm run images` built, for `npm run test:images` (images/images.json). */
 export interface BuiltImage {
   service: Service;
   /** dvd/<service>:<version>-<sha>, the immutable tag */
@@ -37,7 +43,8 @@ export interface ImagesManifest {
   localBase: boolean;
   images: BuiltImage[];
 }
-export const IMAGES_DIR = join(ROOT, 'dist', 'images');
+/** Outside dist/ (which every build removes): the SBOMs, images.json and the build log. */
+export const IMAGES_DIR = join(ROOT, 'images');
 export const MANIFEST = join(IMAGES_DIR, 'images.json');
 
 export class CommandError extends Error {
