@@ -14,7 +14,8 @@
  *   NODE_IMAGE=<ref>          another base (e.g. a mirror in your registry)
  *   DVD_IMAGES_ONLY=intake,gateway   build only these
  *   DVD_IMAGE_SOURCE=<url>    org.opencontainers.image.source (default: git remote origin)
- *   DVD_BUILD_CA_FILE=<pem>   CA bundle npm trusts inside the build (default: NODE_EXTRA_CA_CERTS)
+ *   DVD_BUILD_CA_FILE=<pem>   CA bundle npm trusts inside the build (default: NODE_EXTRA_CA_CERTS,
+ *                             npm's cafile, SSL_CERT_FILE)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -57,9 +58,10 @@ async function chooseBase(podman: Podman): Promise<{ nodeImage: string; local: b
   return { nodeImage: await ensureLocalBase(podman, log), local: true };
 }
 
+/** The CA bundle npm on this machine trusts, for npm inside the build (a TLS-inspecting proxy). */
 function caFile(): string | undefined {
-  const f = process.env.DVD_BUILD_CA_FILE || process.env.NODE_EXTRA_CA_CERTS;
-  return f && existsSync(f) ? f : undefined;
+  const e = process.env;
+  return [e.DVD_BUILD_CA_FILE, e.NODE_EXTRA_CA_CERTS, e.npm_config_cafile, e.SSL_CERT_FILE].find((f) => f && existsSync(f));
 }
 
 function sourceUrl(): string {
