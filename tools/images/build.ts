@@ -91,12 +91,21 @@ async function main(): Promise<void> {
     const logFile = join(IMAGES_DIR, 'build.log');
     const buildLog = createWriteStream(logFile);
     const ca = caFile();
+    const source = sourceUrl();
     const built: BuiltImage[] = [];
 
     for (const service of services) {
       const tag = `dvd/${service}:${version}-${short}`;
       const latest = `dvd/${service}:latest`;
       const t0 = Date.now();
+      const labels: Record<string, string> = {
+        'org.opencontainers.image.title': `dvd-${service}`,
+        'org.opencontainers.image.version': version,
+        'org.opencontainers.image.revision': revision,
+        'org.opencontainers.image.created': created,
+        'org.opencontainers.image.source': source,
+        'org.opencontainers.image.base.name': nodeImage,
+      };
       const args = [
         'build',
         '--layers',
@@ -118,8 +127,10 @@ async function main(): Promise<void> {
         '--build-arg',
         `CREATED=${created}`,
         '--build-arg',
-        `SOURCE=${sourceUrl()}`,
+        `SOURCE=${source}`,
         ...(ca ? ['--secret', `id=npm_ca,src=${ca}`] : []),
+        // the labels again as --label: buildah's cache keeps a LABEL step whose ARG values changed
+        ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
         '-t',
         tag,
         '-t',
@@ -140,10 +151,9 @@ async function main(): Promise<void> {
       }
 
       const inspect = await podman.inspectImage(tag);
-      const labels = inspect.Config.Labels ?? inspect.Labels ?? {};
-      for (const l of REQUIRED_LABELS) if (!labels[l]) throw new Error(`${tag}: label ${l} is missing`);
-      if (labels['org.opencontainers.image.revision'] !== revision)
-        throw new Error(`${tag}: revision label ${labels['org.opencontainers.image.revision']} ≠ ${revision}`);
+      const got = inspect.Config.Labels ?? inspect.Labels ?? {};
+      for (const l of REQUIRED_LABELS) if (!got[l]) throw new Error(`${tag}: label ${l} is missing`);
+      for (const [k, v] of Object.entries(labels)) if (got[k] !== v) throw new Error(`${tag}: label ${k} is "${got[k]}", not "${v}"`);
       const user = inspect.Config.User ?? '';
       if (!user || user === 'root' || /^0(:|$)/.test(user)) throw new Error(`${tag}: runs as root (User="${user}")`);
 
