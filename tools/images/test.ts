@@ -32,7 +32,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import yauzl from 'yauzl';
-import { devIdentityEnv, generateDevIdentityKeys } from '@dvd/platform';
+import { devIdentityEnv, generateDevIdentityKeys, generateReceiptSigningKey } from '@dvd/platform';
 import {
   TEST_REDIS_URL,
   createTestDatabase,
@@ -263,6 +263,9 @@ async function main(): Promise<number> {
       EXPORT_POLL_MS: '200',
       EXPORT_RETRY_BASE_MS: '200',
       EXPORT_TMP_DIR,
+      // intake signs receipts (ADR 0019): a key for this run, and the platform's public URL
+      PUBLIC_BASE_URL: url('gateway'),
+      RECEIPT_SIGNING_KEYS: JSON.stringify([generateReceiptSigningKey(`imgtest-${runId}`)]),
     };
     // The receiver is on this machine (a private address): routing-engine (which checks an
     // authority's ingest URL) and export-worker (which delivers) allow that only outside
