@@ -8,10 +8,10 @@ import type { Authority } from '@dvd/sdk';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices } from '../app/context';
-import { formatDateTime, localInputToIso, toLocalInput } from '../shared/format';
-import { useAction } from '../shared/hooks';
-import { ISO_DURATION, SAFE_TEXT } from '../shared/patterns';
-import { Alert, Button, ErrorAlert, Field, PageTitle, Section } from '../shared/ui';
+import { formatDateTime, localInputToIso, toLocalInput } from '../common/format';
+import { useAction } from '../common/hooks';
+import { ISO_DURATION, SAFE_TEXT } from '../common/patterns';
+import { Alert, Button, ErrorAlert, Field, PageTitle, Section } from '../common/ui';
 import { useAdmin } from './AdminArea';
 
 export function newIngestSecret(): string {

@@ -7,9 +7,9 @@ import { generateAuthorityKeyPair, jwkFileText, type AuthorityKeyAlgorithm, type
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices } from '../app/context';
-import { saveBytes } from '../shared/download';
-import { useAction, useLoad } from '../shared/hooks';
-import { Alert, Button, ErrorAlert, Loading, PageTitle, Section, Select } from '../shared/ui';
+import { saveBytes } from '../common/download';
+import { useAction, useLoad } from '../common/hooks';
+import { Alert, Button, ErrorAlert, Loading, PageTitle, Section, Select } from '../common/ui';
 import { useAdmin } from './AdminArea';
 
 export function KeysAdmin() {

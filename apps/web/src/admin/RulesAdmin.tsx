@@ -3,9 +3,9 @@ import type { TFunction } from 'i18next';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices } from '../app/context';
-import { useAction, useLoad } from '../shared/hooks';
-import { DOCUMENT_TYPE, REGION_KEY, REGION_KEY_PREFIX, SAFE_TEXT, SERVICE_KEY } from '../shared/patterns';
-import { Alert, Button, ErrorAlert, Field, Loading, PageTitle, Section, Select } from '../shared/ui';
+import { useAction, useLoad } from '../common/hooks';
+import { DOCUMENT_TYPE, REGION_KEY, REGION_KEY_PREFIX, SAFE_TEXT, SERVICE_KEY } from '../common/patterns';
+import { Alert, Button, ErrorAlert, Field, Loading, PageTitle, Section, Select } from '../common/ui';
 import { useAdmin } from './AdminArea';
 import { compareRules, previewRouting, reorder } from './routing-preview';
 

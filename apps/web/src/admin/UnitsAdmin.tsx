@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices } from '../app/context';
-import { useAction } from '../shared/hooks';
-import { SAFE_TEXT, UNIT_ID } from '../shared/patterns';
-import { Alert, Button, ErrorAlert, Field, PageTitle, Section } from '../shared/ui';
+import { useAction } from '../common/hooks';
+import { SAFE_TEXT, UNIT_ID } from '../common/patterns';
+import { Alert, Button, ErrorAlert, Field, PageTitle, Section } from '../common/ui';
 import { useAdmin } from './AdminArea';
 
 export function UnitsAdmin() {

@@ -7,7 +7,7 @@ import { CitizenHome } from '../citizen/CitizenHome';
 import { CallbackPage } from '../pages/CallbackPage';
 import { NotFound } from '../pages/NotFound';
 import { StartPage } from '../pages/StartPage';
-import { Alert, Loading } from '../shared/ui';
+import { Alert, Loading } from '../common/ui';
 import { useAuthState } from './context';
 import { Layout } from './Layout';
 

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, NavLink } from 'react-router';
 import { homeOf, isAdmin, isStaff } from '../auth/roles';
 import { LANGUAGES, setLanguage, type Language } from '../i18n';
-import { Button } from '../shared/ui';
+import { Button } from '../common/ui';
 import { useAuthState, useServices } from './context';
 
 /** Landmarks: a skip link, the banner with navigation, language and logout, the main region, the footer. */

@@ -8,12 +8,12 @@ import { useCallback, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useServices, useSession } from '../app/context';
-import { DocumentFacts } from '../shared/DocumentFacts';
-import { formatSlot, localInputToIso, toLocalInput } from '../shared/format';
-import { useAction, useLoad } from '../shared/hooks';
-import { Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../shared/messages';
-import { StatusTimeline } from '../shared/StatusTimeline';
-import { Alert, Button, ErrorAlert, Field, Loading, PageTitle, Section, TextArea } from '../shared/ui';
+import { DocumentFacts } from '../common/DocumentFacts';
+import { formatSlot, localInputToIso, toLocalInput } from '../common/format';
+import { useAction, useLoad } from '../common/hooks';
+import { Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
+import { StatusTimeline } from '../common/StatusTimeline';
+import { Alert, Button, ErrorAlert, Field, Loading, PageTitle, Section, TextArea } from '../common/ui';
 import { keyRingOf, ownerOf } from './reply-keys';
 
 export function CitizenDocument() {

@@ -2,9 +2,9 @@ import type { DvdDocument } from '@dvd/sdk';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices } from '../app/context';
-import { DocumentRow } from '../shared/DocumentRow';
-import { useAction, useLoad } from '../shared/hooks';
-import { Button, ErrorAlert, Loading, PageTitle, Section } from '../shared/ui';
+import { DocumentRow } from '../common/DocumentRow';
+import { useAction, useLoad } from '../common/hooks';
+import { Button, ErrorAlert, Loading, PageTitle, Section } from '../common/ui';
 import { KeyBackup } from './KeyBackup';
 import { UploadForm } from './UploadForm';
 

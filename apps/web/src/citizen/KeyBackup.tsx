@@ -2,10 +2,10 @@ import { jwkFileText } from '@dvd/sdk';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSession } from '../app/context';
-import { saveBytes } from '../shared/download';
-import { formatDateTime } from '../shared/format';
-import { useAction, useLoad } from '../shared/hooks';
-import { Alert, Button, ErrorAlert } from '../shared/ui';
+import { saveBytes } from '../common/download';
+import { formatDateTime } from '../common/format';
+import { useAction, useLoad } from '../common/hooks';
+import { Alert, Button, ErrorAlert } from '../common/ui';
 import { createBackupKey, listReplyKeys, ownerOf, restoreBackup } from './reply-keys';
 
 /**

@@ -7,11 +7,11 @@ import { DvdProblemError, sha256Hex, type Authority, type DvdDocument, type Jwk 
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices, useSession } from '../app/context';
-import { formatBytes } from '../shared/format';
-import { describeError, isAbort } from '../shared/errors';
-import { useAction } from '../shared/hooks';
-import { AUTHORITY_ID, DOCUMENT_TYPE, REGION_KEY, SERVICE_KEY, SUGGESTED_DOCUMENT_TYPES, validReferenceNumber } from '../shared/patterns';
-import { Alert, Button, Field, FieldError, LiveRegion } from '../shared/ui';
+import { formatBytes } from '../common/format';
+import { describeError, isAbort } from '../common/errors';
+import { useAction } from '../common/hooks';
+import { AUTHORITY_ID, DOCUMENT_TYPE, REGION_KEY, SERVICE_KEY, SUGGESTED_DOCUMENT_TYPES, validReferenceNumber } from '../common/patterns';
+import { Alert, Button, Field, FieldError, LiveRegion } from '../common/ui';
 import { currentReplyKey, ownerOf } from './reply-keys';
 
 type Stage = 'idle' | 'keys' | 'encrypting' | 'uploading' | 'verifying';

@@ -9,11 +9,11 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { useServices, useSession } from '../app/context';
-import { DocumentRow } from '../shared/DocumentRow';
-import { formatDateTime } from '../shared/format';
-import { useAction, useLoad } from '../shared/hooks';
-import { DOCUMENT_STEPS } from '../shared/StatusTimeline';
-import { Button, ErrorAlert, Loading, PageTitle, Section, Select } from '../shared/ui';
+import { DocumentRow } from '../common/DocumentRow';
+import { formatDateTime } from '../common/format';
+import { useAction, useLoad } from '../common/hooks';
+import { DOCUMENT_STEPS } from '../common/StatusTimeline';
+import { Button, ErrorAlert, Loading, PageTitle, Section, Select } from '../common/ui';
 
 const VIEWS = ['documents', 'unassigned', 'mine', 'threads'] as const;
 type View = (typeof VIEWS)[number];

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useAction } from '../shared/hooks';
-import { Alert, Button, ErrorAlert } from '../shared/ui';
+import { useAction } from '../common/hooks';
+import { Alert, Button, ErrorAlert } from '../common/ui';
 import { forgetKey, importKeyFile, useLoadedKeys } from './keyring';
 
 /** Pick the authority's private key file: imported into memory, the file's text dropped at once. */

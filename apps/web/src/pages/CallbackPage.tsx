@@ -4,7 +4,7 @@ import { Link, useNavigate } from 'react-router';
 import { useServices } from '../app/context';
 import { LoginError, type Auth } from '../auth/auth';
 import { homeOf } from '../auth/roles';
-import { Alert, Loading, PageTitle } from '../shared/ui';
+import { Alert, Loading, PageTitle } from '../common/ui';
 
 // one completion per redirect, even if React runs the effect twice (StrictMode)
 let completing: { url: string; done: Promise<string> } | null = null;

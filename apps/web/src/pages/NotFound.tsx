@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { PageTitle } from '../shared/ui';
+import { PageTitle } from '../common/ui';
 
 export function NotFound() {
   const { t } = useTranslation();

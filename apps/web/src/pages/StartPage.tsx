@@ -3,8 +3,8 @@ import { useTranslation } from 'react-i18next';
 import { Navigate, useLocation } from 'react-router';
 import { useAuthState, useServices } from '../app/context';
 import { homeOf, LOGIN_ROLES, type LoginRole } from '../auth/roles';
-import { useAction } from '../shared/hooks';
-import { Alert, Button, ErrorAlert, PageTitle } from '../shared/ui';
+import { useAction } from '../common/hooks';
+import { Alert, Button, ErrorAlert, PageTitle } from '../common/ui';
 
 /** Choose how to log in (citizen, official, authority admin), then off to the IdP. */
 export function StartPage() {
