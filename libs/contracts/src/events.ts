@@ -68,6 +68,21 @@ export const eventSchemas = {
     documentId: uuid,
     senderRole: z.string(),
   }),
+  /**
+   * A confirmed appointment starts within APPOINTMENT_REMINDER_LEAD (communication, ADR 0022): once per
+   * confirmation, never for a cancelled one. Ids and times only: no names, no Aktenzeichen. `unitId` is
+   * the document's unit when known (null before routing); `officialId` the official the appointment is with.
+   */
+  'appointment.reminder': z.object({
+    threadId: uuid,
+    documentId: uuid,
+    authorityId: id,
+    unitId: id.nullable(),
+    citizenId: id,
+    officialId: id,
+    startsAt: z.string(),
+    endsAt: z.string(),
+  }),
   'export.requested': z.object({ jobId: uuid, documentId: uuid, authorityId: id }),
   'export.completed': z.object({ jobId: uuid, documentId: uuid, authorityId: id }),
   'export.failed': z.object({
@@ -94,11 +109,12 @@ export const EVENT_CONSUMERS: Record<EventType, readonly string[]> = {
   'document.accepted': [],
   'document.rejected': [],
   'document.forwarded': [],
-  'authority.changed': ['intake', 'routing-engine'],
+  'authority.changed': ['intake', 'routing-engine', 'communication'],
   'routing-rules.changed': ['routing-engine'],
   'thread.created': [],
   'thread.claimed': ['intake'],
   'message.posted': [],
+  'appointment.reminder': [],
   'export.requested': ['export-worker'],
   'export.completed': ['intake'],
   'export.failed': [],

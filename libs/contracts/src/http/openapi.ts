@@ -42,9 +42,14 @@ const HEADERS: Record<HeaderName, { description: string; schema: Record<string, 
   },
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 }, example: 5 },
   'Cache-Control': {
-    description: 'How long the answer may be cached, by anyone.',
+    description: 'Whether, by whom and how long the answer may be cached (`public, max-age=300`; `private, no-store`).',
     schema: { type: 'string' },
     example: 'public, max-age=300',
+  },
+  'Content-Disposition': {
+    description: 'A download: the file name to save it under.',
+    schema: { type: 'string' },
+    example: 'attachment; filename="termin-0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10.ics"',
   },
   'Content-Length': {
     description: 'Size of the container in bytes (equals `payload.size`).',

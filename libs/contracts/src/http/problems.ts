@@ -45,6 +45,8 @@ export const PROBLEM_CODES = {
   'thread-closed': [409, 'Conflict'],
   'not-assignee': [409, 'Conflict'],
   'slot-already-confirmed': [409, 'Conflict'],
+  'slot-taken': [409, 'Conflict'],
+  'appointment-not-confirmed': [409, 'Conflict'],
   'not-replayable': [409, 'Conflict'],
   'export-busy': [409, 'Conflict'],
   'document-not-reroutable': [409, 'Conflict'],

@@ -46,7 +46,16 @@ import { JwkInputSchema, JwkSchema, JwksSchema, KeyParams } from './keys';
 import { MessageCreateSchema, MessageListQuery, MessagePageSchema, MessageSchema } from './messages';
 import type { ProblemCode, ProblemStatus } from './problems';
 import { RoutingRuleInputSchema, RoutingRulePageSchema, RoutingRuleSchema, RuleParams } from './rules';
-import { AppointmentConfirmSchema, ThreadCreateSchema, ThreadListQuery, ThreadParams, ThreadPageSchema, ThreadSchema } from './threads';
+import {
+  AppointmentCalendarSchema,
+  AppointmentConfirmSchema,
+  CALENDAR_CONTENT_TYPE,
+  ThreadCreateSchema,
+  ThreadListQuery,
+  ThreadParams,
+  ThreadPageSchema,
+  ThreadSchema,
+} from './threads';
 import { z } from './zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -55,7 +64,7 @@ export type Upstream = Exclude<ServiceName, 'gateway'>;
 /** `{service}`: the owner is named by the `service` path parameter (dead letters). */
 export type RouteOwner = Upstream | '{service}';
 export type RouteTag = 'Authorities' | 'Documents' | 'Threads' | 'Exports' | 'Operations';
-export type ResponseHeader = 'ETag' | 'Location' | 'Retry-After' | 'Content-Length' | 'Cache-Control';
+export type ResponseHeader = 'ETag' | 'Location' | 'Retry-After' | 'Content-Length' | 'Cache-Control' | 'Content-Disposition';
 
 export interface RouteResponse {
   description: string;
@@ -696,6 +705,10 @@ const operationsRoutes: RouteContract[] = [
 ];
 
 const NOT_ASSIGNEE: RouteError = { status: 409, description: 'The caller is not the assignee.', codes: ['not-assignee'] };
+/** Double booking (ADR 0022): a confirmed appointment of the same official overlaps. */
+const SLOT_TAKEN =
+  'The official the appointment is with has another confirmed appointment overlapping this slot (`slot-taken`); of two ' +
+  'citizens confirming overlapping slots of one official at once, exactly one succeeds.';
 
 const threadRoutes: RouteContract[] = [
   {
@@ -712,7 +725,15 @@ const threadRoutes: RouteContract[] = [
       '(the citizen then confirms one).',
     request: { params: DocumentParams, body: json(ThreadCreateSchema) },
     responses: { 201: { description: 'The thread was opened.', body: ThreadSchema, headers: ['Location'] } },
-    errors: [400, 404],
+    errors: [
+      400,
+      404,
+      {
+        status: 409,
+        description: 'A proposed slot overlaps a confirmed appointment of the calling official (`slot-taken`; `errors` names the slots).',
+        codes: ['slot-taken'],
+      },
+    ],
   },
   {
     operationId: 'listThreads',
@@ -801,7 +822,9 @@ const threadRoutes: RouteContract[] = [
     tag: 'Threads',
     summary: 'Confirm an appointment slot',
     who: 'the citizen who owns the document.',
-    description: 'Sets `appointment.confirmedSlot` to the proposed slot starting at `start`.',
+    description:
+      'Sets `appointment.confirmedSlot` to the proposed slot starting at `start`, and books it for the official who proposed ' +
+      'the slots: no two confirmed appointments of one official overlap. Confirming the same slot again answers `200`.',
     request: { params: ThreadParams, body: json(AppointmentConfirmSchema) },
     responses: { 200: { description: 'The thread with the confirmed slot.', body: ThreadSchema } },
     errors: [
@@ -809,13 +832,68 @@ const threadRoutes: RouteContract[] = [
       404,
       {
         status: 409,
-        description: 'Not an `APPOINTMENT` thread, the thread is closed, or a slot is already confirmed.',
-        codes: ['thread-closed', 'slot-already-confirmed'],
+        description: `The thread is closed, another slot is already confirmed (cancel it first), or: ${SLOT_TAKEN}`,
+        codes: ['thread-closed', 'slot-already-confirmed', 'slot-taken'],
       },
       {
         status: 422,
         description: '`start` is not the start of a proposed slot, or the thread is not an `APPOINTMENT` thread.',
         codes: ['not-a-proposed-slot', 'not-an-appointment'],
+      },
+    ],
+  },
+  {
+    operationId: 'cancelAppointment',
+    method: 'post',
+    path: '/threads/{id}/appointment/cancel',
+    service: 'communication',
+    roles: ALL,
+    tag: 'Threads',
+    summary: 'Cancel a confirmed appointment',
+    who: 'the citizen who owns the document, the official who proposed the slots, or the assignee.',
+    description:
+      'Sets `appointment.confirmedSlot` back to `null` and frees the time for the official; no reminder goes out for it, and ' +
+      'the calendar file answers `409` until a slot is confirmed again (then with a higher `SEQUENCE`). The proposed slots ' +
+      'stay, so the citizen may confirm another. Nothing confirmed: `200`, unchanged. Allowed on closed threads too.',
+    request: { params: ThreadParams },
+    responses: { 200: { description: 'The thread without a confirmed slot.', body: ThreadSchema } },
+    errors: [
+      404,
+      {
+        status: 409,
+        description: 'The calling official neither proposed the slots nor holds the thread.',
+        codes: ['not-assignee'],
+      },
+      { status: 422, description: 'The thread is not an `APPOINTMENT` thread.', codes: ['not-an-appointment'] },
+    ],
+  },
+  {
+    operationId: 'getAppointmentCalendar',
+    method: 'get',
+    path: '/threads/{id}/appointment.ics',
+    service: 'communication',
+    roles: ALL,
+    tag: 'Threads',
+    summary: 'Download the confirmed appointment as a calendar file',
+    who: 'the parties: the citizen who owns the document, officials of its authority.',
+    description:
+      'The confirmed slot as an iCalendar file (RFC 5545) for any calendar app: `Content-Type: text/calendar; charset=utf-8`, ' +
+      '`Content-Disposition: attachment; filename="termin-<threadId>.ics"`, `Cache-Control: private, no-store`. The same ' +
+      '`UID` on every download, so importing it again updates the entry. No Aktenzeichen and no names of persons.',
+    request: { params: ThreadParams },
+    responses: {
+      200: {
+        description: 'The calendar file.',
+        content: { [CALENDAR_CONTENT_TYPE]: AppointmentCalendarSchema },
+        headers: ['Content-Disposition', 'Cache-Control'],
+      },
+    },
+    errors: [
+      { status: 404, description: 'The thread does not exist, is not visible to the caller, or is not an `APPOINTMENT` thread.' },
+      {
+        status: 409,
+        description: 'No slot is confirmed (yet, or any more: it was cancelled).',
+        codes: ['appointment-not-confirmed'],
       },
     ],
   },

@@ -65,6 +65,23 @@ export const AppointmentConfirmSchema = z
   .strict()
   .openapi('AppointmentConfirm');
 
+/** The media type of `GET /threads/{id}/appointment.ics`. */
+export const CALENDAR_CONTENT_TYPE = 'text/calendar';
+
+export const AppointmentCalendarSchema = z.string().openapi('AppointmentCalendar', {
+  description:
+    'An iCalendar object (RFC 5545, UTF-8, CRLF line ends, lines folded at 75 octets) with `METHOD:PUBLISH` and one ' +
+    '`VEVENT`: `UID` `<threadId>@<host of the platform>` (the same for every download of the appointment), `SEQUENCE` ' +
+    '(rises when the appointment is cancelled and confirmed again), `DTSTAMP` (when it was confirmed), `DTSTART`/`DTEND` ' +
+    'in UTC, a neutral German `SUMMARY` (`Termin bei <authority name>`, or `Termin (DirektVermittlungDe)` while the ' +
+    "authority's name is not known), `STATUS:CONFIRMED` and a `VALARM` `APPOINTMENT_REMINDER_LEAD` before the start. " +
+    'No Aktenzeichen, no names of persons.',
+  example:
+    'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//DirektVermittlungDe//Termine//DE\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\n' +
+    'UID:0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10@dvd.example\r\nSEQUENCE:0\r\nDTSTAMP:20261125T101500Z\r\n' +
+    'DTSTART:20261201T090000Z\r\nDTEND:20261201T093000Z\r\nSUMMARY:Termin bei Bauamt Musterstadt\r\n…\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n',
+});
+
 export const ThreadListQuery = z.object({
   ...pageQueryShape,
   documentId: Uuid.optional().openapi({ param: { description: 'Only threads of this document.' } }),
