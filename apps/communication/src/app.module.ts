@@ -1,6 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { InternalClient, PlatformModule, identityVerification, ServiceDataSourceOptions } from '@dvd/platform';
+import { AppointmentBookings } from './appointments/appointment-bookings';
+import { AppointmentController } from './appointments/appointment.controller';
+import { AppointmentReminderSweeper } from './appointments/appointment-reminder.sweeper';
+import { AppointmentService } from './appointments/appointment.service';
+import { RememberAuthorityNameOnAuthorityChanged } from './authorities/remember-authority-name-on-authority-changed.consumer';
+import { COMMUNICATION_CONFIG } from './communication-config.token';
 import { CommunicationConfig } from './communication.config';
 import { ForgetThreadsOnDocumentPurged } from './documents/forget-threads-on-document-purged.consumer';
 import { KnownDocuments } from './documents/known-documents';
@@ -37,15 +43,20 @@ export class CommunicationModule {
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
         }),
       ],
-      controllers: [ThreadController, InternalThreadController],
+      controllers: [ThreadController, AppointmentController, InternalThreadController],
       providers: [
+        { provide: COMMUNICATION_CONFIG, useValue: config },
         { provide: InternalClient, useFactory: () => new InternalClient(config.INTAKE_URL, config.SERVICE_SIGNING_KEY, 'communication') },
         KnownDocuments,
         RememberDocumentOnDocumentReceived,
         RecordUnitOnDocumentRouted,
         ForgetThreadsOnDocumentPurged,
+        RememberAuthorityNameOnAuthorityChanged,
         ThreadService,
         MessageService,
+        AppointmentBookings,
+        AppointmentService,
+        AppointmentReminderSweeper,
       ],
     };
   }

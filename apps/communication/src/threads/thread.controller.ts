@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import {
-  AppointmentConfirmSchema,
   DocumentParams,
   Identity,
   MessageCreateSchema,
@@ -75,13 +74,6 @@ export class ThreadController {
   @HttpCode(200)
   async close(@CurrentIdentity() who: Identity, @Param() params: unknown): Promise<ThreadView> {
     return toThreadView(await this.threads.close(who, threadId(params)), who);
-  }
-
-  @Post('threads/:id/appointment/confirm')
-  @HttpCode(200)
-  async confirm(@CurrentIdentity() who: Identity, @Param() params: unknown, @Body() body: unknown): Promise<ThreadView> {
-    const { start } = parseOrThrow(AppointmentConfirmSchema, body);
-    return toThreadView(await this.threads.confirmSlot(who, threadId(params), start), who);
   }
 
   @Post('threads/:id/messages')

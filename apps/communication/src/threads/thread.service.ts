@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Identity, ThreadCreateInput, ThreadListFilter } from '@dvd/contracts';
 import { ApiError, Keyset, Messaging, decodeCursor, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
+import { AppointmentBookings } from '../appointments/appointment-bookings';
 import { KnownDocuments } from '../documents/known-documents';
 import { utc } from './utc';
 import { isOfficial, isParty, threadNotFound } from './thread-access';
@@ -17,6 +18,7 @@ export class ThreadService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly messaging: Messaging,
     private readonly documents: KnownDocuments,
+    private readonly bookings: AppointmentBookings,
   ) {}
 
   async create(who: Identity, documentId: string, input: ThreadCreateInput): Promise<ThreadEntity> {
@@ -37,6 +39,8 @@ export class ThreadService {
         : null;
     return this.messaging.transaction(
       async (manager, emit) => {
+        // slots the proposing official has booked already are not offered (ADR 0022)
+        if (appointment) await this.bookings.refuseTaken(manager, doc.authorityId, who.userId, appointment.proposedSlots);
         await manager.query(
           `INSERT INTO threads (id, document_id, citizen_id, authority_id, type, callback, appointment, created_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -149,30 +153,6 @@ export class ThreadService {
   async close(who: Identity, id: string): Promise<ThreadEntity> {
     return this.asAssignee(who, id, async (manager, thread) => {
       await manager.query(`UPDATE threads SET status = 'CLOSED', last_activity_at = now() WHERE id = $1`, [thread.id]);
-    });
-  }
-
-  async confirmSlot(who: Identity, id: string, start: string): Promise<ThreadEntity> {
-    if (who.role !== 'citizen') throw threadNotFound();
-    return this.db.transaction(async (manager) => {
-      const thread = await this.getVisible(who, id, manager, true);
-      if (thread.type !== 'APPOINTMENT' || !thread.appointment)
-        throw ApiError.unprocessable('not-an-appointment', 'Only appointment threads have slots to confirm');
-      if (thread.status === 'CLOSED') throw ApiError.conflict('thread-closed', 'The thread is closed');
-      const wanted = utc(start);
-      const slot = thread.appointment.proposedSlots.find((s) => s.start === wanted);
-      if (!slot)
-        throw ApiError.unprocessable('not-a-proposed-slot', 'Only one of the proposed slots can be confirmed', [
-          { field: 'start', message: 'is not the start of a proposed slot' },
-        ]);
-      const confirmed = thread.appointment.confirmedSlot;
-      if (confirmed && confirmed.start !== slot.start)
-        throw ApiError.conflict('slot-already-confirmed', 'Another slot was confirmed already');
-      await manager.query(`UPDATE threads SET appointment = $2, last_activity_at = now() WHERE id = $1`, [
-        thread.id,
-        JSON.stringify({ ...thread.appointment, confirmedSlot: slot }),
-      ]);
-      return manager.getRepository(ThreadEntity).findOneByOrFail({ id: thread.id });
     });
   }
 

@@ -58,6 +58,7 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       INTAKE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens: documents come from events here
+      PUBLIC_BASE_URL: 'https://dvd.test.example',
     });
     app = await createCommunicationApp(config);
     await app.init();
