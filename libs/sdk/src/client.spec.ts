@@ -41,6 +41,8 @@ function stubFetch(handler: Handler) {
   return { fetch: fetchStub as typeof fetch, calls };
 }
 
+const CALENDAR = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nSUMMARY:Termin bei Bürgeramt\r\nEND:VCALENDAR\r\n';
+const calendar = (text: string) => new Response(text, { status: 200, headers: { 'content-type': 'text/calendar; charset=utf-8' } });
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
@@ -150,6 +152,8 @@ const CALLS: { [K in Operation]?: Parameters<DvdClient[K]> } = {
   releaseThread: [THREAD],
   closeThread: [THREAD],
   confirmAppointment: [THREAD, { start: '2025-02-03T09:00:00Z' }],
+  cancelAppointment: [THREAD],
+  getAppointmentCalendar: [THREAD],
   postMessage: [THREAD, 'h.k.i.c.t'],
   listMessages: [THREAD, { limit: 5 }],
   createExport: [DOC],
@@ -172,6 +176,7 @@ describe('DvdClient: one method per route of the contract', () => {
     if (!args) throw new Error(`no placeholder arguments for ${operationId}: add the route to CALLS (and its method to DvdClient)`);
     // a forward answers what it stored: the stub echoes the size and sha256 of the payload part
     const { fetch: fetchStub, calls } = stubFetch(async (req) => {
+      if (operationId === 'getAppointmentCalendar') return calendar(CALENDAR);
       if (operationId !== 'forwardDocument') return json(200, { items: [], nextCursor: null });
       const payload = (await formParts(req)).find(([name]) => name === 'encryptedPayload')![1];
       return json(200, { document: {}, forwarded: { payload: { size: payload.length, sha256: sha256(payload) } } });
@@ -209,6 +214,29 @@ describe('DvdClient: one method per route of the contract', () => {
     expect(Object.fromEntries(calls[0].url.searchParams)).toEqual({ limit: '5', status: 'ROUTED' });
     await client(fetchStub).listDocuments({ overdue: true });
     expect(Object.fromEntries(calls[1].url.searchParams)).toEqual({ overdue: 'true' });
+  });
+});
+
+// ── calendar files ───────────────────────────────────────────────────────────────────────
+
+describe('DvdClient: getAppointmentCalendar', () => {
+  it('answers the calendar text exactly as sent (CRLF kept), asking for text/calendar', async () => {
+    const { fetch: f, calls } = stubFetch(() => calendar(CALENDAR));
+    expect(await client(f).getAppointmentCalendar(THREAD)).toBe(CALENDAR);
+    expect(calls[0].headers.get('accept')).toBe('text/calendar, application/problem+json');
+  });
+
+  it('turns a 409 into a DvdProblemError with the code, without retrying', async () => {
+    const { fetch: f, calls } = stubFetch(() => problem(409, 'appointment-not-confirmed', 'Conflict'));
+    const err = await failure(client(f).getAppointmentCalendar(THREAD), DvdProblemError);
+    expect([err.status, err.code, calls.length]).toEqual([409, 'appointment-not-confirmed', 1]);
+  });
+
+  it('refuses an answer that is no calendar, or too large to be one', async () => {
+    const html = stubFetch(() => new Response('<html></html>', { status: 200, headers: { 'content-type': 'text/html' } }));
+    await failure(client(html.fetch).getAppointmentCalendar(THREAD), DvdIntegrityError);
+    const huge = stubFetch(() => calendar('X'.repeat(64 * 1024 + 1)));
+    await failure(client(huge.fetch).getAppointmentCalendar(THREAD), DvdIntegrityError);
   });
 });
 

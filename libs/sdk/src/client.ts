@@ -115,6 +115,8 @@ export interface DecryptedMessage {
 }
 
 const enc = encodeURIComponent;
+/** A calendar file holds one event: a few hundred bytes. */
+const MAX_CALENDAR_BYTES = 64 * 1024;
 
 /** Pages through a cursor-paged list. */
 async function* pages<T>(load: (cursor?: string) => Promise<Page<T>>): AsyncGenerator<T> {
@@ -414,6 +416,39 @@ export class DvdClient {
   }
   confirmAppointment(id: string, slot: AppointmentConfirm): Promise<Thread> {
     return this.http.json('POST', `/threads/${enc(id)}/appointment/confirm`, { json: slot });
+  }
+  /** Cancels the confirmed slot (the citizen, the official who proposed the slots, the assignee, or an admin); nothing confirmed: unchanged. */
+  cancelAppointment(id: string): Promise<Thread> {
+    return this.http.json('POST', `/threads/${enc(id)}/appointment/cancel`);
+  }
+  /**
+   * The confirmed appointment as an iCalendar file (RFC 5545 text with CRLF line ends: save it
+   * as `.ics` byte for byte, or hand it to a calendar). The same `UID` on every download, so a
+   * calendar updates its entry on a new import. Throws DvdProblemError `appointment-not-confirmed`
+   * (409) while no slot is confirmed.
+   */
+  async getAppointmentCalendar(id: string, o: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.http.withRetries(
+      true,
+      async () => {
+        const { response } = await this.http.request('GET', `/threads/${enc(id)}/appointment.ics`, {
+          headers: { accept: 'text/calendar, application/problem+json' },
+          signal: o.signal,
+          // retried here, around the whole download
+          noRetry: true,
+        });
+        if (!/^text\/calendar\b/i.test(response.headers.get('content-type') ?? '')) {
+          await response.body?.cancel().catch(() => undefined);
+          throw new DvdIntegrityError(`the answer for the appointment of thread ${id} is not a calendar file`);
+        }
+        const bytes = await readBody(response, {
+          maxBytes: MAX_CALENDAR_BYTES,
+          tooLarge: () => new DvdIntegrityError(`the calendar file of thread ${id} is larger than ${MAX_CALENDAR_BYTES} bytes`),
+        });
+        return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      },
+      o.signal,
+    );
   }
   postMessage(threadId: string, contentBlob: string): Promise<Message> {
     return this.http.json('POST', `/threads/${enc(threadId)}/messages`, { json: { contentBlob } });
