@@ -575,6 +575,30 @@ export async function threadConfirm(g: GlobalOptions, id: string, o: { start: st
   ctx.out.result(t, () => `appointment confirmed: ${slot ? `${slot.start} – ${slot.end}` : o.start}`);
 }
 
+// ── appointments ────────────────────────────────────────────────────────────────────────
+/** Saves the confirmed appointment as an .ics file (byte for byte as the platform sent it), or prints it with `-o -`. */
+export async function appointmentIcs(g: GlobalOptions, threadId: string, o: { output?: string }) {
+  const ctx = await context(g);
+  const text = await ctx.client.getAppointmentCalendar(threadId);
+  const target = o.output ?? `termin-${threadId}.ics`;
+  if (target === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  await writeFile(target, text, { mode: 0o600 });
+  const start = /\r\nDTSTART(?:;[^:\r\n]*)?:([0-9TZ]+)\r\n/.exec(text)?.[1] ?? null;
+  ctx.out.result(
+    { threadId, file: resolve(target), bytes: Buffer.byteLength(text, 'utf8'), start },
+    () => `appointment of thread ${threadId}${start ? ` (starts ${start})` : ''} saved to ${target}: open it with your calendar`,
+  );
+}
+
+export async function appointmentCancel(g: GlobalOptions, threadId: string) {
+  const ctx = await context(g);
+  const t = await ctx.client.cancelAppointment(threadId);
+  ctx.out.result(t, () => `appointment of thread ${t.id} cancelled: no slot confirmed (the proposed slots stay)`);
+}
+
 export async function threadMessages(g: GlobalOptions, id: string, o: { key?: string }) {
   const ctx = await context(g);
   const key = o.key

@@ -204,6 +204,19 @@ thread
   .option('--key <file>', "a private JWK (officials: the authority's; citizens: default the profile's reply key)")
   .action(run((id, o) => c.threadMessages(g(), id, o)));
 
+const appointment = program
+  .command('appointment')
+  .description('the appointment of an APPOINTMENT thread (confirm a slot with: dvd thread confirm)');
+appointment
+  .command('ics <threadId>')
+  .description('download the confirmed appointment as a calendar file (.ics, RFC 5545)')
+  .option('-o, --output <file>', 'where to write it ("-" for stdout; default termin-<threadId>.ics)')
+  .action(run((id, o) => c.appointmentIcs(g(), id, o)));
+appointment
+  .command('cancel <threadId>')
+  .description('cancel the confirmed slot (citizen, the proposing official, the assignee, an admin)')
+  .action(run((id) => c.appointmentCancel(g(), id)));
+
 program
   .command('reply <threadId> <text>')
   .description("post a message encrypted to the other side (officials: the citizen's reply key; citizens: the authority's key)")
