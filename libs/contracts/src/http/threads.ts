@@ -36,7 +36,10 @@ export const ThreadCreateSchema = z
 export const AppointmentSchema = z
   .object({
     proposedSlots: ProposedSlots,
-    confirmedSlot: SlotSchema.nullable().openapi({ description: 'The slot the citizen confirmed; `null` until then.' }),
+    confirmedSlot: SlotSchema.nullable().openapi({
+      description:
+        'The slot the citizen confirmed (booked for the official who proposed the slots); `null` until then and after a cancellation.',
+    }),
   })
   .openapi('Appointment');
 
