@@ -138,6 +138,10 @@ export default defineConfig({
   server: {
     port: Number(process.env.WEB_DEV_PORT ?? 5173),
     strictPort: true,
-    proxy: { '/api': { target: process.env.GATEWAY_URL ?? 'http://127.0.0.1:3000', changeOrigin: false } },
+    proxy: {
+      '/api': { target: process.env.GATEWAY_URL ?? 'http://127.0.0.1:3000', changeOrigin: false },
+      // the receipt keys, as apps/web-server forwards them
+      '/.well-known/jwks.json': { target: process.env.GATEWAY_URL ?? 'http://127.0.0.1:3000', changeOrigin: false },
+    },
   },
 });

@@ -56,7 +56,11 @@ describe('web server (static app, /config.json, /api/ to the gateway)', () => {
         entry.bytes += c.length;
       });
       req.on('end', () => {
-        res.writeHead(req.url === '/api/v1/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-request-id': 'r-1' });
+        res.writeHead(req.url === '/api/v1/missing' ? 404 : 200, {
+          'content-type': 'application/json',
+          'x-request-id': 'r-1',
+          ...(req.url === '/.well-known/jwks.json' ? { 'cache-control': 'public, max-age=300' } : {}),
+        });
         res.end(JSON.stringify({ received: entry.bytes, url: req.url }));
       });
     });
@@ -155,6 +159,20 @@ describe('web server (static app, /config.json, /api/ to the gateway)', () => {
     expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/api/v1/documents?limit=5', authorization: 'Bearer t-1' });
     const missing = await fetch(`${base}/api/v1/missing`);
     expect(missing.status).toBe(404);
+  });
+
+  it('forwards GET and HEAD of the receipt keys (/.well-known/jwks.json) to the gateway, nothing else at /.well-known', async () => {
+    const before = seen.length;
+    const res = await fetch(`${base}/.well-known/jwks.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await res.json()).toEqual({ received: 0, url: '/.well-known/jwks.json' });
+    expect((await fetch(`${base}/.well-known/jwks.json`, { method: 'HEAD' })).status).toBe(200);
+    expect(seen.slice(before).map((s) => `${s.method} ${s.url}`)).toEqual(['GET /.well-known/jwks.json', 'HEAD /.well-known/jwks.json']);
+    // not forwarded: another method, another file there
+    expect((await fetch(`${base}/.well-known/jwks.json`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${base}/.well-known/other.json`)).status).toBe(404);
+    expect(seen.length).toBe(before + 2);
   });
 
   it('streams an upload: the gateway has the first bytes before the browser has sent the rest', async () => {

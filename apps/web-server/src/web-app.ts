@@ -2,7 +2,9 @@
  * The browser app's server (ADR 0018): the built files of dist/web with a fallback to
  * index.html for the app's routes, /config.json from the environment, and /api/ forwarded
  * to the gateway on the same origin — streamed both ways, never buffered (an upload goes to
- * the gateway as it arrives). Every page carries a strict Content-Security-Policy.
+ * the gateway as it arrives) — as is the platform's public receipt key set
+ * (/.well-known/jwks.json, GET and HEAD only), which the app verifies receipts with. Every
+ * page carries a strict Content-Security-Policy.
  */
 import { existsSync, statSync } from 'node:fs';
 import { ServerResponse, type IncomingMessage } from 'node:http';
@@ -17,6 +19,9 @@ import type { WebServerConfig } from './web-server.config';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** index.html and config.json: always revalidated, so a new deployment is picked up at once. */
 const NO_CACHE = 'no-cache';
+
+/** The gateway's public routes at its root (ADR 0019) that the app reads: the receipt keys. */
+export const PUBLIC_GATEWAY_PATHS: readonly string[] = ['/.well-known/jwks.json'];
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -76,12 +81,15 @@ export function createWebApp({ config, log }: WebAppOptions): Express {
       .json({ status: ready ? 'ok' : 'down', checks: [{ name: 'web-root', status: ready ? 'up' : 'down' }] });
   });
 
-  // ── /api/: the gateway, streamed ─────────────────────────────────────────────────────
+  // ── /api/ and the receipt keys: the gateway, streamed ───────────────────────────────
   // No body parser runs before this: the request body is piped to the gateway as it arrives.
   app.use(
     createProxyMiddleware<IncomingMessage, ServerResponse>({
       target: config.GATEWAY_URL,
-      pathFilter: (path) => path === '/api' || path.startsWith('/api/'),
+      pathFilter: (path, req) =>
+        path === '/api' ||
+        path.startsWith('/api/') ||
+        (PUBLIC_GATEWAY_PATHS.includes(path) && (req.method === 'GET' || req.method === 'HEAD')),
       changeOrigin: true,
       xfwd: false,
       ws: false,
