@@ -28,7 +28,7 @@ export function DocumentRow({ document, to, extra }: { document: DvdDocument; to
           </p>
         </div>
         <div className="kern-card__body">
-          <StatusTimeline status={document.status} compact />
+          <StatusTimeline status={document.status} overdue={document.overdue} compact />
           {extra}
         </div>
       </div>

@@ -103,18 +103,25 @@ interface TextAreaProps {
   value: string;
   onChange: (v: string) => void;
   hint?: string;
+  error?: string | null;
+  optional?: boolean;
+  id?: string;
   rows?: number;
   maxLength?: number;
   required?: boolean;
   disabled?: boolean;
 }
 
-export function TextArea({ label, value, onChange, hint, rows = 4, maxLength, required, disabled }: TextAreaProps) {
-  const fid = useId();
+export function TextArea({ label, value, onChange, hint, error, optional, id, rows = 4, maxLength, required, disabled }: TextAreaProps) {
+  const { t } = useTranslation();
+  const auto = useId();
+  const fid = id ?? auto;
+  const described = [hint ? `${fid}-hint` : null, error ? `${fid}-error` : null].filter(Boolean).join(' ') || undefined;
   return (
-    <div className="kern-form-input">
+    <div className={`kern-form-input${error ? ' kern-form-input--error' : ''}`}>
       <label className="kern-label" htmlFor={fid}>
         {label}
+        {optional ? <span className="kern-label__optional"> – {t('common.optional')}</span> : null}
       </label>
       {hint ? (
         <div className="kern-hint" id={`${fid}-hint`}>
@@ -123,21 +130,24 @@ export function TextArea({ label, value, onChange, hint, rows = 4, maxLength, re
       ) : null}
       <textarea
         id={fid}
-        className="kern-form-input__input"
+        className={`kern-form-input__input${error ? ' kern-form-input__input--error' : ''}`}
         rows={rows}
         value={value}
         maxLength={maxLength}
         required={required}
         disabled={disabled}
-        aria-describedby={hint ? `${fid}-hint` : undefined}
+        aria-describedby={described}
+        aria-invalid={error ? true : undefined}
         onChange={(e) => onChange(e.target.value)}
       />
+      {error ? <FieldError id={`${fid}-error`} text={error} /> : null}
     </div>
   );
 }
 
 interface SelectProps {
   label: string;
+  id?: string;
   value: string;
   onChange: (v: string) => void;
   options: Array<{ value: string; label: string }>;
@@ -145,8 +155,9 @@ interface SelectProps {
   disabled?: boolean;
 }
 
-export function Select({ label, value, onChange, options, hint, disabled }: SelectProps) {
-  const fid = useId();
+export function Select({ label, id, value, onChange, options, hint, disabled }: SelectProps) {
+  const auto = useId();
+  const fid = id ?? auto;
   return (
     <div className="kern-form-input">
       <label className="kern-label" htmlFor={fid}>
