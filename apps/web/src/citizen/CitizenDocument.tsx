@@ -1,35 +1,49 @@
 /**
- * One of the citizen's documents: its status, its conversations with the authority (read
- * with the citizen's reply keys, written to the authority's key), a callback request and
- * the confirmation of an appointment the authority proposed.
+ * One of the citizen's documents: its status and the authority's decision (with the note of a
+ * rejection, decrypted here), its conversations with the authority (read with the citizen's
+ * reply keys, written to the authority's key), a callback request, the confirmation of an
+ * appointment the authority proposed, the history and the signed receipt, verified here.
  */
 import { encryptMessage, type DvdClient, type Jwk, type Thread } from '@dvd/sdk';
 import { useCallback, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useServices, useSession } from '../app/context';
+import { isDecided } from '../common/case';
 import { DocumentFacts } from '../common/DocumentFacts';
+import { DocumentHistory, loadHistory } from '../common/DocumentHistory';
 import { formatSlot, localInputToIso, toLocalInput } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
 import { Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
+import { ReceiptPanel } from '../common/ReceiptPanel';
 import { StatusTimeline } from '../common/StatusTimeline';
 import { Alert, Button, ErrorAlert, Field, Loading, PageTitle, Section, TextArea } from '../common/ui';
+import { CitizenDecision } from './CitizenDecision';
 import { keyRingOf, ownerOf } from './reply-keys';
 
 export function CitizenDocument() {
   const { id = '' } = useParams();
+  // a new page for each document (the chain of a forward links one to the next): fresh state, the h1 takes the focus
+  return <CitizenDocumentPage key={id} id={id} />;
+}
+
+function CitizenDocumentPage({ id }: { id: string }) {
   const { t } = useTranslation();
   const { client } = useServices();
   const session = useSession();
   const owner = ownerOf(session.issuer, session.sub);
-  const loaded = useLoad(async () => {
-    const [document, threads, ring] = await Promise.all([
-      client.getDocument(id),
-      client.listThreads({ documentId: id, limit: 100 }),
-      keyRingOf(owner),
-    ]);
-    return { document, threads: threads.items, ring };
-  }, [client, id, owner]);
+  const loaded = useLoad(
+    async (signal) => {
+      const [document, threads, ring, history] = await Promise.all([
+        client.getDocument(id),
+        client.listThreads({ documentId: id, limit: 100 }),
+        keyRingOf(owner),
+        loadHistory(client, id, signal),
+      ]);
+      return { document, threads: threads.items, ring, history };
+    },
+    [client, id, owner],
+  );
   // the authority's key is fetched once per page, when the first message is written
   const authorityKey = useRef<Promise<Jwk> | null>(null);
   const keyFor = useCallback(() => {
@@ -58,7 +72,7 @@ export function CitizenDocument() {
       </>
     );
   }
-  const { document, threads, ring } = loaded.data;
+  const { document, threads, ring, history } = loaded.data;
   return (
     <>
       <p className="kern-body back-link">
@@ -76,8 +90,13 @@ export function CitizenDocument() {
       </div>
       <ErrorAlert error={loaded.error} />
       <Section title={t('document.status')}>
-        <StatusTimeline status={document.status} />
+        <StatusTimeline status={document.status} history={history} />
       </Section>
+      {isDecided(document.status) || document.forwardedFrom ? (
+        <Section title={t('decision.title')}>
+          <CitizenDecision document={document} ring={ring} />
+        </Section>
+      ) : null}
       <Section title={t('document.details')}>
         <DocumentFacts document={document} />
       </Section>
@@ -89,6 +108,12 @@ export function CitizenDocument() {
       </Section>
       <Section title={t('threads.new')}>
         <NewRequest client={client} documentId={document.id} keyFor={keyFor} onCreated={updateThread} />
+      </Section>
+      <Section title={t('history.title')}>
+        <DocumentHistory entries={history} />
+      </Section>
+      <Section title={t('receipt.title')}>
+        <ReceiptPanel client={client} document={document} />
       </Section>
     </>
   );
