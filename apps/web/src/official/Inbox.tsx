@@ -1,8 +1,9 @@
 /**
  * The authority's inbox. "Unassigned", "Mine" and "All conversations" list threads
  * (GET /threads?assigned=none|me, newest activity first) with their documents; "All
- * documents" lists documents (newest first; filters: unit, status), including those nobody
- * has written about yet. Paged with "more".
+ * documents" lists documents (newest first; filters: unit, status, overdue — the escalation
+ * inbox, `?overdue=true` in the app's address as in the API's), including those nobody has
+ * written about yet. Paged with "more".
  */
 import type { DvdClient, DvdDocument, Thread } from '@dvd/sdk';
 import { useMemo, useState, type ReactNode } from 'react';
@@ -12,7 +13,7 @@ import { useServices, useSession } from '../app/context';
 import { DocumentRow } from '../common/DocumentRow';
 import { formatDateTime } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
-import { DOCUMENT_STEPS } from '../common/StatusTimeline';
+import { DOCUMENT_STATUSES } from '../common/case';
 import { Button, ErrorAlert, Loading, PageTitle, Section, Select } from '../common/ui';
 
 const VIEWS = ['documents', 'unassigned', 'mine', 'threads'] as const;
@@ -50,6 +51,18 @@ function DocumentsView() {
   const { t } = useTranslation();
   const { client } = useServices();
   const session = useSession();
+  const [params, setParams] = useSearchParams();
+  const overdue = params.get('overdue') === 'true';
+  const setOverdue = (on: boolean) =>
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        if (on) next.set('overdue', 'true');
+        else next.delete('overdue');
+        return next;
+      },
+      { replace: true },
+    );
   const [unitId, setUnitId] = useState('');
   const [status, setStatus] = useState('');
   const authority = useLoad(
@@ -57,12 +70,16 @@ function DocumentsView() {
     [client, session.authorityId],
   );
   const query = useMemo(
-    () => ({ ...(unitId ? { unitId } : {}), ...(status ? { status: status as DvdDocument['status'] } : {}) }),
-    [unitId, status],
+    () => ({
+      ...(unitId ? { unitId } : {}),
+      ...(status ? { status: status as DvdDocument['status'] } : {}),
+      ...(overdue ? { overdue: true } : {}),
+    }),
+    [unitId, status, overdue],
   );
   const pager = usePager((cursor) => client.listDocuments({ ...query, limit: PAGE, cursor }), [client, query]);
   return (
-    <Section title={t('inbox.view.documents')}>
+    <Section title={overdue ? t('inbox.overdueTitle') : t('inbox.view.documents')}>
       <div className="filters two-columns">
         <Select
           label={t('inbox.unit')}
@@ -77,12 +94,28 @@ function DocumentsView() {
           label={t('inbox.status')}
           value={status}
           onChange={setStatus}
-          options={[{ value: '', label: t('inbox.allStatuses') }, ...DOCUMENT_STEPS.map((s) => ({ value: s, label: t(`status.${s}`) }))]}
+          options={[{ value: '', label: t('inbox.allStatuses') }, ...DOCUMENT_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))]}
         />
+      </div>
+      <div className="kern-form-check filters">
+        <input
+          className="kern-form-check__checkbox"
+          type="checkbox"
+          id="inbox-overdue"
+          checked={overdue}
+          aria-describedby="inbox-overdue-hint"
+          onChange={(e) => setOverdue(e.target.checked)}
+        />
+        <label className="kern-label" htmlFor="inbox-overdue">
+          {t('inbox.overdueOnly')}
+        </label>
+        <div className="kern-hint" id="inbox-overdue-hint">
+          {t('inbox.overdueHint')}
+        </div>
       </div>
       <PagedList
         pager={pager}
-        empty={t('inbox.noDocuments')}
+        empty={overdue ? t('inbox.noOverdue') : t('inbox.noDocuments')}
         render={(items: DvdDocument[]) => (
           <ul className="doc-list" aria-label={t('inbox.view.documents')}>
             {items.map((d) => (

@@ -1,7 +1,9 @@
 /**
  * A document as an official works it: download, verify and decrypt the payload with the
- * authority key loaded in memory; save it; the conversations (claim, release, close, read,
- * reply to the citizen's reply key); propose appointment slots; export to the e-file system.
+ * authority key loaded in memory; save it; decide (accept, reject with a note for the citizen,
+ * forward to another authority); the conversations (claim, release, close, read, reply to the
+ * citizen's reply key); propose appointment slots; export to the e-file system; for admins,
+ * route it again; its history and its signed receipt.
  */
 import {
   containerKid,
@@ -19,27 +21,40 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { useServices, useSession } from '../app/context';
+import { mayDecide, mayReroute } from '../common/case';
 import { DocumentFacts } from '../common/DocumentFacts';
+import { DocumentHistory, loadHistory } from '../common/DocumentHistory';
 import { saveBytes } from '../common/download';
 import { describeError, isAbort } from '../common/errors';
 import { safeFileName, sniffFileKind, type FileKind } from '../common/files';
 import { formatBytes, formatDateTime, localInputToIso, toLocalInput } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
 import { Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
+import { ReceiptPanel } from '../common/ReceiptPanel';
 import { StatusTimeline } from '../common/StatusTimeline';
 import { Alert, Button, ErrorAlert, Field, LiveRegion, Loading, PageTitle, Section } from '../common/ui';
+import { DecisionPanel } from './DecisionPanel';
 import { KeyImport } from './KeyImport';
 import { useKeyRing } from './keyring';
+import { ReroutePanel } from './ReroutePanel';
 
 export function OfficialDocument() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
   const { client } = useServices();
+  const session = useSession();
   const ring = useKeyRing();
-  const loaded = useLoad(async () => {
-    const [document, threads] = await Promise.all([client.getDocument(id), client.listThreads({ documentId: id, limit: 100 })]);
-    return { document, threads: threads.items };
-  }, [client, id]);
+  const loaded = useLoad(
+    async (signal) => {
+      const [document, threads, history] = await Promise.all([
+        client.getDocument(id),
+        client.listThreads({ documentId: id, limit: 100 }),
+        loadHistory(client, id, signal),
+      ]);
+      return { document, threads: threads.items, history };
+    },
+    [client, id],
+  );
   const updateThread = (thread: Thread) =>
     loaded.setData((d) => d && { ...d, threads: [thread, ...d.threads.filter((x) => x.id !== thread.id)] });
 
@@ -57,7 +72,12 @@ export function OfficialDocument() {
       </>
     );
   }
-  const { document, threads } = loaded.data;
+  const { document, threads, history } = loaded.data;
+  const decided = (next: DvdDocument) => {
+    loaded.setData((d) => d && { ...d, document: next });
+    // the history has the new step
+    loaded.reload();
+  };
   return (
     <>
       <p className="kern-body back-link">
@@ -75,7 +95,12 @@ export function OfficialDocument() {
       </div>
       <ErrorAlert error={loaded.error} />
       <Section title={t('document.status')}>
-        <StatusTimeline status={document.status} />
+        <StatusTimeline status={document.status} history={history} overdue={document.overdue} />
+        {document.overdue ? (
+          <Alert kind="warning" title={t('overdue.title')} testId="overdue-alert">
+            <p className="kern-body">{t('overdue.text')}</p>
+          </Alert>
+        ) : null}
       </Section>
       <Section title={t('document.details')}>
         <DocumentFacts document={document} />
@@ -87,6 +112,14 @@ export function OfficialDocument() {
       <Section title={t('decrypt.title')}>
         <DecryptPanel client={client} document={document} ring={ring} />
       </Section>
+      <Section title={t('decision.title')}>
+        <DecisionPanel client={client} document={document} ring={ring} allowed={mayDecide(session, threads)} onDecided={decided} />
+      </Section>
+      {mayReroute(session.role, document.status) ? (
+        <Section title={t('reroute.title')}>
+          <ReroutePanel client={client} document={document} onRouted={loaded.reload} />
+        </Section>
+      ) : null}
       <Section title={t('threads.title')}>
         {threads.length === 0 ? <p className="kern-body">{t('threads.noneOfficial')}</p> : null}
         {threads.map((thread) => (
@@ -98,6 +131,12 @@ export function OfficialDocument() {
       </Section>
       <Section title={t('export.title')}>
         <ExportPanel client={client} document={document} onCompleted={loaded.reload} />
+      </Section>
+      <Section title={t('history.title')}>
+        <DocumentHistory entries={history} />
+      </Section>
+      <Section title={t('receipt.title')}>
+        <ReceiptPanel client={client} document={document} />
       </Section>
     </>
   );
