@@ -50,7 +50,13 @@ export function DecisionPanel({
       </div>
     );
   }
-  if (!allowed) return <Alert kind="info" title={t('decision.claimFirst')} />;
+  if (!allowed) {
+    return (
+      <Alert kind="info" title={t('decision.claimFirstTitle')}>
+        <p className="kern-body">{t('decision.claimFirst')}</p>
+      </Alert>
+    );
+  }
   return <DecisionForm client={client} document={document} ring={ring} onDecided={decided} />;
 }
 

@@ -95,15 +95,22 @@ export function OfficialDocument() {
       </div>
       <ErrorAlert error={loaded.error} />
       <Section title={t('document.status')}>
-        <StatusTimeline status={document.status} history={history} overdue={document.overdue} />
-        {document.overdue ? (
-          <Alert kind="warning" title={t('overdue.title')} testId="overdue-alert">
-            <p className="kern-body">{t('overdue.text')}</p>
-          </Alert>
-        ) : null}
+        <div className="kern-stack-md">
+          <StatusTimeline status={document.status} history={history} overdue={document.overdue} />
+          {document.overdue ? (
+            <Alert kind="warning" title={t('overdue.title')} testId="overdue-alert">
+              <p className="kern-body">{t('overdue.text')}</p>
+            </Alert>
+          ) : null}
+        </div>
       </Section>
       <Section title={t('document.details')}>
         <DocumentFacts document={document} />
+        {document.forwardedFrom ? (
+          <p className="kern-body" data-testid="forwarded-from">
+            {t('decision.official.forwardedFrom')}
+          </p>
+        ) : null}
         {!document.replyKey ? <Alert kind="warning" title={t('official.noReplyKey')} /> : null}
       </Section>
       <Section title={t('officialKeys.title')}>
