@@ -8,6 +8,7 @@ module.exports = {
   moduleNameMapper: {
     '^@dvd/contracts$': '<rootDir>/libs/contracts/src/index.ts',
     '^@dvd/platform$': '<rootDir>/libs/platform/src/index.ts',
+    '^@dvd/platform/core$': '<rootDir>/libs/platform/src/core.ts',
     '^@dvd/testing$': '<rootDir>/libs/testing/src/index.ts',
     '^@dvd/sdk$': '<rootDir>/libs/sdk/src/index.ts',
     '^@dvd/sdk/node$': '<rootDir>/libs/sdk/src/node/index.ts',

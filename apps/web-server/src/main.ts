@@ -3,7 +3,7 @@
  * after the gateway). Serves dist/web/, /config.json and forwards /api/ to the gateway.
  */
 import { createServer, type Server } from 'node:http';
-import { ConfigError, createLogger, loadConfig } from '@dvd/platform';
+import { ConfigError, createLogger, loadConfig } from '@dvd/platform/core';
 import { createWebApp } from './web-app';
 import { webServerConfigSchema } from './web-server.config';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnv, port, url } from '@dvd/platform';
+import { commonEnv, port, url } from '@dvd/platform/core';
 
 /** dist/apps/web-server/src/ → dist/web/ (what `vite build` writes). */
 const DEFAULT_WEB_ROOT = resolve(__dirname, '..', '..', '..', 'web');

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { Identity, Role } from '@dvd/contracts';
 import { ApiError, sendProblem } from '../errors/problem';
-import { requestIdFrom } from '../logging/logging';
+import { requestIdFrom } from '../logging/logger';
 import { VerifyKey, parseVerifyKeys } from './identity-keys';
 import {
   EMPTY_BODY_DIGEST,

@@ -6,7 +6,7 @@ import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { EventMap } from '@dvd/contracts';
 import { createTestDatabase, createTestVhost, pollUntil } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
-import { createLogger } from '../logging/logging';
+import { createLogger } from '../logging/logger';
 import { PlatformModule } from '../service/platform.module';
 import { Consumes } from './consumes.decorator';
 import { DeadLetterStore, deadLetterTablesSql } from './dead-letters';

@@ -9,7 +9,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EventEnvelope } from '@dvd/contracts';
 import { createTestDatabase, createTestVhost, freePort, pollUntil } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
-import { createLogger } from '../logging/logging';
+import { createLogger } from '../logging/logger';
 import { deadLetterController } from './dead-letter.controller';
 import { deadLetterTablesSql } from './dead-letters';
 import { Messaging, UNROUTED_QUEUE } from './messaging';

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { EVENTS_EXCHANGE, EventEnvelope } from '@dvd/contracts';
 import { createTestDatabase, createTestVhost, pollUntil, queueSettled } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
-import { createLogger } from '../logging/logging';
+import { createLogger } from '../logging/logger';
 import { Messaging } from './messaging';
 import { deadLetterTablesSql } from './dead-letters';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { baseLoggerOptions, requestIdFrom } from './logging';
+import { baseLoggerOptions, requestIdFrom } from './logger';
 
 function capture() {
   const lines: string[] = [];
@@ -13,7 +13,7 @@ function capture() {
   return { lines, stream };
 }
 
-describe('logging', () => {
+describe('logger', () => {
   it('redacts personal and secret fields at any depth of one level', () => {
     const { lines, stream } = capture();
     const log = pino(baseLoggerOptions('test', 'info'), stream);
