@@ -4,10 +4,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import { ConfigError, createLogger, loadConfig } from '@dvd/platform/core';
-import { createWebApp } from './web-app';
+import { createHealthApp, createWebApp } from './web-app';
 import { webServerConfigSchema } from './web-server.config';
 
-export { createWebApp } from './web-app';
+export { createHealthApp, createWebApp } from './web-app';
 
 function main(): void {
   let config;
@@ -23,17 +23,25 @@ function main(): void {
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    log.fatal({ errorName: err.name, code: err.code }, 'web server failed');
-    process.exit(1);
-  });
+  // the health endpoints on a port of their own when WEB_HEALTH_PORT is set (not behind the Ingress)
+  const health: Server | undefined = config.WEB_HEALTH_PORT === undefined ? undefined : createServer(createHealthApp({ config }));
+  for (const s of [server, health]) {
+    s?.on('error', (err: NodeJS.ErrnoException) => {
+      log.fatal({ errorName: err.name, code: err.code }, 'web server failed');
+      process.exit(1);
+    });
+  }
   server.listen(config.WEB_PORT, config.BIND_HOST, () => {
     log.info({ port: config.WEB_PORT, host: config.BIND_HOST, root: config.WEB_ROOT }, 'web server listening');
+  });
+  health?.listen(config.WEB_HEALTH_PORT, config.BIND_HOST, () => {
+    log.info({ port: config.WEB_HEALTH_PORT, host: config.BIND_HOST }, 'health endpoints listening');
   });
 
   const graceMs = config.SHUTDOWN_GRACE_MS;
   const stop = () => {
     log.info({ graceMs }, 'stopping: in-flight requests may finish');
+    health?.close();
     server.close(() => {
       log.info('stopped');
       process.exit(0);

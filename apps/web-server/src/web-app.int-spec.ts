@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { freePort } from '@dvd/testing';
-import { createWebApp } from './web-app';
+import { createHealthApp, createWebApp } from './web-app';
 
 const listen = (server: Server) =>
   new Promise<string>((resolve) =>
@@ -199,6 +199,43 @@ describe('web server (static app, /config.json, /api/ to the gateway)', () => {
     const { status, body } = await answer;
     expect(status).toBe(200);
     expect(JSON.parse(body)).toMatchObject({ received: 20 * chunk.length, url: '/api/v1/documents' });
+  });
+
+  it('serves /health/* on a port of its own when WEB_HEALTH_PORT is set, and not beside the app', async () => {
+    const config = {
+      GATEWAY_URL: 'http://127.0.0.1:9',
+      WEB_ROOT: root,
+      WEB_API_BASE: '/api/v1',
+      AUTH_AUDIENCE: 'dvd-api',
+      CITIZEN_ISSUER: 'http://127.0.0.1:3100/citizen',
+      OFFICIAL_ISSUER: 'http://127.0.0.1:3100/official',
+      WEB_CLIENT_ID: 'dvd-web',
+      WEB_HSTS: false,
+      // set: the health endpoints move to createHealthApp (the number itself is main.ts's business)
+      WEB_HEALTH_PORT: 1,
+    };
+    // beside the app (the server without WEB_HEALTH_PORT above): the health answer
+    expect(await (await fetch(`${base}/health/ready`)).json()).toMatchObject({ status: 'ok' });
+    const app = createServer(createWebApp({ config, log: pino({ level: 'silent' }) }));
+    const health = createServer(createHealthApp({ config }));
+    const [appUrl, healthUrl] = await Promise.all([listen(app), listen(health)]);
+    try {
+      for (const path of ['/health/live', '/health/ready']) {
+        // the app's port: no health answer, just the app (as for any route)
+        const pub = await fetch(`${appUrl}${path}`);
+        expect(pub.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(await pub.text()).toContain('<title>app</title>');
+      }
+      expect(await (await fetch(`${healthUrl}/health/live`)).json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${healthUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ok', checks: [{ name: 'web-root', status: 'up' }] });
+      // the health port serves nothing else: not the app, not the API
+      expect((await fetch(`${healthUrl}/`)).status).toBe(404);
+      expect((await fetch(`${healthUrl}/config.json`)).status).toBe(404);
+    } finally {
+      await Promise.all([close(app), close(health)]);
+    }
   });
 
   it('answers 503 with Retry-After when the gateway cannot be reached', async () => {

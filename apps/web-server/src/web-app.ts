@@ -35,7 +35,15 @@ const TYPES: Record<string, string> = {
 export interface WebAppOptions {
   config: Pick<
     WebServerConfig,
-    'GATEWAY_URL' | 'WEB_ROOT' | 'WEB_API_BASE' | 'AUTH_AUDIENCE' | 'CITIZEN_ISSUER' | 'OFFICIAL_ISSUER' | 'WEB_CLIENT_ID' | 'WEB_HSTS'
+    | 'GATEWAY_URL'
+    | 'WEB_ROOT'
+    | 'WEB_API_BASE'
+    | 'AUTH_AUDIENCE'
+    | 'CITIZEN_ISSUER'
+    | 'OFFICIAL_ISSUER'
+    | 'WEB_CLIENT_ID'
+    | 'WEB_HSTS'
+    | 'WEB_HEALTH_PORT'
   >;
   log: Logger;
 }
@@ -59,6 +67,35 @@ function problem(res: ServerResponse, status: number, code: string, title: strin
   res.end(JSON.stringify({ type: `https://errors.dvd.example/${code}`, title, status, detail }));
 }
 
+/** /health/live (the process) and /health/ready (the built app is there to serve). */
+function addHealthRoutes(app: Express, indexFile: string): void {
+  app.get('/health/live', (_req, res) => {
+    res.set('cache-control', 'no-store').json({ status: 'ok' });
+  });
+  app.get('/health/ready', (_req, res) => {
+    const ready = existsSync(indexFile);
+    res
+      .status(ready ? 200 : 503)
+      .set('cache-control', 'no-store')
+      .json({ status: ready ? 'ok' : 'down', checks: [{ name: 'web-root', status: ready ? 'up' : 'down' }] });
+  });
+}
+
+/**
+ * The health endpoints alone, for WEB_HEALTH_PORT: probes reach them there, while the app's
+ * own port (the one behind the Ingress) answers /health/* like any other route of the app.
+ */
+export function createHealthApp({ config }: Pick<WebAppOptions, 'config'>): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  addHealthRoutes(app, join(resolve(config.WEB_ROOT), 'index.html'));
+  app.use((_req, res) => {
+    res.status(404).set('cache-control', 'no-store').type('text/plain').send('Not found');
+  });
+  return app;
+}
+
 export function createWebApp({ config, log }: WebAppOptions): Express {
   const root = resolve(config.WEB_ROOT);
   const indexFile = join(root, 'index.html');
@@ -70,16 +107,8 @@ export function createWebApp({ config, log }: WebAppOptions): Express {
   app.disable('etag');
   app.set('trust proxy', false);
 
-  app.get('/health/live', (_req, res) => {
-    res.set('cache-control', 'no-store').json({ status: 'ok' });
-  });
-  app.get('/health/ready', (_req, res) => {
-    const ready = existsSync(indexFile);
-    res
-      .status(ready ? 200 : 503)
-      .set('cache-control', 'no-store')
-      .json({ status: ready ? 'ok' : 'down', checks: [{ name: 'web-root', status: ready ? 'up' : 'down' }] });
-  });
+  // health on this port, unless it has a port of its own (WEB_HEALTH_PORT: never public)
+  if (config.WEB_HEALTH_PORT === undefined) addHealthRoutes(app, indexFile);
 
   // ── /api/ and the receipt keys: the gateway, streamed ───────────────────────────────
   // No body parser runs before this: the request body is piped to the gateway as it arrives.

@@ -8,6 +8,11 @@ const DEFAULT_WEB_ROOT = resolve(__dirname, '..', '..', '..', 'web');
 export const webServerConfigSchema = z.object({
   ...commonEnv,
   WEB_PORT: port(3200),
+  /**
+   * A port of its own for /health/live and /health/ready (probes; never behind the Ingress).
+   * Unset: they are served on WEB_PORT, beside the app.
+   */
+  WEB_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   BIND_HOST: z.string().default('127.0.0.1'),
   /** Where `/api/` is forwarded (the gateway; the path is kept). */
   GATEWAY_URL: url(['http', 'https'], 'http://127.0.0.1:3000'),
