@@ -1,5 +1,6 @@
 /**
- * `npm run images`: builds the five service images from deploy/Dockerfile with podman,
+ * `npm run images`: builds the five service images and the web server's (dvd/web-server,
+ * the browser app) from deploy/Dockerfile with podman,
  * tags each `dvd/<service>:<version>-<commit>` and `dvd/<service>:latest`, labels it
  * (org.opencontainers.image.*), checks it (non-root user, labels, no npm), copies its
  * CycloneDX SBOM out beside it (images/<service>.cdx.json, the same file as
@@ -12,7 +13,7 @@
  *
  *   DVD_IMAGES_LOCAL_BASE=1   always use the local base        =0  never (fail if the pull fails)
  *   NODE_IMAGE=<ref>          another base (e.g. a mirror in your registry)
- *   DVD_IMAGES_ONLY=intake,gateway   build only these
+ *   DVD_IMAGES_ONLY=intake,web-server   build only these
  *   DVD_IMAGE_SOURCE=<url>    org.opencontainers.image.source (default: git remote origin)
  *   DVD_BUILD_CA_FILE=<pem>   CA bundle npm trusts inside the build (default: NODE_EXTRA_CA_CERTS,
  *                             npm's cafile, SSL_CERT_FILE)
@@ -20,7 +21,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLocalBase } from './local-base';
-import { BuiltImage, IMAGES_DIR, ImagesManifest, MANIFEST, Podman, ROOT, SERVICES, Service, git, mb } from './podman';
+import { BuiltImage, IMAGES, IMAGES_DIR, ImageName, ImagesManifest, MANIFEST, Podman, ROOT, buildTarget, git, mb } from './podman';
 
 const started = Date.now();
 const log = (line: string) => console.log(`[images +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
@@ -34,13 +35,13 @@ export function dockerfileNodeImage(dockerfile: string): string {
   return m[1];
 }
 
-function selected(): Service[] {
+function selected(): ImageName[] {
   const only = (process.env.DVD_IMAGES_ONLY ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const s of only) if (!(SERVICES as readonly string[]).includes(s)) throw new Error(`DVD_IMAGES_ONLY: unknown service ${s}`);
-  return only.length ? (only as Service[]) : [...SERVICES];
+  for (const s of only) if (!(IMAGES as readonly string[]).includes(s)) throw new Error(`DVD_IMAGES_ONLY: unknown image ${s}`);
+  return only.length ? (only as ImageName[]) : [...IMAGES];
 }
 
 async function chooseBase(podman: Podman): Promise<{ nodeImage: string; local: boolean }> {
@@ -118,8 +119,7 @@ async function main(): Promise<void> {
         'deploy/Dockerfile',
         '--build-arg',
         `NODE_IMAGE=${nodeImage}`,
-        '--build-arg',
-        `APP=${service}`,
+        ...buildTarget(service),
         '--build-arg',
         `VERSION=${version}`,
         '--build-arg',

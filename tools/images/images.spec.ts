@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerfileNodeImage } from './build';
 import { debianMirror } from './local-base';
-import { ROOT } from './podman';
+import { IMAGES, ROOT, buildTarget } from './podman';
 import { hardenedRunArgs } from './test';
 
 describe('images tooling', () => {
@@ -43,5 +43,20 @@ Components: main
     expect(intake).not.toContain('--tmpfs');
     const worker = hardenedRunArgs({ name: 'c', runId: 'r', service: 'export-worker' });
     expect(worker[worker.indexOf('--tmpfs') + 1]).toMatch(/^\/tmp:rw,noexec,nosuid,nodev,size=\d+m,mode=1777$/);
+  });
+
+  it('builds the five services from the runtime stage with APP, and the web server from its own stage', () => {
+    expect(IMAGES).toEqual(['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'web-server']);
+    expect(buildTarget('intake')).toEqual(['--target', 'runtime', '--build-arg', 'APP=intake']);
+    expect(buildTarget('web-server')).toEqual(['--target', 'web-server']);
+    const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
+    for (const target of ['runtime', 'web-server']) expect(dockerfile).toMatch(new RegExp(`^FROM \\S+ AS ${target}$`, 'm'));
+    // the web server runs like the services: read-only, as node, no capabilities, no tmpfs
+    const web = hardenedRunArgs({ name: 'c', runId: 'r', service: 'web-server' });
+    expect(web).toEqual(
+      expect.arrayContaining(['--read-only', '--read-only-tmpfs=false', '--cap-drop=ALL', '--security-opt=no-new-privileges']),
+    );
+    expect(web[web.indexOf('--user') + 1]).toBe('node');
+    expect(web).not.toContain('--tmpfs');
   });
 });

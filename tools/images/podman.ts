@@ -23,10 +23,19 @@ export const ROOT = ((): string => {
 })();
 export const SERVICES = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker'] as const;
 export type Service = (typeof SERVICES)[number];
+/** Every image `npm run images` builds: the five services and the browser app's server. */
+export const IMAGES = [...SERVICES, 'web-server'] as const;
+export type ImageName = (typeof IMAGES)[number];
+
+/** The Dockerfile stage an image is, and its build arguments: `runtime` with APP, or `web-server`. */
+export function buildTarget(name: ImageName): string[] {
+  return name === 'web-server' ? ['--target', 'web-server'] : ['--target', 'runtime', '--build-arg', `APP=${name}`];
+}
 
 /** What `npm run images` built, for `npm run test:images` (images/images.json). */
 export interface BuiltImage {
-  service: Service;
+  /** a service, or web-server */
+  service: ImageName;
   /** dvd/<service>:<version>-<sha>, the immutable tag */
   tag: string;
   latest: string;

@@ -1,7 +1,7 @@
 /**
  * `npm run test:images`: starts the platform from the images `npm run images` built
- * (images/images.json), each service in a container of its own, hardened as in
- * production:
+ * (images/images.json), each service and the browser app's server in a container of its
+ * own, hardened as in production:
  *
  *   --read-only (no automatic tmpfs)  --tmpfs only for export-worker's EXPORT_TMP_DIR
  *   --user node  --cap-drop=ALL  --security-opt=no-new-privileges  --network=host
@@ -12,7 +12,10 @@
  * routing rule and a key, an encrypted upload (JWE), routed to the rule's unit, a thread
  * claimed and answered, an export delivered to a receiver on the host and verified
  * (Standard Webhooks signature, package size and sha256, every file's hash, the payload
- * byte for byte).
+ * byte for byte). Then the web server in front of that gateway: index.html and its entry
+ * script (no source map shipped), /config.json from its environment, the security headers
+ * (a CSP without unsafe-inline or unsafe-eval), /health/* only on its own WEB_HEALTH_PORT,
+ * and /api/ forwarded to the gateway.
  *
  * It checks every running container (uid not 0, no capabilities, no_new_privs, writes to
  * /app, / and — except export-worker's tmpfs — /tmp fail with EROFS, no npm) and runs
@@ -45,7 +48,7 @@ import {
   uniqueName,
 } from '@dvd/testing';
 import { printTable } from './build';
-import { BuiltImage, ImagesManifest, MANIFEST, Podman, ROOT, SERVICES, Service, git, mb } from './podman';
+import { BuiltImage, IMAGES, ImageName, ImagesManifest, MANIFEST, Podman, ROOT, Service, git, mb } from './podman';
 
 const started = Date.now();
 const log = (line: string) => console.log(`[test:images +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
@@ -60,7 +63,7 @@ interface Check {
   evidence: string;
 }
 interface Running {
-  service: Service;
+  service: ImageName;
   name: string;
   image: BuiltImage;
   port: number;
@@ -86,7 +89,7 @@ function expectThat(ok: boolean, what: string): void {
 }
 
 /** The hardening flags every service container runs with; `tmpfs` only where the service writes. */
-export function hardenedRunArgs(o: { name: string; runId: string; service: Service; user?: string; extra?: string[] }): string[] {
+export function hardenedRunArgs(o: { name: string; runId: string; service: ImageName; user?: string; extra?: string[] }): string[] {
   return [
     'run',
     '-d',
@@ -121,7 +124,7 @@ async function main(): Promise<number> {
   const head = git(['rev-parse', 'HEAD']);
   if (manifest.revision !== head) log(`NOTE: the images are of commit ${manifest.revision.slice(0, 10)}, HEAD is ${head.slice(0, 10)}`);
   const byService = new Map(manifest.images.map((i) => [i.service, i]));
-  for (const s of SERVICES) if (!byService.has(s)) throw new Error(`no image for ${s} in ${MANIFEST}: run \`npm run images\``);
+  for (const s of IMAGES) if (!byService.has(s)) throw new Error(`no image for ${s} in ${MANIFEST}: run \`npm run images\``);
 
   const podman = new Podman();
   const runId = uniqueName('imgtest').replace(/_/g, '-');
@@ -181,7 +184,7 @@ async function main(): Promise<number> {
 
   try {
     // ---- images: labels, user, SBOM ------------------------------------------------------
-    for (const s of SERVICES) {
+    for (const s of IMAGES) {
       const img = byService.get(s)!;
       const inspect = await podman.inspectImage(img.tag);
       const user = inspect.Config.User ?? '';
@@ -223,8 +226,8 @@ async function main(): Promise<number> {
       (x) => x.stop(),
     );
 
-    const ports = {} as Record<Service | 'dev-idp', number>;
-    for (const n of [...SERVICES, 'dev-idp'] as const) ports[n] = await freePort();
+    const ports = {} as Record<ImageName | 'dev-idp' | 'web-health', number>;
+    for (const n of [...IMAGES, 'dev-idp', 'web-health'] as const) ports[n] = await freePort();
     const idpBase = `http://127.0.0.1:${ports['dev-idp']}`;
     await acquire('dev IdP', () => startDevIdp(ports['dev-idp'], idpBase), stopChild);
     const receiver = await acquire('receiver', startReceiver, (r) => r.close());
@@ -232,7 +235,7 @@ async function main(): Promise<number> {
 
     // ---- the platform, one container per service --------------------------------------------
     const keys = generateDevIdentityKeys(runId);
-    const url = (s: Service) => `http://127.0.0.1:${ports[s]}`;
+    const url = (s: ImageName) => `http://127.0.0.1:${ports[s]}`;
     const common: Record<string, string> = {
       LOG_LEVEL: 'info',
       BIND_HOST: '127.0.0.1',
@@ -276,11 +279,31 @@ async function main(): Promise<number> {
       ...(s === 'routing-engine' || s === 'export-worker' ? { NODE_ENV: 'development', EXPORT_ALLOW_PRIVATE_TARGETS: 'true' } : {}),
     });
 
-    const running = new Map<Service, Running>();
-    const start = async (s: Service) => {
+    // The browser app's server, in front of the containerised gateway: production settings,
+    // its health endpoints on a port of their own, the image's own web root (WEB_ROOT unset).
+    const webEnv: Record<string, string> = {
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'production',
+      SHUTDOWN_GRACE_MS: '10000',
+      BIND_HOST: '127.0.0.1',
+      WEB_PORT: String(ports['web-server']),
+      WEB_HEALTH_PORT: String(ports['web-health']),
+      GATEWAY_URL: url('gateway'),
+      WEB_API_BASE: '/api/v1',
+      AUTH_AUDIENCE: 'dvd-api',
+      CITIZEN_ISSUER: common.CITIZEN_ISSUER,
+      OFFICIAL_ISSUER: common.OFFICIAL_ISSUER,
+      WEB_CLIENT_ID: 'dvd-web-imgtest',
+      WEB_HSTS: 'true',
+    };
+    const readyUrl = (s: ImageName) =>
+      s === 'web-server' ? `http://127.0.0.1:${ports['web-health']}/health/ready` : `${url(s)}/health/ready`;
+
+    const running = new Map<ImageName, Running>();
+    const start = async (s: ImageName) => {
       const r: Running = { service: s, name: `dvd-${runId}-${s}`, image: byService.get(s)!, port: ports[s], checks: [] };
       running.set(s, r);
-      const env = perService(s);
+      const env = s === 'web-server' ? webEnv : perService(s);
       const t0 = Date.now();
       notStopping();
       await acquire(
@@ -288,7 +311,7 @@ async function main(): Promise<number> {
         () => podman.cmd([...hardenedRunArgs({ name: r.name, runId, service: s }), ...envArgs(env), r.image.tag], { env }),
         () => podman.cmd(['rm', '-f', '-t', '2', r.name], { check: false }),
       );
-      await waitReady(podman, r.name, `${url(s)}/health/ready`);
+      await waitReady(podman, r.name, readyUrl(s));
       r.readyMs = Date.now() - t0;
       log(`${s}: ready in ${(r.readyMs / 1000).toFixed(1)} s (${r.name})`);
     };
@@ -296,6 +319,7 @@ async function main(): Promise<number> {
     const loadAtStart = loadavg();
     await Promise.all((['routing-engine', 'intake', 'communication', 'export-worker'] as Service[]).map(start));
     await start('gateway');
+    await start('web-server');
 
     // ---- every running container: hardened as intended -----------------------------------
     for (const r of running.values()) {
@@ -314,6 +338,18 @@ async function main(): Promise<number> {
     await documentFlow(url('gateway'), idpBase, receiver);
     record(true, 'the document flow');
 
+    // ---- the browser app's server: the app, /config.json, its headers, /api/ to the gateway --
+    for (const c of await webChecks({
+      web: url('web-server'),
+      health: `http://127.0.0.1:${ports['web-health']}`,
+      gateway: url('gateway'),
+      idpBase,
+      env: webEnv,
+    })) {
+      log(`web-server: ${c.ok ? 'ok  ' : 'FAIL'} ${c.what} — ${c.evidence}`);
+      record(c.ok, `web-server: ${c.what} — ${c.evidence}`);
+    }
+
     for (const r of running.values()) {
       const mem = await memory(podman, r.name);
       r.memAfter = mem.cgroup;
@@ -325,7 +361,7 @@ async function main(): Promise<number> {
     await negativeControls(podman, runId, byService, perService);
 
     // ---- graceful stop: SIGTERM, drained, exit 0 ------------------------------------------
-    for (const s of ['gateway', 'routing-engine', 'intake', 'communication', 'export-worker'] as Service[]) {
+    for (const s of ['web-server', 'gateway', 'routing-engine', 'intake', 'communication', 'export-worker'] as ImageName[]) {
       const r = running.get(s)!;
       const t0 = Date.now();
       await podman.cmd(['stop', '-t', '20', r.name], { check: false });
@@ -370,7 +406,9 @@ async function main(): Promise<number> {
     console.log(`test:images: ${passed} passed, ${failures.length} failed`);
     return 1;
   }
-  console.log('all five images, their hardened containers, the document flow and the three negative controls');
+  console.log(
+    'all six images, their hardened containers, the document flow, the browser app through its server and the three negative controls',
+  );
   console.log(`test:images: ${passed} passed, 0 failed`);
   return 0;
 }
@@ -418,7 +456,7 @@ const WRITE = (path: string) => [
 const errCode = (out: string) => /\b(E[A-Z]{3,})\b/.exec(out)?.[1] ?? (out.split('\n')[0] || '(no output)');
 
 /** What every service container must show; each check carries its evidence. */
-export async function hardeningChecks(podman: Podman, name: string, service: Service): Promise<Check[]> {
+export async function hardeningChecks(podman: Podman, name: string, service: ImageName): Promise<Check[]> {
   const checks: Check[] = [];
   const uid = await exec(podman, name, ['id', '-u']);
   checks.push({ what: 'runs as a non-root user', ok: uid.code === 0 && uid.out !== '0', evidence: `id -u → ${uid.out}` });
@@ -732,6 +770,128 @@ function unzip(zip: Buffer): Promise<Record<string, Buffer>> {
   });
 }
 
+// ---- the browser app's server ------------------------------------------------------------------
+
+/**
+ * The containerised web server, from outside: the app (index.html and its entry script,
+ * without source maps), /config.json from its environment, the security headers on both,
+ * /health/* on its own port only, and /api/ forwarded to the containerised gateway (the
+ * same answer as the gateway's own, and the gateway's 401 without a token).
+ */
+export async function webChecks(o: {
+  web: string;
+  health: string;
+  gateway: string;
+  idpBase: string;
+  env: Record<string, string>;
+}): Promise<Check[]> {
+  const checks: Check[] = [];
+  const check = (what: string, ok: boolean, evidence: string) => checks.push({ what, ok, evidence });
+  const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+
+  const index = await get(`${o.web}/`);
+  const html = await index.text();
+  const entry = /<script type="module"[^>]*\ssrc="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  check(
+    'GET / is the app’s index.html',
+    index.status === 200 && /^text\/html/.test(index.headers.get('content-type') ?? '') && entry !== undefined,
+    `${index.status} ${index.headers.get('content-type')}, entry script ${entry ?? '(none)'}`,
+  );
+  const deep = await get(`${o.web}/citizen/documents/0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10`);
+  check('a deep link of the app is index.html too', deep.status === 200 && (await deep.text()) === html, `${deep.status}`);
+  if (entry) {
+    const js = await get(`${o.web}${entry}`);
+    await js.arrayBuffer();
+    check(
+      'its entry script is served, cached for good',
+      js.status === 200 &&
+        /^text\/javascript/.test(js.headers.get('content-type') ?? '') &&
+        /immutable/.test(js.headers.get('cache-control') ?? ''),
+      `${entry}: ${js.status} ${js.headers.get('content-type')}, ${js.headers.get('cache-control')}`,
+    );
+    const map = await get(`${o.web}${entry}.map`);
+    await map.arrayBuffer();
+    check('no source map is shipped', map.status === 404, `${entry}.map: ${map.status}`);
+  }
+
+  const config = await get(`${o.web}/config.json`);
+  const body = (await config.json().catch(() => null)) as unknown;
+  const expected = {
+    apiBase: o.env.WEB_API_BASE,
+    audience: o.env.AUTH_AUDIENCE,
+    issuers: { citizen: o.env.CITIZEN_ISSUER, official: o.env.OFFICIAL_ISSUER },
+    clientId: o.env.WEB_CLIENT_ID,
+  };
+  check(
+    '/config.json is built from its environment',
+    config.status === 200 && JSON.stringify(body) === JSON.stringify(expected),
+    `${config.status} ${JSON.stringify(body)}`,
+  );
+
+  for (const [what, res] of [
+    ['/', index],
+    ['/config.json', config],
+  ] as const) {
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const directive = (name: string) => csp.split(/;\s*/).find((d) => d.startsWith(`${name} `)) ?? '';
+    const idpOrigin = new URL(o.env.CITIZEN_ISSUER).origin;
+    check(
+      `${what}: a strict Content-Security-Policy`,
+      directive('script-src') === "script-src 'self'" &&
+        directive('style-src') === "style-src 'self'" &&
+        directive('frame-ancestors') === "frame-ancestors 'none'" &&
+        directive('object-src') === "object-src 'none'" &&
+        directive('connect-src').split(' ').includes(idpOrigin) &&
+        !/unsafe-inline|unsafe-eval/.test(csp),
+      csp || '(none)',
+    );
+    const h = (n: string) => res.headers.get(n) ?? '(none)';
+    check(
+      `${what}: the other security headers`,
+      h('x-content-type-options') === 'nosniff' &&
+        h('referrer-policy') === 'no-referrer' &&
+        h('x-frame-options') === 'DENY' &&
+        /max-age=\d+/.test(h('strict-transport-security')) &&
+        h('x-powered-by') === '(none)',
+      `nosniff=${h('x-content-type-options')}, referrer=${h('referrer-policy')}, frame=${h('x-frame-options')}, hsts=${h('strict-transport-security')}, x-powered-by=${h('x-powered-by')}`,
+    );
+  }
+
+  const ready = await get(`${o.health}/health/ready`);
+  const readyBody = await ready.text();
+  const publicReady = await get(`${o.web}/health/ready`);
+  const publicBody = await publicReady.text();
+  check(
+    '/health/* answers on WEB_HEALTH_PORT, and the app’s port has none',
+    ready.status === 200 && /"web-root"/.test(readyBody) && !/"web-root"/.test(publicBody) && publicBody === html,
+    `health port: ${ready.status} ${readyBody}; app port: ${publicReady.status} ${publicReady.headers.get('content-type')}`,
+  );
+
+  const anonymous = await get(`${o.web}/api/v1/documents`);
+  const problem = (await anonymous.json().catch(() => ({}))) as { status?: number };
+  check(
+    '/api/ without a token: the gateway’s 401 problem+json',
+    anonymous.status === 401 && /problem\+json/.test(anonymous.headers.get('content-type') ?? '') && problem.status === 401,
+    `${anonymous.status} ${anonymous.headers.get('content-type')}`,
+  );
+  const tokenRes = await fetch(`${o.idpBase}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ role: 'citizen', sub: 'erika' }),
+  });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const auth = { authorization: `Bearer ${token}` };
+  const [viaWeb, direct] = await Promise.all([get(`${o.web}/api/v1/documents`, auth), get(`${o.gateway}/api/v1/documents`, auth)]);
+  const [webList, gatewayList] = await Promise.all([viaWeb.text(), direct.text()]);
+  const items = ((JSON.parse(webList || '{}') as { items?: unknown[] }).items ?? []).length;
+  check(
+    '/api/ with a token: forwarded to the gateway, the same answer as the gateway’s',
+    viaWeb.status === 200 && direct.status === 200 && webList === gatewayList && items > 0,
+    `via web-server ${viaWeb.status}, direct ${direct.status}, ${items} document(s), bodies ${webList === gatewayList ? 'equal' : 'DIFFER'}`,
+  );
+  return checks;
+}
+
 // ---- negative controls ----------------------------------------------------------------------
 
 /**
@@ -741,7 +901,7 @@ function unzip(zip: Buffer): Promise<Record<string, Buffer>> {
 async function negativeControls(
   podman: Podman,
   runId: string,
-  images: Map<Service, BuiltImage>,
+  images: Map<ImageName, BuiltImage>,
   perService: (s: Service) => Record<string, string>,
 ): Promise<void> {
   // 1. A service that writes outside its tmpfs: intake's image, the same flags, a start
