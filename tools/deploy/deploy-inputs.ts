@@ -12,6 +12,7 @@ import { exportWorkerConfigSchema } from '../../apps/export-worker/src/export-wo
 import { gatewayConfigSchema } from '../../apps/gateway/src/gateway.config';
 import { intakeConfigSchema } from '../../apps/intake/src/intake.config';
 import { routingEngineConfigSchema } from '../../apps/routing-engine/src/routing-engine.config';
+import { webServerConfigSchema } from '../../apps/web-server/src/web-server.config';
 /* eslint-enable @nx/enforce-module-boundaries */
 
 export const ROOT = resolve(__dirname, '../..');
@@ -30,13 +31,13 @@ export const APPS = {
   'routing-engine': routingEngineConfigSchema,
   communication: communicationConfigSchema,
   'export-worker': exportWorkerConfigSchema,
+  'web-server': webServerConfigSchema,
 } satisfies Record<string, z.AnyZodObject>;
 export type App = keyof typeof APPS;
 export const APP_NAMES = Object.keys(APPS) as App[];
 /** Apps under apps/ that are never deployed. */
-// not services: the development IdP, the e2e specs, and the dvd command line (a client; people run it on their machines);
-// the browser app's web server is not in the deploy files yet (image, compose, k8s: a follow-up of #14)
-export const NOT_DEPLOYED = ['dev-idp', 'e2e', 'cli', 'web-server'];
+// not services: the development IdP, the e2e specs, and the dvd command line (a client; people run it on their machines)
+export const NOT_DEPLOYED = ['dev-idp', 'e2e', 'cli'];
 export const AUTOSCALED: App[] = ['gateway', 'intake', 'export-worker'];
 /** Development tools that must appear in no deployed object. */
 export const DEV_ONLY = ['dev-idp', 's3rver'];
@@ -44,5 +45,10 @@ export const DEV_ONLY = ['dev-idp', 's3rver'];
 export const envOf = (app: App): string[] => Object.keys(APPS[app].shape).sort();
 export const MIGRATION_ENV = Object.keys(migrationConfigSchema.shape).sort();
 export const ALL_APP_ENV = new Set([...APP_NAMES.flatMap(envOf), ...MIGRATION_ENV]);
-/** `routing-engine` -> `ROUTING_ENGINE_PORT` */
-export const portVar = (app: App): string => `${app.toUpperCase().replace(/-/g, '_')}_PORT`;
+/** The variable of the port an app listens on: `routing-engine` -> `ROUTING_ENGINE_PORT`; the web server's is WEB_PORT. */
+export const portVar = (app: App): string => (app === 'web-server' ? 'WEB_PORT' : `${app.toUpperCase().replace(/-/g, '_')}_PORT`);
+/** Apps whose /health/* is on a port of its own (never behind the Ingress): the variable of that port. */
+export const HEALTH_PORT_VAR: Partial<Record<App, string>> = { 'web-server': 'WEB_HEALTH_PORT' };
+/** Where the Ingress sends what: the API and the gateway's public routes, and the browser app. */
+export const INGRESS_API_BACKEND: App = 'gateway';
+export const INGRESS_APP_BACKEND: App = 'web-server';

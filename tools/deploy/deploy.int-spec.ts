@@ -2,13 +2,15 @@
  * Checks the deployment files offline (no Docker, no cluster, no kubectl):
  *
  * - docker-compose.yml against the Compose JSON schema (shipped in the npm package dclint)
- *   and the platform's rules (only the gateway is published, healthchecks, dev-idp is dev-only);
+ *   and the platform's rules (only the gateway and the web server are published, the dev IdP
+ *   on loopback only; healthchecks; dev-idp is dev-only);
  * - deploy/k8s: every base manifest and every rendered overlay against the Kubernetes OpenAPI
  *   schemas (kubernetes-models, via validate-k8s.mjs because that package is ESM-only), plus
- *   the platform's rules (probes, resources, Services, HPAs, PDBs, migration Job, one Ingress);
+ *   the platform's rules (probes, resources, Services, HPAs, PDBs, migration Job, one Ingress
+ *   that sends the API to the gateway and the rest to the web server, no health or metrics);
  * - that every environment variable an app reads (its zod config schema) is in .env.example,
  *   in its docker-compose service and in its Kubernetes configuration;
- * - the Dockerfile's service stage (no dev-idp, non-root, HEALTHCHECK).
+ * - the Dockerfile's service and web-server stages (no dev-idp, non-root, HEALTHCHECK).
  *
  * The overlays are rendered by a small Kustomize subset (kustomize.ts) (resources, namespace, labels,
  * images, replicas, patches). It refuses what it does not implement, so it never renders
@@ -22,6 +24,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { ROUTES } from '@dvd/contracts';
 import { composeEnvKeys, ComposeService, composeValidator } from './compose-schema';
 import {
   ALL_APP_ENV,
@@ -32,6 +35,9 @@ import {
   DOCKERFILE,
   ENV_EXAMPLE,
   envOf,
+  HEALTH_PORT_VAR,
+  INGRESS_API_BACKEND,
+  INGRESS_APP_BACKEND,
   K8S_BASE,
   K8S_OVERLAYS,
   MIGRATION_ENV,
@@ -48,6 +54,7 @@ import {
   Hpa,
   Ingress,
   IngressBackend,
+  ingressPathFor,
   Job,
   loadK8sFile,
   mentionsDevTool,
@@ -115,17 +122,20 @@ describe('deployment files', () => {
       expect(validate(broken)).toBe(false);
     });
 
-    it('publishes ports for the gateway only', () => {
+    it('publishes ports for the gateway and the web server, and the dev IdP on loopback only', () => {
       const publishing = Object.entries(services)
         .filter(([, s]) => asArray(s.ports).length > 0 || s.network_mode === 'host')
-        .map(([name]) => name);
-      expect(publishing).toEqual(['gateway']);
+        .map(([name]) => name)
+        .sort();
+      expect(publishing).toEqual(['dev-idp', 'gateway', 'web-server']);
+      // the dev IdP mints tokens for any role: the browser on this machine may reach it, nobody else
+      expect(asArray(services['dev-idp'].ports).map(String)).toEqual(['127.0.0.1:3100:3100']);
     });
 
-    it.each(APP_NAMES)('runs %s from the runtime image with a healthcheck', (app) => {
+    it.each(APP_NAMES)('runs %s from its image (stage runtime, or web-server) with a healthcheck', (app) => {
       const service = services[app];
       expect(service).toBeDefined();
-      expect(service.build).toMatchObject({ target: 'runtime', args: { APP: app } });
+      expect(service.build).toMatchObject(app === 'web-server' ? { target: 'web-server' } : { target: 'runtime', args: { APP: app } });
       const test = service.healthcheck?.test;
       expect(service.healthcheck?.disable).not.toBe(true);
       expect(Array.isArray(test) ? test.join(' ') : test).toMatch(/\/health\/(ready|live)/);
@@ -135,7 +145,6 @@ describe('deployment files', () => {
       const devIdp = services['dev-idp'];
       expect(devIdp).toBeDefined();
       expect(devIdp.build).toMatchObject({ target: 'dev' });
-      expect(devIdp.ports ?? []).toEqual([]);
       // nothing else is built from the dev target or runs the dev-idp image
       const others = Object.entries(services).filter(([name]) => name !== 'dev-idp');
       for (const [name, s] of others) {
@@ -215,8 +224,12 @@ describe('deployment files', () => {
         const configMap = named<ConfigMap>(base, 'ConfigMap', 'dvd-config');
         const port = container?.ports?.find((p) => p.name === 'http');
         expect(String(port?.containerPort)).toBe(configMap?.data?.[portVar(app)]);
+        // the probes: on the app's port, or on its health port where it has one (never in its Service)
+        const healthVar = HEALTH_PORT_VAR[app];
+        const probed = healthVar ? container?.ports?.find((p) => p.name === 'health') : port;
+        if (healthVar) expect(String(probed?.containerPort)).toBe(configMap?.data?.[healthVar]);
         for (const probe of [container?.readinessProbe, container?.livenessProbe]) {
-          expect([port?.name, port?.containerPort]).toContain(probe?.httpGet?.port);
+          expect([probed?.name, probed?.containerPort]).toContain(probe?.httpGet?.port);
         }
       });
 
@@ -254,15 +267,66 @@ describe('deployment files', () => {
       expect(steps.map((c) => c.image).sort()).toEqual(migrating.map((app) => `dvd/${app}`).sort());
     });
 
-    it('has exactly one Ingress, and it routes to the gateway only', () => {
+    describe('the Ingress', () => {
       const ingresses = ofKind<Ingress>(base, 'Ingress');
-      expect(ingresses).toHaveLength(1);
-      const spec = ingresses[0].spec;
-      const backends = [spec.defaultBackend, ...(spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))].filter(
-        (b): b is IngressBackend => b !== undefined,
-      );
-      expect(backends.length).toBeGreaterThan(0);
-      expect(backends.map((b) => b.service?.name)).toEqual(backends.map(() => 'gateway'));
+      const spec = ingresses[0]?.spec;
+      const paths = (spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []);
+      /** The Service a request path reaches through the Ingress (undefined: none). */
+      const backendOf = (path: string) => ingressPathFor(paths, path)?.backend.service?.name;
+
+      it('is one, with one rule, routing to the gateway and the web server only, on their http ports', () => {
+        expect(ingresses).toHaveLength(1);
+        expect(spec?.defaultBackend).toBeUndefined();
+        expect(spec?.rules).toHaveLength(1);
+        const backends = paths.map((p) => p.backend).filter((b): b is IngressBackend => b !== undefined);
+        expect([...new Set(backends.map((b) => b.service?.name))].sort()).toEqual([INGRESS_API_BACKEND, INGRESS_APP_BACKEND].sort());
+        expect(backends.map((b) => b.service?.port?.name)).toEqual(backends.map(() => 'http'));
+      });
+
+      it('sends the API and every public route of the gateway (libs/contracts) to the gateway', () => {
+        for (const path of ['/api', '/api/v1', '/api/v1/documents', '/api/v1/documents/0b6f3c52/payload']) {
+          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_API_BACKEND });
+        }
+        const publicPaths = ROUTES.filter((r) => r.public).map((r) => r.path);
+        expect(publicPaths.length).toBeGreaterThan(0);
+        for (const path of publicPaths) expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_API_BACKEND });
+      });
+
+      it('sends the browser app’s paths to the web server, and no look-alike to the gateway', () => {
+        for (const path of [
+          '/',
+          '/citizen',
+          '/citizen/documents/0b6f3c52',
+          '/callback',
+          '/config.json',
+          '/assets/index-abc.js',
+          '/apis',
+          '/api-docs',
+        ]) {
+          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_APP_BACKEND });
+        }
+      });
+
+      it('exposes no health or metrics endpoint: not the gateway’s, and the web server’s are on a port its Service lacks', () => {
+        for (const path of ['/health/live', '/health/ready', '/metrics']) {
+          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_APP_BACKEND });
+        }
+        const app = INGRESS_APP_BACKEND;
+        expect(HEALTH_PORT_VAR[app]).toBeDefined();
+        const container = named<Deployment>(base, 'Deployment', app)?.spec.template.spec.containers.find((c) => c.name === app);
+        const health = container?.ports?.find((p) => p.name === 'health');
+        expect(health).toBeDefined();
+        const service = named<Service>(base, 'Service', app);
+        const exposed = (service?.spec.ports ?? []).map((p) => p.targetPort ?? p.port);
+        expect(exposed.length).toBeGreaterThan(0);
+        expect(exposed).not.toContain(health?.name);
+        expect(exposed).not.toContain(health?.containerPort);
+        // every Ingress backend port is a Service port that reaches the app's http port
+        for (const b of paths.map((p) => p.backend.service)) {
+          const svc = named<Service>(base, 'Service', b?.name ?? '');
+          expect(svc?.spec.ports?.find((p) => p.name === b?.port?.name)?.targetPort).toBe('http');
+        }
+      });
     });
 
     it('mentions no development tool (dev-idp, s3rver) in any object', () => {
@@ -406,33 +470,46 @@ describe('deployment files', () => {
   // ---- Dockerfile -----------------------------------------------------------------------------
 
   describe('deploy/Dockerfile', () => {
-    // Instructions of the last stage (the default build target), continuation lines joined.
+    // Instructions, continuation lines joined, grouped by stage.
     const instructions = read(DOCKERFILE)
       .replace(/\\\r?\n/g, ' ')
       .split(/\r?\n/)
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'));
-    const lastFrom = instructions.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
-    const finalStage = instructions.slice(lastFrom);
+    const froms = instructions.map((l, i) => (/^FROM\s/i.test(l) ? i : -1)).filter((i) => i >= 0);
+    const stage = (name: string): string[] => {
+      const at = froms.find((i) => new RegExp(`\\sAS\\s+${name}$`, 'i').test(instructions[i]));
+      if (at === undefined) return [];
+      return instructions.slice(at, froms.find((i) => i > at) ?? instructions.length);
+    };
+    const lastFrom = froms[froms.length - 1] ?? -1;
 
-    it('the final stage is the service image, built from the app alone', () => {
+    it('the final stage (the default target) is the service image', () => {
       expect(lastFrom).toBeGreaterThanOrEqual(0);
-      expect(finalStage[0]).toMatch(/\bAS\s+runtime$/i);
-      const copies = finalStage.filter((l) => /^(COPY|ADD)\s/i.test(l));
-      expect(copies.length).toBeGreaterThan(0);
-      expect(copies.filter((l) => /dev-idp|s3rver|--from=dev\b/i.test(l))).toEqual([]);
-      // no whole-tree copy that would bring dev-idp along
-      expect(copies.filter((l) => /\s(\/app\/)?dist\/?\s|\s\.\s+\.\/?$/.test(l))).toEqual([]);
+      expect(instructions[lastFrom]).toMatch(/\bAS\s+runtime$/i);
     });
 
-    it('the final stage runs as a non-root USER and has a HEALTHCHECK', () => {
-      const users = finalStage.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]);
-      expect(users.length).toBeGreaterThan(0);
-      expect(users[users.length - 1]).not.toMatch(/^(root|0)(:|$)/);
-      const healthchecks = finalStage.filter((l) => /^HEALTHCHECK\s/i.test(l));
-      expect(healthchecks).toHaveLength(1);
-      expect(healthchecks[0]).not.toMatch(/\sNONE$/i);
-      expect(healthchecks[0]).toContain('/health/live');
+    describe.each(['runtime', 'web-server'])('stage %s (an image)', (name) => {
+      const finalStage = stage(name);
+
+      it('is built from the app alone', () => {
+        expect(finalStage.length).toBeGreaterThan(0);
+        const copies = finalStage.filter((l) => /^(COPY|ADD)\s/i.test(l));
+        expect(copies.length).toBeGreaterThan(0);
+        expect(copies.filter((l) => /dev-idp|s3rver|--from=dev\b/i.test(l))).toEqual([]);
+        // no whole-tree copy that would bring dev-idp along
+        expect(copies.filter((l) => /\s(\/app\/)?dist\/?\s|\s\.\s+\.\/?$/.test(l))).toEqual([]);
+      });
+
+      it('runs as a non-root USER and has a HEALTHCHECK', () => {
+        const users = finalStage.filter((l) => /^USER\s/i.test(l)).map((l) => l.split(/\s+/)[1]);
+        expect(users.length).toBeGreaterThan(0);
+        expect(users[users.length - 1]).not.toMatch(/^(root|0)(:|$)/);
+        const healthchecks = finalStage.filter((l) => /^HEALTHCHECK\s/i.test(l));
+        expect(healthchecks).toHaveLength(1);
+        expect(healthchecks[0]).not.toMatch(/\sNONE$/i);
+        expect(healthchecks[0]).toContain('/health/live');
+      });
     });
   });
 });

@@ -61,15 +61,38 @@ export interface Pdb extends KObject {
   spec: { selector?: { matchLabels?: Labels } };
 }
 export interface IngressBackend {
-  service?: { name: string };
+  service?: { name: string; port?: { name?: string; number?: number } };
   resource?: unknown;
+}
+export interface IngressPath {
+  path?: string;
+  pathType?: string;
+  backend: IngressBackend;
 }
 export interface Ingress extends KObject {
   spec: {
     defaultBackend?: IngressBackend;
-    rules?: Array<{ host?: string; http?: { paths: Array<{ backend: IngressBackend }> } }>;
+    rules?: Array<{ host?: string; http?: { paths: IngressPath[] } }>;
     tls?: Array<{ hosts?: string[] }>;
   };
+}
+
+/**
+ * The path of a rule that takes a request path, as the Ingress API defines matching: an
+ * Exact path first, else the longest Prefix path that matches element-wise (`/api`
+ * matches `/api` and `/api/v1`, not `/apis`). `ImplementationSpecific` is refused: its
+ * meaning is the controller's.
+ */
+export function ingressPathFor(paths: IngressPath[], requestPath: string): IngressPath | undefined {
+  for (const p of paths) if (p.pathType !== 'Exact' && p.pathType !== 'Prefix') throw new Error(`pathType ${p.pathType} of ${p.path}`);
+  const exact = paths.find((p) => p.pathType === 'Exact' && p.path === requestPath);
+  if (exact) return exact;
+  const segments = (path: string) => path.split('/').filter(Boolean);
+  const request = segments(requestPath);
+  return paths
+    .filter((p) => p.pathType === 'Prefix')
+    .filter((p) => segments(p.path ?? '/').every((s, i) => request[i] === s))
+    .sort((a, b) => segments(b.path ?? '/').length - segments(a.path ?? '/').length)[0];
 }
 export interface ConfigMap extends KObject {
   data?: Record<string, string>;
