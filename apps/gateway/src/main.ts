@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '@dvd/contracts';
-import { REDIS, createLogger, createServiceApp, runMain } from '@dvd/platform';
+import { METRICS_REGISTRY, REDIS, createLogger, createServiceApp, runMain } from '@dvd/platform';
 import Redis from 'ioredis';
 import { GatewayModule } from './app.module';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -19,7 +19,7 @@ export async function createGatewayApp(config: GatewayConfig) {
     official: config.RATE_LIMIT_OFFICIAL_PER_MIN,
     windowMs: 60_000,
   });
-  app.use(gatewayProxy(config, verifier, limiter, log));
+  app.use(gatewayProxy(config, verifier, limiter, log, app.get(METRICS_REGISTRY)));
   // The document is generated from libs/contracts (OpenAPI 3.1; @nestjs/swagger's type says 3.0).
   const document = buildOpenApiDocument() as unknown as OpenAPIObject;
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

@@ -3,24 +3,28 @@ import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import type { Logger } from 'pino';
-import { IDENTITY_HEADER_NAMES, Identity } from '@dvd/contracts';
+import type { Registry } from 'prom-client';
+import { IDENTITY_HEADER_NAMES, Identity, ROLES } from '@dvd/contracts';
 import {
   ApiError,
   EMPTY_BODY_DIGEST,
   MAX_DIGESTED_BODY_BYTES,
   bodyDigest,
+  catalogueCounter,
+  initialiseLabels,
   isStreamedContentType,
   lingerAfterEarlyResponse,
   parseSigningKey,
   requestIdFrom,
   sendProblem,
+  setRouteTemplate,
   signIdentity,
   streamedBodyOf,
 } from '@dvd/platform';
 import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
-import { publicUpstreamFor, upstreamFor, upstreamUrls } from './route-table';
+import { publicRouteFor, routeTemplateFor, upstreamFor, upstreamUrls } from './route-table';
 
 export const API_BASE = '/api/v1';
 
@@ -107,8 +111,13 @@ const tooLargeToSign = () =>
  * The public edge: authenticate, rate-limit, replace identity headers with signed ones,
  * and stream the request to the owning service and its response back (never buffered).
  */
-export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limiter: RateLimiter, log: Logger) {
+export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limiter: RateLimiter, log: Logger, metrics?: Registry) {
   const upstreams = upstreamUrls(config);
+  const rejections = catalogueCounter(metrics, 'dvd_rate_limit_rejections_total');
+  initialiseLabels(
+    rejections,
+    ROLES.filter((role) => role !== 'service').map((role) => ({ role })),
+  );
   // only the gateway holds this key; services verify with its public half (ADR 0014)
   const signingKey = parseSigningKey(config.IDENTITY_SIGNING_KEY);
 
@@ -170,9 +179,15 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
   }
 
   return async function handle(req: GatewayRequest, res: Response, next: NextFunction): Promise<void> {
-    const publicUpstream = publicUpstreamFor(req.method, req.path);
-    if (publicUpstream) return handlePublic(req, res, next, upstreams[publicUpstream]);
+    const publicRoute = publicRouteFor(req.method, req.path);
+    if (publicRoute) {
+      setRouteTemplate(req, publicRoute.template);
+      return handlePublic(req, res, next, upstreams[publicRoute.upstream]);
+    }
     if (req.path !== API_BASE && !req.path.startsWith(`${API_BASE}/`)) return next();
+    // the metrics' route label, also for requests refused here (401, 429); none for an unknown path
+    const template = routeTemplateFor(req.method, req.path.slice(API_BASE.length));
+    if (template) setRouteTemplate(req, `${API_BASE}${template}`);
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
     const instance = req.path;
@@ -201,6 +216,7 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
     const decision = await limiter.hit(identity);
     for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
     if (!decision.allowed) {
+      rejections.inc({ role: identity.role });
       return fail(
         new ApiError(429, 'rate-limited', 'Too Many Requests', 'The rate limit for your role is exhausted; retry later', undefined, {
           'Retry-After': String(decision.retryAfterSeconds),

@@ -1,5 +1,14 @@
 import { DEAD_LETTER_SERVICES, ROUTES } from '@dvd/contracts';
-import { PUBLIC_ROUTE_TABLE, ROUTE_TABLE, publicUpstreamFor, upstreamFor } from './route-table';
+import { PUBLIC_ROUTE_TABLE, ROUTE_TABLE, publicUpstreamFor, routeTemplateFor, upstreamFor } from './route-table';
+
+/** Concrete paths of a registry route: `{service}` once per service, other variables filled in. */
+function concrete(route: (typeof ROUTES)[number]): Array<[string, string]> {
+  const services = route.service === '{service}' ? DEAD_LETTER_SERVICES : [route.service];
+  return services.map((service) => [
+    route.path.replace('{service}', service).replace(/\{\w+\}/g, '0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11'),
+    service,
+  ]);
+}
 
 describe('upstreamFor', () => {
   it.each([
@@ -31,15 +40,6 @@ describe('upstreamFor', () => {
 });
 
 describe('the route table and the route registry of libs/contracts', () => {
-  /** Concrete paths of a registry route: `{service}` once per service, other variables filled in. */
-  function concrete(route: (typeof ROUTES)[number]): Array<[string, string]> {
-    const services = route.service === '{service}' ? DEAD_LETTER_SERVICES : [route.service];
-    return services.map((service) => [
-      route.path.replace('{service}', service).replace(/\{\w+\}/g, '0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11'),
-      service,
-    ]);
-  }
-
   it.each(ROUTES.filter((route) => !route.public).map((route) => [`${route.method} ${route.path}`, route]))(
     '%s is routed to its owner',
     (_, route) => {
@@ -70,5 +70,29 @@ describe('the route table and the route registry of libs/contracts', () => {
       .filter(([pattern]) => !paths.some((path) => pattern.test(path)))
       .map(([pattern]) => String(pattern));
     expect(unused).toEqual([]);
+  });
+});
+
+describe('routeTemplateFor (the route label of the gateway metrics)', () => {
+  it.each([
+    ['GET', '/documents', '/documents'],
+    ['POST', '/documents', '/documents'],
+    ['GET', '/documents/0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11', '/documents/{id}'],
+    ['HEAD', '/documents/0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11/payload', '/documents/{id}/payload'],
+    ['POST', '/threads/t1/messages', '/threads/{id}/messages'],
+    ['DELETE', '/admin/dead-letters/intake/0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11', '/admin/dead-letters/intake/{eventId}'],
+    // a method the route does not have: still the path's template (the service answers 404/405)
+    ['PUT', '/exports/j1', '/exports/{jobId}'],
+    ['GET', '/documents/abc/unknown', null],
+    ['GET', '/unknown', null],
+  ])('%s %s → %s', (method, path, template) => {
+    expect(routeTemplateFor(method, path)).toBe(template);
+  });
+
+  it('names every registered route by its registry path, never by a concrete id', () => {
+    for (const route of ROUTES.filter((r) => !r.public)) {
+      for (const [path, service] of concrete(route))
+        expect(routeTemplateFor(route.method.toUpperCase(), path)).toBe(route.path.replace('{service}', service));
+    }
   });
 });

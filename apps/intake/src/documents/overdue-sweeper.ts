@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { METRICS_REGISTRY, Messaging } from '@dvd/platform';
+import { METRICS_REGISTRY, Messaging, catalogueGauge } from '@dvd/platform';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
 import { AWAITING_STATUSES, overdueSql, statusListSql } from './document-status';
@@ -38,30 +38,24 @@ export class OverdueSweeper implements OnApplicationBootstrap, OnApplicationShut
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
     const { db: database, logger } = this;
-    new Gauge({
-      name: 'dvd_documents_overdue',
-      help: "Routed documents nobody claimed or decided within their authority's claimDeadline, per authority",
-      labelNames: ['authority_id'],
-      registers: [registry],
-      async collect() {
-        let rows: Array<{ authority_id: string; n: number }>;
-        try {
-          // served by documents_overdue_idx; authorities without overdue documents report 0
-          rows = await database.query(
-            `SELECT a.authority_id, count(d.id)::int AS n
-               FROM (SELECT id AS authority_id FROM authorities WHERE NOT deleted
-                     UNION SELECT DISTINCT authority_id FROM documents WHERE ${overdueSql()}) a
-               LEFT JOIN documents d ON d.authority_id = a.authority_id AND ${overdueSql('d')}
-              GROUP BY a.authority_id`,
-          );
-        } catch (err) {
-          logger.warn({ errorName: (err as Error).name }, 'overdue gauge not updated: database unavailable');
-          return; // the last values stay
-        }
-        this.reset();
-        for (const r of rows) this.set({ authority_id: r.authority_id }, r.n);
+    catalogueGauge(
+      registry,
+      'dvd_documents_overdue',
+      async (gauge) => {
+        // served by documents_overdue_idx; authorities without overdue documents report 0
+        const rows: Array<{ authority_id: string; n: number }> = await database.query(
+          `SELECT a.authority_id, count(d.id)::int AS n
+             FROM (SELECT id AS authority_id FROM authorities WHERE NOT deleted
+                   UNION SELECT DISTINCT authority_id FROM documents WHERE ${overdueSql()}) a
+             LEFT JOIN documents d ON d.authority_id = a.authority_id AND ${overdueSql('d')}
+            GROUP BY a.authority_id`,
+        );
+        gauge.reset();
+        for (const r of rows) gauge.set({ authority_id: r.authority_id }, r.n);
       },
-    });
+      // the last values stay
+      (err) => logger.warn({ errorName: (err as Error).name }, 'overdue gauge not updated: database unavailable'),
+    );
   }
 
   onApplicationBootstrap() {

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { METRICS_REGISTRY, Messaging, ObjectStorage } from '@dvd/platform';
+import { METRICS_REGISTRY, Messaging, ObjectStorage, catalogueCounter, catalogueGauge, initialiseLabels } from '@dvd/platform';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
 import { purgeBackoffMs, safeErrorCode } from './purge-backoff';
@@ -76,32 +76,15 @@ export class RetentionReaper implements OnApplicationBootstrap, OnApplicationShu
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
-    const registers = [registry];
     this.metrics = {
-      runs: new Counter({
-        name: 'dvd_reaper_runs_total',
-        help: 'Retention reaper passes, by outcome (completed, interrupted)',
-        labelNames: ['outcome'],
-        registers,
-      }),
-      purged: new Counter({ name: 'dvd_reaper_purged_total', help: 'Documents purged by the retention reaper', registers }),
-      failures: new Counter({
-        name: 'dvd_reaper_failures_total',
-        help: 'Documents whose purge failed (retried later with backoff)',
-        registers,
-      }),
-      deferred: new Gauge({
-        name: 'dvd_reaper_deferred',
-        help: 'Expired documents left for later by the last pass (backing off after a failure, or claimed elsewhere)',
-        registers,
-      }),
-      lastRun: new Gauge({
-        name: 'dvd_reaper_last_run_timestamp_seconds',
-        help: 'When the last retention reaper pass ended (Unix time)',
-        registers,
-      }),
-      lastDuration: new Gauge({ name: 'dvd_reaper_last_run_duration_seconds', help: 'How long the last pass took', registers }),
+      runs: catalogueCounter(registry, 'dvd_reaper_runs_total'),
+      purged: catalogueCounter(registry, 'dvd_reaper_purged_total'),
+      failures: catalogueCounter(registry, 'dvd_reaper_failures_total'),
+      deferred: catalogueGauge(registry, 'dvd_reaper_deferred'),
+      lastRun: catalogueGauge(registry, 'dvd_reaper_last_run_timestamp_seconds'),
+      lastDuration: catalogueGauge(registry, 'dvd_reaper_last_run_duration_seconds'),
     };
+    initialiseLabels(this.metrics.runs, [{ outcome: 'completed' }, { outcome: 'interrupted' }]);
   }
 
   onApplicationBootstrap() {
