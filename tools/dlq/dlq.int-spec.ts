@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createTestDatabase } from '@dvd/testing';
-import { DeadLetterStore, deadLetterTablesSql, messagingTablesSql, serviceDataSourceOptions } from '@dvd/platform';
+import { DeadLetterStore, deadLetterTablesSql, messagingTablesSql, outboxTraceContextSql, serviceDataSourceOptions } from '@dvd/platform';
 import { dlqProgram } from './dlq';
 
 describe('npm run dlq', () => {
@@ -15,7 +15,8 @@ describe('npm run dlq', () => {
     ds = new DataSource(serviceDataSourceOptions({ url: db.url, schema: 'routing', entities: [], migrations: [] }));
     await ds.initialize();
     await ds.query(`CREATE SCHEMA routing`);
-    for (const sql of [...messagingTablesSql('routing'), ...deadLetterTablesSql('routing')]) await ds.query(sql);
+    for (const sql of [...messagingTablesSql('routing'), ...deadLetterTablesSql('routing'), ...outboxTraceContextSql('routing')])
+      await ds.query(sql);
   });
 
   afterAll(async () => {

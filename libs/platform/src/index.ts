@@ -11,3 +11,4 @@ export * from './storage';
 export * from './http';
 export * from './crypto';
 export * from './time/retention';
+export * from './telemetry';

@@ -9,7 +9,7 @@ import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logger';
 import { PlatformModule } from '../service/platform.module';
 import { Consumes } from './consumes.decorator';
-import { DeadLetterStore, deadLetterTablesSql } from './dead-letters';
+import { DeadLetterStore, deadLetterTablesSql, outboxTraceContextSql } from './dead-letters';
 import { EventContext, Messaging } from './messaging';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
 
@@ -19,7 +19,7 @@ const log = createLogger('consumes-test', process.env.TEST_LOG_LEVEL ?? 'silent'
 class ConsumesTestTables1700000000000 implements MigrationInterface {
   name = 'ConsumesTestTables1700000000000';
   async up(q: QueryRunner): Promise<void> {
-    for (const sql of [...messagingTablesSql(SCHEMA), ...deadLetterTablesSql(SCHEMA)]) await q.query(sql);
+    for (const sql of [...messagingTablesSql(SCHEMA), ...deadLetterTablesSql(SCHEMA), ...outboxTraceContextSql(SCHEMA)]) await q.query(sql);
     await q.query(`CREATE TABLE ${SCHEMA}.applied (event_id uuid NOT NULL, event_type text NOT NULL, document_id uuid NOT NULL)`);
   }
   async down(): Promise<void> {}
@@ -99,7 +99,12 @@ describe('@Consumes handlers, discovered at boot (real RabbitMQ and Postgres)', 
     );
     await pubDs.initialize();
     await pubDs.query(`CREATE SCHEMA consumes_pub`);
-    for (const sql of [...messagingTablesSql('consumes_pub'), ...deadLetterTablesSql('consumes_pub')]) await pubDs.query(sql);
+    for (const sql of [
+      ...messagingTablesSql('consumes_pub'),
+      ...deadLetterTablesSql('consumes_pub'),
+      ...outboxTraceContextSql('consumes_pub'),
+    ])
+      await pubDs.query(sql);
     const publisher = new Messaging({
       amqpUrl: vhost.url,
       service: 'consumes-pub',

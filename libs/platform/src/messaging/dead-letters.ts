@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { DeadLetterView, EventEnvelope } from '@dvd/contracts';
 import { keysetTimestampSql } from '../http/paging';
+import { activeTraceparent } from '../telemetry/trace-context';
 
 /** Why an event is a dead letter. */
 export type DeadLetterReason = DeadLetterView['reason'];
@@ -62,6 +63,15 @@ export function deadLetterTablesSql(schema: string): string[] {
        ADD COLUMN attempts integer NOT NULL DEFAULT 0,
        ADD COLUMN next_attempt_at timestamptz`,
   ];
+}
+
+/**
+ * DDL for the outbox column `traceparent` (ADR 0023): the W3C trace context of the request or
+ * event that wrote the row, so that the relay publishes the event in that trace. Null when
+ * tracing is off.
+ */
+export function outboxTraceContextSql(schema: string): string[] {
+  return [`ALTER TABLE "${schema}".outbox ADD COLUMN traceparent text`];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -144,10 +154,11 @@ export class DeadLetterStore {
       if (!rows[0]) return 'missing' as const;
       const e = rows[0].envelope;
       if (!e) return 'not-replayable' as const;
+      // the replay is traced from the operator's request that asked for it
       await m.query(
-        `INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id, target_queue)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-        [e.id, e.type, JSON.stringify(e.data), e.occurredAt, e.correlationId, e.causationId, queue],
+        `INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id, target_queue, traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+        [e.id, e.type, JSON.stringify(e.data), e.occurredAt, e.correlationId, e.causationId, queue, activeTraceparent()],
       );
       await m.query(`DELETE FROM dead_letters WHERE event_id = $1`, [eventId]);
       return 'replayed' as const;

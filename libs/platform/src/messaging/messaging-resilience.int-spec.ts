@@ -11,7 +11,7 @@ import { createTestDatabase, createTestVhost, freePort, pollUntil } from '@dvd/t
 import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logger';
 import { deadLetterController } from './dead-letter.controller';
-import { deadLetterTablesSql } from './dead-letters';
+import { deadLetterTablesSql, outboxTraceContextSql } from './dead-letters';
 import { Messaging, UNROUTED_QUEUE } from './messaging';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
 
@@ -60,7 +60,8 @@ describe('Messaging through outages (real RabbitMQ and Postgres)', () => {
     const ds = new DataSource(serviceDataSourceOptions({ url, schema, entities: MESSAGING_ENTITIES, migrations: [], poolSize: 2 }));
     await ds.initialize();
     await ds.query(`CREATE SCHEMA "${schema}"`);
-    for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema)]) await ds.query(sql);
+    for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema), ...outboxTraceContextSql(schema)])
+      await ds.query(sql);
     await ds.query(`CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, payload jsonb NOT NULL)`);
     sources.push(ds);
     return ds;

@@ -13,6 +13,8 @@ export class OutboxEntry {
   @Column('text', { name: 'target_queue', nullable: true }) targetQueue!: string | null;
   @Column('integer', { default: 0 }) attempts!: number;
   @Column('timestamptz', { name: 'next_attempt_at', nullable: true }) nextAttemptAt!: Date | null;
+  /** W3C traceparent of the request or event that wrote the row (ADR 0023); null with tracing off. */
+  @Column('text', { nullable: true }) traceparent!: string | null;
 }
 
 /** Ids of events a consumer has applied: a redelivered event changes nothing. */

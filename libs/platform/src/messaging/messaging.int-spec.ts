@@ -6,7 +6,7 @@ import { createTestDatabase, createTestVhost, pollUntil, queueSettled } from '@d
 import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logger';
 import { Messaging } from './messaging';
-import { deadLetterTablesSql } from './dead-letters';
+import { deadLetterTablesSql, outboxTraceContextSql } from './dead-letters';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
 
 const log = createLogger('messaging-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -24,7 +24,8 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     const exists: unknown[] = await ds.query(`SELECT 1 FROM information_schema.schemata WHERE schema_name = $1`, [schema]);
     if (!exists.length) {
       await ds.query(`CREATE SCHEMA "${schema}"`);
-      for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema)]) await ds.query(sql);
+      for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema), ...outboxTraceContextSql(schema)])
+        await ds.query(sql);
       await ds.query(`CREATE TABLE "${schema}".applied (event_id uuid NOT NULL, payload jsonb NOT NULL)`);
     }
     sources.push(ds);

@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import { Context, ROOT_CONTEXT, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import amqp, { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import { EVENTS_EXCHANGE, EVENT_CONSUMERS, EventEnvelope, EventMap, EventType, SERVICES, parseEnvelope } from '@dvd/contracts';
 import { isConnectionError } from './connection-errors';
+import {
+  activeTraceparent,
+  contextOfTraceparent,
+  publishInRememberedContext,
+  traceHeaders,
+  withPublishContext,
+} from '../telemetry/trace-context';
 import { DeadLetterInput, DeadLetterStore, deadLetterKey } from './dead-letters';
+import { MessagingMetrics } from './messaging-metrics';
 import { DEFAULT_RETRY_DELAYS_MS, RetrySchedule } from './retry-schedule';
 
 export const DEAD_LETTER_EXCHANGE = 'dvd.dlx';
@@ -39,6 +49,8 @@ export interface MessagingOptions {
   relayEnabled?: boolean;
   /** Backoff of the database probe while the consumer is paused (default 250 ms doubling to 10 s). */
   probeDelayMs?: { min: number; max: number };
+  /** The service's metrics registry (outbox lag, consumed, redelivered and dead-lettered events). */
+  metrics?: Registry;
 }
 
 export interface EventContext<K extends EventType> {
@@ -60,6 +72,7 @@ interface OutboxRow {
   causation_id: string | null;
   target_queue: string | null;
   attempts: number;
+  traceparent: string | null;
 }
 
 /** A delivery and the channel generation it arrived on (its tag is void on a later channel). */
@@ -67,6 +80,34 @@ interface Delivery {
   msg: ConsumeMessage;
   generation: number;
   run: (d: Delivery) => Promise<void>;
+  /** The trace context it arrived in (the consumer span), for a run after a pause. */
+  ctx: Context;
+}
+
+const tracer = trace.getTracer('dvd-messaging');
+
+/** Callbacks to run once the transaction of an EntityManager has committed (see {@link afterCommit}). */
+const commitHooks = new WeakMap<EntityManager, Array<() => void>>();
+
+/**
+ * Runs `fn` after the transaction `manager` belongs to has committed, and never if it rolls
+ * back: for counters of what a transaction did. Only inside `messaging.transaction` and event
+ * handlers.
+ */
+export function afterCommit(manager: EntityManager, fn: () => void): void {
+  const hooks = commitHooks.get(manager);
+  if (!hooks) throw new Error('afterCommit needs a transaction of Messaging (messaging.transaction or an event handler)');
+  hooks.push(fn);
+}
+
+function runCommitHooks(hooks: Array<() => void>): void {
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      // a counter must not turn a committed transaction into an error
+    }
+  }
 }
 
 class ReturnedError extends Error {
@@ -108,10 +149,12 @@ export class Messaging {
   private paused = false;
   private held: Delivery[] = [];
   readonly deadLetters: DeadLetterStore;
+  private readonly metrics: MessagingMetrics;
 
   constructor(private readonly o: MessagingOptions) {
     this.schedule = new RetrySchedule(o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS, o.maxDeliveries);
     this.deadLetters = new DeadLetterStore(o.dataSource);
+    this.metrics = new MessagingMetrics(o.metrics, this.queueName, o.dataSource);
   }
 
   get service() {
@@ -165,12 +208,14 @@ export class Messaging {
     this.publisher = this.connection.createChannel({
       confirm: true,
       setup: async (ch: ConfirmChannel) => {
+        publishInRememberedContext(ch);
         ch.on('return', (m: Message) => this.noteReturned(m));
         await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
         await assertUnroutedQueue(ch);
       },
     });
     await this.publisher.waitForConnect();
+    this.metrics.initialise([...this.handlers.keys()]);
     if (this.handlers.size > 0) await this.startConsumer();
     if (this.o.relayEnabled !== false) this.scheduleRelay(0);
     this.pruneTimer = setInterval(() => void this.pruneProcessed().catch(() => undefined), 60 * 60_000);
@@ -204,6 +249,7 @@ export class Messaging {
       setup: async (ch: ConfirmChannel) => {
         this.generation++;
         this.held = []; // deliveries of the old channel come again on this one
+        publishInRememberedContext(ch);
         ch.on('return', (m: Message) => this.noteReturned(m));
         await ch.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
         await ch.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
@@ -249,7 +295,14 @@ export class Messaging {
   private async consume(): Promise<void> {
     const consumer = this.consumer!;
     const prefetch = this.o.prefetch ?? 10;
-    const main = await consumer.consume(this.queueName, (msg) => this.deliver(msg, (d) => this.handle(d)), { noAck: false, prefetch });
+    const main = await consumer.consume(
+      this.queueName,
+      (msg) => {
+        this.countRedelivery(msg);
+        this.deliver(msg, (d) => this.handle(d));
+      },
+      { noAck: false, prefetch },
+    );
     const dead = await consumer.consume(this.deadLetterQueueName, (msg) => this.deliver(msg, (d) => this.handleBrokerDeadLetter(d)), {
       noAck: false,
       prefetch,
@@ -257,8 +310,22 @@ export class Messaging {
     this.consumerTags = [main.consumerTag, dead.consumerTag];
   }
 
+  /**
+   * Runs a delivery in its trace (ADR 0023): the amqplib instrumentation calls this inside its
+   * consumer span, a child of the publisher's; without one, the message's `traceparent` is
+   * continued directly.
+   */
   private deliver(msg: ConsumeMessage, run: (d: Delivery) => Promise<void>) {
-    void this.track(run({ msg, generation: this.generation, run }));
+    const active = context.active();
+    const ctx = trace.getSpan(active) ? active : contextOfTraceparent(msg.properties.headers?.traceparent);
+    const d: Delivery = { msg, generation: this.generation, run, ctx };
+    void this.track(context.with(ctx, () => run(d)));
+  }
+
+  /** A copy back from a delay queue (`retry`), or one the broker delivers again (`broker`: a consumer or channel was lost). */
+  private countRedelivery(msg: ConsumeMessage) {
+    if (attemptsOf(msg) > 0) this.metrics.redelivered.inc({ queue: this.queueName, cause: 'retry' });
+    else if (msg.fields.redelivered) this.metrics.redelivered.inc({ queue: this.queueName, cause: 'broker' });
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -287,11 +354,13 @@ export class Messaging {
       if (!m) break;
       const type = typeof m.properties.type === 'string' ? m.properties.type : '';
       const parkedAt = Number(m.properties.headers?.[PARKED_AT_HEADER] ?? 0);
+      // published in the trace the event belongs to (its traceparent), not in this start's
+      const inTrace = contextOfTraceparent(m.properties.headers?.traceparent);
       if (mine.has(type)) {
-        ch.publish(EVENTS_EXCHANGE, type, m.content, copyProperties(m, {}));
+        context.with(inTrace, () => ch.publish(EVENTS_EXCHANGE, type, m.content, copyProperties(m, {})));
         routed++;
       } else if (parkedAt + UNROUTED_TTL_MS > Date.now()) {
-        ch.publish('', UNROUTED_QUEUE, m.content, copyProperties(m, {}));
+        context.with(inTrace, () => ch.publish('', UNROUTED_QUEUE, m.content, copyProperties(m, {})));
       }
       await ch.waitForConfirms();
       ch.ack(m);
@@ -300,7 +369,6 @@ export class Messaging {
   }
 
   private async handle(d: Delivery): Promise<void> {
-    const { log, dataSource } = this.o;
     const { msg } = d;
     const parsed = parseBody(msg);
     if (!parsed.ok) {
@@ -323,15 +391,42 @@ export class Messaging {
       this.ack(d);
       return;
     }
+    await tracer.startActiveSpan(
+      `handle ${envelope.type}`,
+      { attributes: { 'messaging.message.id': envelope.id, 'dvd.event.type': envelope.type, 'dvd.event.attempt': attemptsOf(msg) + 1 } },
+      async (span) => {
+        try {
+          await this.apply(d, envelope, handler);
+        } catch (err) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.name });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  /** Applies an event once (its id recorded in the handler's transaction), acks after the commit; a failure goes to retry or dead letter. */
+  private async apply(d: Delivery, envelope: EventEnvelope, handler: EventHandler<EventType>): Promise<void> {
+    const { log, dataSource } = this.o;
+    const { msg } = d;
+    const queue = this.queueName;
     let emitted = false;
+    let duplicate = false;
+    const hooks: Array<() => void> = [];
     try {
       await dataSource.transaction(async (manager) => {
+        commitHooks.set(manager, hooks);
         const fresh: unknown[] = await manager.query(
           `INSERT INTO processed_events (event_id, event_type) VALUES ($1, $2)
            ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
           [envelope.id, envelope.type],
         );
-        if (fresh.length === 0) return; // already applied: redelivery changes nothing
+        if (fresh.length === 0) {
+          duplicate = true;
+          return; // already applied: redelivery changes nothing
+        }
         const emit: Emitter = async (type, data) => {
           emitted = true;
           await enqueueEvent(manager, type, data, { correlationId: envelope.correlationId, causationId: envelope.id });
@@ -340,9 +435,13 @@ export class Messaging {
         if (envelope.type === 'document.purged')
           await new DeadLetterStore(manager).purgeDocument((envelope.data as EventMap['document.purged']).documentId);
       });
+      this.metrics.consumed.inc({ queue, event_type: envelope.type, outcome: duplicate ? 'duplicate' : 'applied' });
+      runCommitHooks(hooks);
       this.ack(d);
       if (emitted) this.kick();
     } catch (err) {
+      this.metrics.consumed.inc({ queue, event_type: envelope.type, outcome: 'failed' });
+      trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: describeError(err) });
       if (await this.databaseDown(err)) {
         this.hold(d);
         return;
@@ -418,6 +517,7 @@ export class Messaging {
   private async deadLetter(d: Delivery, input: DeadLetterInput): Promise<void> {
     try {
       await this.deadLetters.record(input);
+      this.metrics.deadLettered.inc({ queue: this.queueName, reason: input.reason });
       this.o.log.warn(
         { eventId: input.eventId, eventType: input.eventType, reason: input.reason, attempts: input.attempts },
         'event dead-lettered',
@@ -480,16 +580,22 @@ export class Messaging {
     const held = this.held.splice(0);
     for (const d of held) {
       if (this.paused) this.held.push(d);
-      else await d.run(d);
+      else await context.with(d.ctx, () => d.run(d)); // in the trace it arrived in
     }
     if (this.paused || this.stopped) return;
     await this.consume();
     this.o.log.info({ service: this.o.service, replayed: held.length }, 'event consumer resumed');
   }
 
+  /**
+   * Publishes with confirm and `mandatory`; rejects when the broker returned the message as
+   * unroutable. The active trace context goes with the message even when the channel wrapper
+   * sends it later (see `withPublishContext`).
+   */
   private async publishConfirmed(channel: ChannelWrapper, exchange: string, routingKey: string, content: Buffer, options: Options.Publish) {
     const id = options.messageId;
-    await channel.publish(exchange, routingKey, content, { ...options, mandatory: true, timeout: 10_000 });
+    const headers = withPublishContext({ ...(options.headers as Record<string, unknown> | undefined) });
+    await channel.publish(exchange, routingKey, content, { ...options, headers, mandatory: true, timeout: 10_000 });
     if (id && this.returned.delete(id)) throw new ReturnedError(`returned unroutable`);
   }
 
@@ -509,13 +615,16 @@ export class Messaging {
    */
   async transaction<T>(work: (manager: EntityManager, emit: Emitter) => Promise<T>, meta?: { correlationId?: string }): Promise<T> {
     let emitted = false;
+    const hooks: Array<() => void> = [];
     const result = await this.o.dataSource.transaction(async (manager) => {
+      commitHooks.set(manager, hooks);
       const emit: Emitter = async (type, data) => {
         emitted = true;
         await enqueueEvent(manager, type, data, { correlationId: meta?.correlationId });
       };
       return work(manager, emit);
     });
+    runCommitHooks(hooks);
     if (emitted) this.kick();
     return result;
   }
@@ -539,7 +648,8 @@ export class Messaging {
   private scheduleRelay(delay: number) {
     if (this.stopped) return;
     if (this.relayTimer) clearTimeout(this.relayTimer);
-    this.relayTimer = setTimeout(() => void this.track(this.runRelay()), delay);
+    // outside any trace: a batch holds the rows of many requests, each published in its own (relayOnce)
+    this.relayTimer = setTimeout(() => context.with(ROOT_CONTEXT, () => void this.track(this.runRelay())), delay);
   }
 
   private async runRelay(): Promise<void> {
@@ -572,13 +682,16 @@ export class Messaging {
     if (!publisher) return 0;
     return this.o.dataSource.transaction(async (manager) => {
       const rows: OutboxRow[] = await manager.query(
-        `SELECT id, type, data, occurred_at, correlation_id, causation_id, target_queue, attempts FROM outbox
+        `SELECT id, type, data, occurred_at, correlation_id, causation_id, target_queue, attempts, traceparent FROM outbox
           WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.o.relayBatchSize ?? 100],
       );
       if (rows.length === 0) return 0;
-      const outcomes = await Promise.all(rows.map((row) => this.relayRow(publisher, row)));
+      // each row is published in the trace of the request or event that wrote it (ADR 0023)
+      const outcomes = await Promise.all(
+        rows.map((row) => context.with(contextOfTraceparent(row.traceparent), () => this.relayRow(publisher, row))),
+      );
       const sent = rows.filter((_, i) => outcomes[i]).map((r) => r.id);
       const kept = rows.filter((_, i) => !outcomes[i]);
       if (sent.length) await manager.query(`DELETE FROM outbox WHERE id = ANY($1::uuid[])`, [sent]);
@@ -611,15 +724,21 @@ export class Messaging {
       type: row.type,
       timestamp: Math.floor(Date.now() / 1000),
       appId: this.o.service,
+      // with tracing on, the amqplib instrumentation replaces it with its producer span's (a child of this one)
+      headers: traceHeaders(row.traceparent),
     };
     try {
       // a replayed dead letter goes to the one queue that dead-lettered it
       if (row.target_queue) await this.publishConfirmed(publisher, '', row.target_queue, body, options);
       else await this.publishConfirmed(publisher, EVENTS_EXCHANGE, row.type, body, options);
+      this.metrics.published.inc({ event_type: row.type });
       return true;
     } catch (err) {
       // returned because nobody consumes this type by design: delivered to everyone who wants it
-      if (err instanceof ReturnedError && !row.target_queue && EVENT_CONSUMERS[row.type as EventType]?.length === 0) return true;
+      if (err instanceof ReturnedError && !row.target_queue && EVENT_CONSUMERS[row.type as EventType]?.length === 0) {
+        this.metrics.published.inc({ event_type: row.type });
+        return true;
+      }
       if (!(err instanceof ReturnedError) || row.target_queue) {
         this.o.log.warn(
           { eventId: row.id, eventType: row.type, errorName: (err as Error)?.name },
@@ -629,7 +748,11 @@ export class Messaging {
       }
     }
     try {
-      await this.publishConfirmed(publisher, '', UNROUTED_QUEUE, body, { ...options, headers: { [PARKED_AT_HEADER]: Date.now() } });
+      await this.publishConfirmed(publisher, '', UNROUTED_QUEUE, body, {
+        ...options,
+        headers: { ...traceHeaders(row.traceparent), [PARKED_AT_HEADER]: Date.now() },
+      });
+      this.metrics.published.inc({ event_type: row.type });
       this.o.log.info({ eventId: row.id, eventType: row.type }, 'event parked: no queue is bound for its type yet');
       return true;
     } catch (err) {
@@ -660,13 +783,11 @@ export async function enqueueEvent<K extends EventType>(
   meta: { correlationId?: string; causationId?: string } = {},
 ): Promise<string> {
   const id = randomUUID();
-  await manager.query(`INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id) VALUES ($1, $2, $3, now(), $4, $5)`, [
-    id,
-    type,
-    JSON.stringify(data),
-    meta.correlationId ?? id,
-    meta.causationId ?? null,
-  ]);
+  // the trace of the request or event that caused it: the relay publishes the event in it
+  await manager.query(
+    `INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id, traceparent) VALUES ($1, $2, $3, now(), $4, $5, $6)`,
+    [id, type, JSON.stringify(data), meta.correlationId ?? id, meta.causationId ?? null, activeTraceparent()],
+  );
   // the publisher of a purge forgets its own dead letters about the document in the same transaction
   if (type === 'document.purged') await new DeadLetterStore(manager).purgeDocument((data as EventMap['document.purged']).documentId);
   return id;

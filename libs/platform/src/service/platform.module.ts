@@ -11,6 +11,7 @@ import {
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import Redis from 'ioredis';
+import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { IdentityGuard, IdentityVerifier, IdentityVerifierOptions } from '../auth-context/identity.guard';
 import { ReplayGuard } from '../auth-context/replay-guard';
@@ -157,8 +158,8 @@ export class PlatformModule {
       providers.push(
         {
           provide: Messaging,
-          inject: [getDataSourceToken()],
-          useFactory: (dataSource: DataSource) =>
+          inject: [getDataSourceToken(), METRICS_REGISTRY],
+          useFactory: (dataSource: DataSource, metrics: Registry) =>
             new Messaging({
               amqpUrl: m.amqpUrl,
               service: o.service,
@@ -168,6 +169,7 @@ export class PlatformModule {
               log,
               relayIntervalMs: m.relayIntervalMs,
               relayEnabled: m.relayEnabled,
+              metrics,
             }),
         },
         ConsumerDiscovery,

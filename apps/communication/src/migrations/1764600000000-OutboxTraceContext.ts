@@ -1,0 +1,15 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+import { outboxTraceContextSql } from '@dvd/platform';
+
+/** The trace context of each outbox row, so that an event is published in the trace that caused it (ADR 0023). */
+export class CommunicationOutboxTraceContext1764600000000 implements MigrationInterface {
+  name = 'CommunicationOutboxTraceContext1764600000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    for (const sql of outboxTraceContextSql('communication')) await q.query(sql);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE communication.outbox DROP COLUMN traceparent`);
+  }
+}
