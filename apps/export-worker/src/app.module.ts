@@ -12,6 +12,7 @@ import {
 import { WebhookDelivery } from './delivery/webhook-delivery';
 import { ExportWorkerConfig } from './export-worker.config';
 import { ExportJobEntity } from './exports/export-job.entity';
+import { ExportMetrics } from './exports/export-metrics';
 import { EXPORT_CONFIG, ExportRunner } from './exports/export-runner';
 import { ExportController } from './exports/export.controller';
 import { ExportService } from './exports/export.service';
@@ -60,6 +61,7 @@ export class ExportWorkerModule {
         },
         ExportService,
         ExportRunner,
+        ExportMetrics,
         WakeExportRunnerOnExportRequested,
         ForgetExportJobsOnDocumentPurged,
       ],

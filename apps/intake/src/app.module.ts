@@ -25,6 +25,7 @@ import { ReceiptJwks, ReceiptKeysController } from './receipts/receipt-keys.cont
 import { RECEIPT_KEYRING, ReceiptSigner } from './receipts/receipt-signer';
 import { PendingObjectSweeper } from './retention/pending-object.sweeper';
 import { RetentionReaper } from './retention/retention-reaper';
+import { DocumentMetrics } from './documents/document-metrics';
 
 export function databaseOptions(config: Pick<IntakeConfig, 'DATABASE_URL'>): ServiceDataSourceOptions {
   return { url: config.DATABASE_URL, schema: SERVICE_SCHEMA.intake, entities: [DocumentEntity], migrations: INTAKE_MIGRATIONS };
@@ -63,6 +64,7 @@ export class IntakeModule {
         DocumentService,
         RerouteService,
         DocumentDecisions,
+        DocumentMetrics,
         IdempotencyService,
         PayloadStore,
         ReceiptSigner,

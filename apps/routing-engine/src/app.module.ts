@@ -18,6 +18,7 @@ import { RerouteUnroutableOnRoutingChange } from './routing/reroute-unroutable-o
 import { RouteDocumentOnDocumentReceived } from './routing/route-document-on-document-received.consumer';
 import { RoutingDecisionEntity } from './routing/routing-decision.entity';
 import { Router } from './routing/router';
+import { RoutingMetrics } from './routing/routing-metrics';
 import { UnroutableController } from './routing/unroutable.controller';
 import { RoutingEngineConfig } from './routing-engine.config';
 import { RoutingRuleEntity } from './rules/routing-rule.entity';
@@ -65,6 +66,7 @@ export class RoutingEngineModule {
         RuleService,
         RulesCache,
         Router,
+        RoutingMetrics,
         RouteDocumentOnDocumentReceived,
         RerouteUnroutableOnRoutingChange,
         ForgetDecisionOnDocumentPurged,

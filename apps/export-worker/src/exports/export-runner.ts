@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Messaging, ObjectStorage } from '@dvd/platform';
+import { Messaging, ObjectStorage, afterCommit } from '@dvd/platform';
 import { WebhookDelivery } from '../delivery/webhook-delivery';
 import { backoffMs } from '../delivery/retry-policy';
 import { ExportWorkerConfig } from '../export-worker.config';
 import { PackagingError, PackagingFailure, buildCasePackage } from '../packaging/case-package';
+import { ExportMetrics } from './export-metrics';
 import { ServiceClients } from './service-clients';
 
 export const EXPORT_CONFIG = Symbol('EXPORT_CONFIG');
@@ -56,6 +57,7 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly clients: ServiceClients,
     private readonly delivery: WebhookDelivery,
     @Inject(EXPORT_CONFIG) private readonly config: ExportWorkerConfig,
+    private readonly metrics: ExportMetrics,
   ) {}
 
   onApplicationBootstrap() {
@@ -153,7 +155,9 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
           WHERE id = $1 AND attempts = $2 AND status = 'RUNNING' RETURNING id`,
         [job.id, job.attempts, JSON.stringify(receipt), pkg.sha256, pkg.size],
       )) as [unknown[], number];
-      if (done.length) await emit('export.completed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id });
+      if (!done.length) return; // the lease went to a newer attempt meanwhile
+      await emit('export.completed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id });
+      afterCommit(manager, () => this.metrics.attempt('delivered'));
     });
     this.logger.log({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, size: pkg.size }, 'export delivered');
   }
@@ -165,7 +169,9 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
           WHERE id = $1 AND attempts = $2 AND status = 'RUNNING' RETURNING id`,
         [job.id, job.attempts, reason, category],
       )) as [unknown[], number];
-      if (done.length) await emit('export.failed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, reason });
+      if (!done.length) return;
+      await emit('export.failed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, reason });
+      afterCommit(manager, () => this.metrics.attempt('failed', category));
     });
     this.logger.warn({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, category }, 'export failed');
   }
@@ -179,6 +185,7 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
         WHERE id = $1 AND attempts = $2 AND status = 'RUNNING'`,
       [job.id, job.attempts, reason, delay, category],
     );
+    this.metrics.attempt('retry', category);
     this.logger.warn({ jobId: job.id, attempts: job.attempts, category, retryInMs: delay }, 'export attempt failed; will be retried');
   }
 }

@@ -18,6 +18,7 @@ import { canonicalJson } from './canonical-json';
 import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { parseMetadataJson, receiveMultipart } from './multipart-upload';
 import { PayloadStore, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
+import { DocumentMetrics } from '../documents/document-metrics';
 
 interface Target {
   meta: DocumentForwardMetadata;
@@ -50,6 +51,7 @@ export class ForwardService {
     private readonly receipts: ReceiptSigner,
     private readonly decisions: DocumentDecisions,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+    private readonly metrics: DocumentMetrics,
   ) {}
 
   async forward(req: Request, who: Identity, id: string, idempotencyKeyHeader: string | undefined): Promise<Forwarded> {
@@ -173,6 +175,7 @@ export class ForwardService {
         );
         await recordHistory(manager, doc.id, 'FORWARDED', actorRole);
         await recordHistory(manager, newId, 'RECEIVED', actorRole);
+        this.metrics.receivedIn(manager);
         await emit('document.received', {
           documentId: newId,
           citizenId: doc.citizenId,

@@ -19,6 +19,7 @@ import { canonicalJson } from './canonical-json';
 import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { parseMetadataJson, receiveMultipart } from './multipart-upload';
 import { PayloadStore, PayloadTooLarge, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
+import { DocumentMetrics } from '../documents/document-metrics';
 
 /**
  * The application/json variant (the contract's `DocumentCreateJson`): small payloads as base64
@@ -53,6 +54,7 @@ export class UploadService {
     private readonly keyDirectory: AuthorityKeyDirectory,
     private readonly receipts: ReceiptSigner,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+    private readonly metrics: DocumentMetrics,
   ) {}
 
   async upload(req: Request, citizen: Identity, idempotencyKeyHeader: string | undefined): Promise<StoredResponse<DocumentCreatedView>> {
@@ -189,6 +191,7 @@ export class UploadService {
         );
         await this.payloads.release(manager, objectKey); // swept as abandoned meanwhile: the object is gone → 503
         await recordHistory(manager, documentId, 'RECEIVED', 'citizen');
+        this.metrics.receivedIn(manager);
         await emit('document.received', {
           documentId,
           citizenId: citizen.userId,

@@ -6,6 +6,7 @@ import { AuthorityEntity } from '../authorities/authority.entity';
 import { DocumentFacts, RuleForEvaluation, evaluateRules } from '../rules/rule-evaluation';
 import { RuleService } from '../rules/rule.service';
 import { RoutingOutcomeKind, UnroutableReason } from './routing-decision.entity';
+import { RoutingMetrics } from './routing-metrics';
 
 /** A document as the router sees it: its ids and what the rules look at. */
 export interface RoutingInput extends DocumentFacts {
@@ -71,7 +72,10 @@ const factsOf = (d: DocumentFacts): DocumentFacts => ({
 export class Router {
   private readonly logger = new Logger(Router.name);
 
-  constructor(private readonly rules: RuleService) {}
+  constructor(
+    private readonly rules: RuleService,
+    private readonly metrics: RoutingMetrics,
+  ) {}
 
   /** The first decision for a received document; null if it was decided before (nothing is published then). */
   async routeReceived(manager: EntityManager, emit: Emitter, doc: RoutingInput): Promise<Decision | null> {
@@ -79,7 +83,8 @@ export class Router {
     const evaluated = await this.evaluate(manager, authority, doc);
     const inserted = await this.insert(manager, doc, evaluated);
     if (!inserted) return null;
-    return this.published(emit, inserted, authority);
+    if (inserted.outcome === 'UNROUTABLE') this.metrics.unroutableIn(manager);
+    return this.published(manager, emit, inserted, authority);
   }
 
   /** Decides again for one document (by hand): the same unit changes nothing, another one is applied and published. */
@@ -89,7 +94,7 @@ export class Router {
     let row = await this.lockDecision(manager, doc.documentId);
     if (!row) {
       const inserted = await this.insert(manager, doc, evaluated);
-      if (inserted) return this.published(emit, inserted, authority);
+      if (inserted) return this.published(manager, emit, inserted, authority);
       row = await this.lockDecision(manager, doc.documentId); // document.received decided it meanwhile
       if (!row) throw new Error('routing decision vanished');
     }
@@ -189,13 +194,14 @@ export class Router {
         [row.document_id, e.unitId, e.ruleId],
       )) as [DecisionRow[], number]
     )[0];
-    return this.published(emit, updated, authority);
+    return this.published(manager, emit, updated, authority);
   }
 
   /** Publishes document.routed for a decision this transaction made (if it routes), and answers it. */
-  private async published(emit: Emitter, row: DecisionRow, authority: AuthorityEntity | null): Promise<Decision> {
+  private async published(manager: EntityManager, emit: Emitter, row: DecisionRow, authority: AuthorityEntity | null): Promise<Decision> {
     const decision = this.decision(row, authority, row.outcome === 'ROUTED');
     if (decision.outcome === 'ROUTED' && decision.unitId !== null) {
+      this.metrics.routedIn(manager);
       await emit('document.routed', {
         documentId: decision.documentId,
         authorityId: decision.authorityId,
