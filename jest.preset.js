@@ -9,6 +9,7 @@ module.exports = {
     '^@dvd/contracts$': '<rootDir>/libs/contracts/src/index.ts',
     '^@dvd/platform$': '<rootDir>/libs/platform/src/index.ts',
     '^@dvd/platform/core$': '<rootDir>/libs/platform/src/core.ts',
+    '^@dvd/platform/telemetry$': '<rootDir>/libs/platform/src/telemetry/index.ts',
     '^@dvd/testing$': '<rootDir>/libs/testing/src/index.ts',
     '^@dvd/sdk$': '<rootDir>/libs/sdk/src/index.ts',
     '^@dvd/sdk/node$': '<rootDir>/libs/sdk/src/node/index.ts',

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { CommunicationModule, databaseOptions } from './app.module';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '@dvd/contracts';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { createLogger, createServiceApp, loadConfig, migrateOnly, migrationConfigSchema, serviceMain } from '@dvd/platform';
 import { RoutingEngineModule, databaseOptions } from './app.module';

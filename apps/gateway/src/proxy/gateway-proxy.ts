@@ -28,11 +28,18 @@ import { publicRouteFor, routeTemplateFor, upstreamFor, upstreamUrls } from './r
 
 export const API_BASE = '/api/v1';
 
-/** Request headers never forwarded: identity is ours to stamp, the token stays at the edge. */
+/**
+ * Request headers never forwarded: identity is ours to stamp, the token stays at the edge,
+ * and a client does not choose the trace its request joins (ADR 0023; with tracing on, the
+ * gateway starts the trace and sends its own `traceparent`).
+ */
 const DROPPED_REQUEST_HEADERS = [
   ...IDENTITY_HEADER_NAMES,
   'authorization',
   'cookie',
+  'traceparent',
+  'tracestate',
+  'baggage',
   'forwarded',
   'x-forwarded-for',
   'x-forwarded-host',

@@ -14,7 +14,7 @@ import {
   traceHeaders,
   withPublishContext,
 } from '../telemetry/trace-context';
-import { DeadLetterInput, DeadLetterStore, deadLetterKey } from './dead-letters';
+import { DeadLetterInput, DeadLetterStore, deadLetterKey, documentIdOf } from './dead-letters';
 import { MessagingMetrics } from './messaging-metrics';
 import { DEFAULT_RETRY_DELAYS_MS, RetrySchedule } from './retry-schedule';
 
@@ -391,9 +391,12 @@ export class Messaging {
       this.ack(d);
       return;
     }
+    // ids only: the event, its type and the document it is about (never the payload)
+    const attributes = { 'messaging.message.id': envelope.id, 'dvd.event.type': envelope.type, 'dvd.event.attempt': attemptsOf(msg) + 1 };
+    const documentId = documentIdOf(envelope);
     await tracer.startActiveSpan(
       `handle ${envelope.type}`,
-      { attributes: { 'messaging.message.id': envelope.id, 'dvd.event.type': envelope.type, 'dvd.event.attempt': attemptsOf(msg) + 1 } },
+      { attributes: documentId ? { ...attributes, 'dvd.document.id': documentId } : attributes },
       async (span) => {
         try {
           await this.apply(d, envelope, handler);

@@ -10,6 +10,7 @@ import { ConfigError, commonEnv, loadConfig } from '../config/config';
 import { METRICS_REGISTRY } from '../health/health.controller';
 import { httpMetricsMiddleware } from '../health/metrics';
 import { ShutdownState } from '../health/shutdown-state';
+import { shutdownTracing } from '../telemetry/tracing';
 import { IDENTITY_VERIFIER } from './platform.module';
 
 export interface CreateAppOptions {
@@ -100,7 +101,8 @@ function installStopHandlers(name: string, app: INestApplication): void {
     // whatever hangs in closing must not keep the process: the supervisor would SIGKILL it anyway
     setTimeout(() => process.exit(1), graceMs + 10_000).unref();
     drainAndClose(app, graceMs).then(
-      ({ unfinished }) => {
+      async ({ unfinished }) => {
+        await shutdownTracing(); // the spans still buffered go out before the process ends
         line({ msg: 'stopped', unfinished });
         process.exit(0);
       },
