@@ -7,6 +7,15 @@ import { gatewayConfigSchema } from '../../src/gateway.config';
 import { createGatewayApp } from '../../src/main';
 import { echoUpstream, jwksServer, keyPair } from './gateway-fixtures';
 
+/** The samples of a Prometheus text page, labels as a map (their order in the text does not matter). */
+function samples(text: string): Array<{ name: string; labels: Record<string, string>; value: number }> {
+  return [...text.matchAll(/^([a-z_][a-z0-9_]*)(?:\{(.*)\})? (\S+)$/gm)].map((m) => ({
+    name: m[1],
+    labels: Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]])),
+    value: Number(m[3]),
+  }));
+}
+
 describe('rate limits (real gateways, real Redis)', () => {
   const servers: Server[] = [];
   const apps: INestApplication[] = [];
@@ -102,6 +111,43 @@ describe('rate limits (real gateways, real Redis)', () => {
       .get('/api/v1/documents')
       .set('Authorization', `Bearer ${await token('official', 'o-1')}`);
     expect(official.headers['ratelimit-limit']).toBe('8');
+
+    // the refusal is counted, by role, on the replica that refused it, and labelled by the route asked for
+    const metrics = async (app: INestApplication) => samples((await request(app.getHttpServer()).get('/metrics')).text);
+    const [m1, m2] = [await metrics(g1), await metrics(g2)];
+    expect(m2).toContainEqual({ name: 'dvd_rate_limit_rejections_total', labels: { role: 'citizen', service: 'gateway' }, value: 1 });
+    expect(m1).toContainEqual({ name: 'dvd_rate_limit_rejections_total', labels: { role: 'citizen', service: 'gateway' }, value: 0 });
+    expect(m1).toContainEqual({ name: 'dvd_rate_limit_rejections_total', labels: { role: 'official', service: 'gateway' }, value: 0 });
+    expect(m2).toContainEqual({
+      name: 'http_request_duration_seconds_count',
+      labels: { method: 'GET', route: '/api/v1/documents', status: '4xx', service: 'gateway' },
+      value: 1,
+    });
+  });
+
+  it('labels its request metrics by the route template of the registry, never by the path', async () => {
+    const g = await gateway();
+    const server = g.getHttpServer();
+    const id = '0b6e0c4e-6f5c-4c55-9d0e-3c1f4c2d8a11';
+    expect((await request(server).get(`/api/v1/documents/${id}`)).status).toBe(401); // refused before proxying
+    const t = await token('citizen', 'dora');
+    expect((await request(server).get(`/api/v1/threads/${id}/messages?limit=5`).set('Authorization', `Bearer ${t}`)).status).toBe(200);
+    expect((await request(server).get(`/api/v1/no/such/${id}`).set('Authorization', `Bearer ${t}`)).status).toBe(404);
+    expect((await request(server).get('/.well-known/jwks.json')).status).toBe(200);
+    const text = (await request(server).get('/metrics')).text;
+    const routes = samples(text)
+      .filter((m) => m.name === 'http_request_duration_seconds_count')
+      .map((m) => `${m.labels.method} ${m.labels.route} ${m.labels.status}`);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/documents/{id} 4xx',
+        'GET /api/v1/threads/{id}/messages 2xx',
+        'GET none 4xx',
+        'GET /.well-known/jwks.json 2xx',
+      ]),
+    );
+    expect(text).not.toContain(id);
+    expect(text).not.toContain('unmatched');
   });
 
   it('keeps limiting per replica when Redis is unreachable', async () => {
