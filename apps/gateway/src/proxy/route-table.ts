@@ -47,8 +47,13 @@ export function upstreamFor(pathBelowPrefix: string): Upstream | null {
  */
 export function routeTemplateFor(method: string, pathBelowPrefix: string): string | null {
   const m = method === 'HEAD' ? 'get' : method.toLowerCase();
-  const candidates = ROUTE_ENTRIES.filter((e) => e.pattern.test(pathBelowPrefix));
-  return (candidates.find((e) => e.method === m) ?? candidates[0])?.template ?? null;
+  let first: RouteEntry | undefined;
+  for (const e of ROUTE_ENTRIES) {
+    if (!e.pattern.test(pathBelowPrefix)) continue;
+    if (e.method === m) return e.template;
+    first ??= e;
+  }
+  return first?.template ?? null;
 }
 
 /**
