@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { METRICS, SERVICES, metricsOf } from '@dvd/contracts';
@@ -252,6 +252,31 @@ describe('telemetry: one trace per upload across the broker, trace ids in the lo
     expect(routed?.trace_id).toBe(traceId);
     // every line written inside the trace carries it, the request lines of intake's own HTTP log included
     expect(lines.filter((l) => l.trace_id === traceId).length).toBeGreaterThan(2);
+  });
+
+  it("starts the trace at the gateway: a client's traceparent is neither continued nor passed on", async () => {
+    const clientTrace = randomBytes(16).toString('hex');
+    const path = `/api/v1/documents/${randomUUID()}`;
+    const res = await fetch(`${p.gateway}${path}`, {
+      headers: {
+        authorization: `Bearer ${citizen}`,
+        traceparent: `00-${clientTrace}-${randomBytes(8).toString('hex')}-01`,
+        baggage: 'k=v',
+      },
+    });
+    expect(res.status).toBe(404);
+    const [gatewaySpan, intakeSpan] = await pollUntil(
+      async () => {
+        const g = collector.spans.find((s) => s.service === 'gateway' && s.kind === SPAN_KIND.server && s.attributes['url.path'] === path);
+        const i = collector.spans.find((s) => s.service === 'intake' && s.kind === SPAN_KIND.server && s.attributes['url.path'] === path);
+        return g && i ? [g, i] : null;
+      },
+      { what: 'the spans of the request', timeoutMs: 30_000 },
+    );
+    expect(gatewaySpan.parentSpanId).toBeUndefined();
+    expect(gatewaySpan.traceId).not.toBe(clientTrace);
+    expect(intakeSpan.traceId).toBe(gatewaySpan.traceId);
+    expect(collector.spans.filter((s) => s.traceId === clientTrace)).toEqual([]);
   });
 
   it('exports nothing readable: no Aktenzeichen, no token, no query string in any span', async () => {
