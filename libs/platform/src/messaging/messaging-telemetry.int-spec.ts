@@ -51,7 +51,8 @@ describe('Messaging: trace context and metrics', () => {
     const ds = new DataSource(serviceDataSourceOptions({ url: db.url, schema, entities: MESSAGING_ENTITIES, migrations: [] }));
     await ds.initialize();
     await ds.query(`CREATE SCHEMA "${schema}"`);
-    for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema), ...outboxTraceContextSql(schema)]) await ds.query(sql);
+    for (const sql of [...messagingTablesSql(schema), ...deadLetterTablesSql(schema), ...outboxTraceContextSql(schema)])
+      await ds.query(sql);
     return ds;
   }
 

@@ -6,7 +6,11 @@ describe('trace context of outbox rows and messages', () => {
 
   it('continues a stored traceparent', () => {
     const ctx = contextOfTraceparent(traceparent);
-    expect(trace.getSpanContext(ctx)).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', isRemote: true });
+    expect(trace.getSpanContext(ctx)).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      isRemote: true,
+    });
   });
 
   it.each([null, undefined, '', 'garbage', `${traceparent}-extra`, 42])('starts from the root for %p', (value) => {
