@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { EVENTS_EXCHANGE } from '@dvd/contracts';
 import { createTestDatabase, createTestVhost, pollUntil } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
-import { createLogger } from '../logging/logging';
+import { createLogger } from '../logging/logger';
 import { deadLetterTablesSql, outboxTraceContextSql } from './dead-letters';
 import { Messaging, afterCommit } from './messaging';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
