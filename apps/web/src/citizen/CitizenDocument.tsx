@@ -14,7 +14,7 @@ import { DocumentFacts } from '../common/DocumentFacts';
 import { DocumentHistory, loadHistory } from '../common/DocumentHistory';
 import { formatSlot, localInputToIso, toLocalInput } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
-import { Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
+import { AppointmentActions, Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
 import { ReceiptPanel } from '../common/ReceiptPanel';
 import { StatusTimeline } from '../common/StatusTimeline';
 import { Alert, Button, ErrorAlert, Field, Loading, PageTitle, Section, TextArea } from '../common/ui';
@@ -145,6 +145,7 @@ function CitizenThread({
         </div>
         <div className="kern-card__body kern-stack-md">
           <ThreadFacts thread={thread} />
+          <AppointmentActions client={client} thread={thread} onChange={onChange} />
           {thread.type === 'APPOINTMENT' && thread.appointment && !thread.appointment.confirmedSlot && open ? (
             <ConfirmAppointment client={client} thread={thread} onConfirmed={onChange} />
           ) : null}

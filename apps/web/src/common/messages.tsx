@@ -7,6 +7,7 @@
 import { containerKid, decryptMessage, DvdCryptoError, type DvdClient, type Message, type Thread } from '@dvd/sdk';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { saveBytes } from './download';
 import { formatDateTime, formatSlot } from './format';
 import { useAction, useLoad } from './hooks';
 import { Button, ErrorAlert, LiveRegion, Loading, TextArea } from './ui';
@@ -183,5 +184,55 @@ export function ThreadFacts({ thread }: { thread: Thread }) {
         <dd className="kern-description-list-item__value">{formatDateTime(thread.lastActivityAt, i18n.language)}</dd>
       </div>
     </dl>
+  );
+}
+
+/**
+ * A confirmed appointment: save it as a calendar file (RFC 5545, made by the platform
+ * without names or Aktenzeichen) or cancel it, which frees the official's time; a new
+ * slot is then agreed in the thread.
+ */
+export function AppointmentActions({ client, thread, onChange }: { client: DvdClient; thread: Thread; onChange: (t: Thread) => void }) {
+  const { t } = useTranslation();
+  const action = useAction();
+  const [asking, setAsking] = useState(false);
+  if (!thread.appointment?.confirmedSlot) return null;
+  const download = () =>
+    void action.run(async () => {
+      const ics = await client.getAppointmentCalendar(thread.id);
+      saveBytes(ics, `termin-${thread.id}.ics`, 'text/calendar');
+    });
+  const cancel = () =>
+    void action
+      .run(() => client.cancelAppointment(thread.id))
+      .then((x) => {
+        setAsking(false);
+        if (x) onChange(x);
+      });
+  return (
+    <div className="kern-stack-sm" data-testid="appointment-actions">
+      <div className="kern-btn-wrapper actions">
+        <Button variant="secondary" small onClick={download} busy={action.busy} icon="download">
+          {t('appointment.calendar')}
+        </Button>
+        {thread.status === 'OPEN' && !asking ? (
+          <Button variant="tertiary" small onClick={() => setAsking(true)}>
+            {t('appointment.cancel')}
+          </Button>
+        ) : null}
+      </div>
+      {asking ? (
+        <div className="kern-btn-wrapper actions" role="group" aria-label={t('appointment.cancelQuestion')}>
+          <p className="kern-body">{t('appointment.cancelQuestion')}</p>
+          <Button variant="primary" small onClick={cancel} busy={action.busy}>
+            {t('appointment.cancelConfirm')}
+          </Button>
+          <Button variant="tertiary" small onClick={() => setAsking(false)}>
+            {t('appointment.keep')}
+          </Button>
+        </div>
+      ) : null}
+      <ErrorAlert error={action.error} />
+    </div>
   );
 }

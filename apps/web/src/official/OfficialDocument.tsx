@@ -29,7 +29,7 @@ import { describeError, isAbort } from '../common/errors';
 import { safeFileName, sniffFileKind, type FileKind } from '../common/files';
 import { formatBytes, formatDateTime, localInputToIso, toLocalInput } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
-import { Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
+import { AppointmentActions, Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
 import { ReceiptPanel } from '../common/ReceiptPanel';
 import { StatusTimeline } from '../common/StatusTimeline';
 import { Alert, Button, ErrorAlert, Field, LiveRegion, Loading, PageTitle, Section } from '../common/ui';
@@ -298,6 +298,7 @@ function OfficialThread({
         </div>
         <div className="kern-card__body kern-stack-md">
           <ThreadFacts thread={thread} />
+          <AppointmentActions client={client} thread={thread} onChange={onChange} />
           {thread.appointment && !thread.appointment.confirmedSlot ? (
             <p className="kern-body">{t('appointment.waiting', { count: thread.appointment.proposedSlots.length })}</p>
           ) : null}
