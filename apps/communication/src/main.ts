@@ -9,10 +9,12 @@ export function createCommunicationApp(config: CommunicationConfig) {
   return createServiceApp(CommunicationModule.register(config), { jsonLimit: '1mb' });
 }
 
-/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL; SERVICE_DATABASE_URL for its own role), not the service's whole configuration. */
 export async function migrateCommunication() {
   const config = loadConfig(migrationConfigSchema);
-  await migrateOnly(databaseOptions(config), createLogger('communication', config.LOG_LEVEL));
+  await migrateOnly(databaseOptions(config), createLogger('communication', config.LOG_LEVEL), {
+    serviceRoleUrl: config.SERVICE_DATABASE_URL,
+  });
 }
 
 if (require.main === module) {

@@ -8,10 +8,12 @@ export function createExportWorkerApp(config: ExportWorkerConfig) {
   return createServiceApp(ExportWorkerModule.register(config), { jsonLimit: '16kb' });
 }
 
-/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL; SERVICE_DATABASE_URL for its own role), not the service's whole configuration. */
 export async function migrateExportWorker() {
   const config = loadConfig(migrationConfigSchema);
-  await migrateOnly(databaseOptions(config), createLogger('export-worker', config.LOG_LEVEL));
+  await migrateOnly(databaseOptions(config), createLogger('export-worker', config.LOG_LEVEL), {
+    serviceRoleUrl: config.SERVICE_DATABASE_URL,
+  });
 }
 
 if (require.main === module) {

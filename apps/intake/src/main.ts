@@ -9,10 +9,10 @@ export function createIntakeApp(config: IntakeConfig, o: { relayEnabled?: boolea
   return createServiceApp(IntakeModule.register(config, o), { jsonLimit: '10mb' });
 }
 
-/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL), not the service's whole configuration. */
+/** `main.js migrate`: needs only DATABASE_URL (and LOG_LEVEL; SERVICE_DATABASE_URL for its own role), not the service's whole configuration. */
 export async function migrateIntake() {
   const config = loadConfig(migrationConfigSchema);
-  await migrateOnly(databaseOptions(config), createLogger('intake', config.LOG_LEVEL));
+  await migrateOnly(databaseOptions(config), createLogger('intake', config.LOG_LEVEL), { serviceRoleUrl: config.SERVICE_DATABASE_URL });
 }
 
 if (require.main === module) {

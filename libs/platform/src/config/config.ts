@@ -120,5 +120,13 @@ export const serviceSigningEnv = {
   SERVICE_SIGNING_KEY: z.string().refine((v) => isValidKey('signing', v), 'must be a private Ed25519 JWK with kid and signer'),
 };
 
-/** What `main.js migrate` needs: the database and nothing else. */
-export const migrationConfigSchema = z.object({ LOG_LEVEL: logLevel, ...databaseEnv });
+/**
+ * What `main.js migrate` needs: the database (DATABASE_URL, as the schema's owner) and,
+ * where each service has a role of its own, that service's connection URL: its user becomes
+ * a login role with that password, limited to the service's schema (deploy/README.md).
+ */
+export const migrationConfigSchema = z.object({
+  LOG_LEVEL: logLevel,
+  ...databaseEnv,
+  SERVICE_DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+});
