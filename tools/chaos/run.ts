@@ -14,7 +14,7 @@ import { WriteStream, chmodSync, createWriteStream, existsSync, mkdirSync, write
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encryptCompact, freePort } from '@dvd/testing';
+import { LOCAL_S3_KEYS, encryptCompact, freePort } from '@dvd/testing';
 import { jweOfSize, mintToken, setUpAuthority } from '../bench/context';
 import { ROOT, launcherReady } from '../bench/platform';
 import { findAppPid } from '../bench/processes';
@@ -134,6 +134,7 @@ async function startPlatform(infra: Infra, dataDir: string, bucket: string, logF
     AMQP_URL: infra.rabbit.amqpUrl,
     REDIS_URL: infra.redis.url,
     S3_ENDPOINT: infra.s3.endpoint,
+    ...LOCAL_S3_KEYS,
     S3_BUCKET: bucket,
     DVD_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',

@@ -244,6 +244,8 @@ async function main(): Promise<number> {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `${runId}:`,
       S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       S3_BUCKET: bucket,
       GATEWAY_PORT: String(ports.gateway),
       INTAKE_PORT: String(ports.intake),

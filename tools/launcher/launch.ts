@@ -131,6 +131,9 @@ async function main() {
     const bucket = env.S3_BUCKET ?? 'dvd-documents';
     localS3 = await startLocalS3({ directory: resolve(dataDir, 's3'), port: Number(env.LOCAL_S3_PORT ?? 4568), buckets: [bucket] });
     shared.S3_ENDPOINT = localS3.endpoint;
+    // the local store's keys, explicitly: without keys the services use the AWS default credential chain
+    shared.S3_ACCESS_KEY_ID = localS3.accessKeyId;
+    shared.S3_SECRET_ACCESS_KEY = localS3.secretAccessKey;
     say(`local S3 store on ${localS3.endpoint} (bucket ${bucket}, data in ${resolve(dataDir, 's3')})`);
   }
 

@@ -4,7 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DevIdentityKeys, generateDevIdentityKeys } from '@dvd/platform';
-import { OpenApiResponseValidator, ResponseRecorder, createTestDatabase, createTestVhost, freePort, uniqueName } from '@dvd/testing';
+import {
+  LOCAL_S3_KEYS,
+  OpenApiResponseValidator,
+  ResponseRecorder,
+  createTestDatabase,
+  createTestVhost,
+  freePort,
+  uniqueName,
+} from '@dvd/testing';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
@@ -51,6 +59,8 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     EXPORT_WORKER_PORT: String(ports['export-worker']),
     DEV_IDP_PORT: String(ports['dev-idp']),
     LOCAL_S3_PORT: String(ports.s3),
+    // the launcher's local store; passed on to the processes a spec starts beside it
+    ...LOCAL_S3_KEYS,
     WEB_PORT: String(ports.web),
     DVD_DEV_IDENTITY_KEYS: JSON.stringify(identityKeys),
     ...extraEnv,

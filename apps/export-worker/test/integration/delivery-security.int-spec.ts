@@ -11,6 +11,7 @@ import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
 import { EMPTY_BODY_DIGEST, IdentityVerifier, ObjectStorage, ReplayGuard, SecretBox, ingestSecretContext } from '@dvd/platform';
 import {
+  LOCAL_S3_KEYS,
   LocalS3,
   TEST_IDENTITY_KEYS,
   createTestDatabase,
@@ -159,6 +160,7 @@ describe('export delivery security (real Postgres, RabbitMQ, local S3, HTTP rece
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
       S3_ENDPOINT: s3.endpoint,
+      ...LOCAL_S3_KEYS,
       S3_BUCKET: bucket,
       INTAKE_URL: local,
       COMMUNICATION_URL: local,

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { EMPTY_BODY_DIGEST, IdentityVerifier, ObjectStorage, ReplayGuard } from '@dvd/platform';
 import {
   EventProbe,
+  LOCAL_S3_KEYS,
   LocalS3,
   TEST_IDENTITY_KEYS,
   testIdentityEnv,
@@ -68,7 +69,12 @@ export async function startIntake(env: Record<string, string> = {}, o: { version
   ]);
   const versioned = o.versionedS3 ? await startVersionedS3() : undefined;
   let s3: LocalS3 = versioned
-    ? { endpoint: versioned.endpoint, port: Number(new URL(versioned.endpoint).port), stop: () => versioned.stop() }
+    ? {
+        endpoint: versioned.endpoint,
+        port: Number(new URL(versioned.endpoint).port),
+        ...{ accessKeyId: LOCAL_S3_KEYS.S3_ACCESS_KEY_ID, secretAccessKey: LOCAL_S3_KEYS.S3_SECRET_ACCESS_KEY },
+        stop: () => versioned.stop(),
+      }
     : await startLocalS3({ directory: dir });
   const bucket = uniqueName('intake').replace(/_/g, '-');
   const config: IntakeConfig = intakeConfigSchema.parse({
@@ -78,6 +84,7 @@ export async function startIntake(env: Record<string, string> = {}, o: { version
     DATABASE_URL: db.url,
     AMQP_URL: vhost.url,
     S3_ENDPOINT: s3.endpoint,
+    ...LOCAL_S3_KEYS,
     S3_BUCKET: bucket,
     ROUTING_ENGINE_URL: keyDirectory.url,
     ...env,

@@ -93,9 +93,14 @@ export const redisEnv = {
 export const s3Env = {
   S3_ENDPOINT: url(['http', 'https']).optional(),
   S3_BUCKET: z.string().min(3).max(63).default('dvd-documents'),
-  S3_ACCESS_KEY_ID: z.string().default('S3RVER'),
-  S3_SECRET_ACCESS_KEY: z.string().default('S3RVER'),
+  S3_ACCESS_KEY_ID: z.string().max(256).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().max(256).optional(),
   S3_REGION: z.string().default('eu-central-1'),
+/**
+ * The object store. Credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (local
+ * and self-hosted stores), or neither, and then the AWS SDK's default credential chain
+ * (IRSA / EKS Pod Identity web identity tokens, container and instance roles, AWS_* variables).
+ */
 };
 
 // ---- identity keys (ADR 0014) --------------------------------------------------------

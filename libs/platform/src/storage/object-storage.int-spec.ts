@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalS3, VersionedS3, startLocalS3, startVersionedS3, uniqueName } from '@dvd/testing';
-import { ObjectStorage, ObjectStorageOptions } from './object-storage';
+import { ObjectStorage, ObjectStorageOptions, storageOptionsFrom } from './object-storage';
 
 /** 50 MiB of pseudo-random bytes as a stream, never held whole in memory. */
 function randomStream(totalBytes: number, hash: ReturnType<typeof createHash>): Readable {
@@ -44,6 +44,32 @@ describe('ObjectStorage against the local S3 server', () => {
     storage.destroy();
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('without S3 keys it signs with the AWS default credential chain (here: its AWS_* environment source)', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    const restore = (name: 'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY', v: string | undefined) =>
+      v === undefined ? delete process.env[name] : (process.env[name] = v);
+    const chained = (id: string) => {
+      process.env.AWS_ACCESS_KEY_ID = id;
+      process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+      return new ObjectStorage(storageOptionsFrom({ S3_ENDPOINT: s3.endpoint, S3_BUCKET: storage.bucket, S3_REGION: 'eu-central-1' }));
+    };
+    try {
+      // the chain's key is the one s3rver accepts: the object goes up and comes back
+      const good = chained('S3RVER');
+      await good.upload('chain/object', Readable.from([Buffer.from('signed by the chain')]));
+      const body = await good.download('chain/object');
+      expect(Buffer.concat(await body.body.toArray()).toString()).toBe('signed by the chain');
+      good.destroy();
+      // and a key the store does not know is refused: the chain, not some default, signs
+      const bad = chained('NOT-A-KNOWN-KEY');
+      await expect(bad.exists('chain/object')).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      bad.destroy();
+    } finally {
+      restore('AWS_ACCESS_KEY_ID', saved.id);
+      restore('AWS_SECRET_ACCESS_KEY', saved.secret);
+    }
   });
 
   it('streams 50 MiB up and down with an equal sha256 (no aws-chunked framing stored)', async () => {

@@ -15,13 +15,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ConfigError } from '../config/config';
 
 export interface ObjectStorageOptions {
   endpoint?: string;
   bucket: string;
   region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** Static keys (local and self-hosted stores); without them the AWS SDK's default credential chain. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
   maxSockets?: number;
   /** Versions listed per ListObjectVersions page when deleting (S3's maximum, 1000; tests page smaller). */
   versionPageSize?: number;
@@ -51,7 +53,9 @@ export class ObjectStorage {
     this.client = new S3Client({
       endpoint: o.endpoint,
       region: o.region,
-      credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
+      // no keys: the default chain (web identity token of IRSA / Pod Identity, container or
+      // instance role, AWS_* variables), which also refreshes temporary credentials
+      credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -203,14 +207,20 @@ export function isNotFound(err: unknown): boolean {
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
 }
 
-/** The S3_* variables (see s3Env) as client options. */
+/** The S3_* variables (see s3Env) as client options: both keys, or neither (the default credential chain). */
 export function storageOptionsFrom(c: {
   S3_ENDPOINT?: string;
   S3_BUCKET: string;
   S3_REGION: string;
-  S3_ACCESS_KEY_ID: string;
-  S3_SECRET_ACCESS_KEY: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
 }): ObjectStorageOptions {
+  if (!c.S3_ACCESS_KEY_ID !== !c.S3_SECRET_ACCESS_KEY) {
+    const missing = c.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+    throw new ConfigError([
+      { variable: missing, message: 'is required with the other S3 key (set both, or neither for the default credential chain)' },
+    ]);
+  }
   return {
     endpoint: c.S3_ENDPOINT,
     bucket: c.S3_BUCKET,
