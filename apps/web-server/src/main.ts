@@ -19,8 +19,8 @@ function main(): void {
   }
   const log = createLogger('web-server', config.LOG_LEVEL);
   const server: Server = createServer(createWebApp({ config, log }));
-  // uploads stream through for as long as they take; the gateway bounds them
-  server.requestTimeout = 0;
+  // uploads stream through to the gateway: as long as the platform lets a request take (HTTP_REQUEST_TIMEOUT_MS)
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
   // the health endpoints on a port of their own when WEB_HEALTH_PORT is set (not behind the Ingress)

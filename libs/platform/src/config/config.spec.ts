@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { generateDevIdentityKeys } from '../auth-context/identity-keys';
-import { ConfigError, amqpEnv, databaseEnv, identitySigningEnv, identityVerifyEnv, loadConfig, port } from './config';
+import { ConfigError, amqpEnv, commonEnv, databaseEnv, identitySigningEnv, identityVerifyEnv, loadConfig, port, redisEnv } from './config';
 
 const schema = z.object({ ...databaseEnv, ...amqpEnv, ...identityVerifyEnv, PORT: port(3001) });
 const keys = generateDevIdentityKeys('spec');
@@ -63,5 +63,26 @@ describe('loadConfig', () => {
     }
     expect((error as ConfigError).message).toMatch(/IDENTITY_VERIFY_KEYS is invalid/);
     expect((error as ConfigError).message).not.toContain(JSON.parse(keys.gateway).d);
+  });
+});
+
+describe('connections over TLS', () => {
+  it('accepts postgres URLs with sslmode, amqps and rediss (deploy/README.md, "TLS to the data stores")', () => {
+    const cfg = loadConfig(z.object({ ...databaseEnv, ...amqpEnv, ...redisEnv }), {
+      DATABASE_URL: 'postgres://intake:pw@db.internal:5432/dvd?sslmode=verify-full&sslrootcert=/etc/dvd/tls/ca.crt',
+      AMQP_URL: 'amqps://intake:pw@mq.internal:5671/dvd',
+      REDIS_URL: 'rediss://intake:pw@cache.internal:6380',
+    });
+    expect(new URL(cfg.DATABASE_URL).searchParams.get('sslmode')).toBe('verify-full');
+    expect(cfg.AMQP_URL.startsWith('amqps:')).toBe(true);
+    expect(cfg.REDIS_URL.startsWith('rediss:')).toBe(true);
+  });
+});
+
+describe('HTTP_REQUEST_TIMEOUT_MS', () => {
+  it('defaults to a time in which 100 MiB arrive at 1 Mbit/s', () => {
+    const { HTTP_REQUEST_TIMEOUT_MS } = loadConfig(z.object(commonEnv), {});
+    const seconds = (100 * 1024 * 1024 * 8) / 1_000_000; // ≈ 839 s
+    expect(HTTP_REQUEST_TIMEOUT_MS / 1000).toBeGreaterThan(seconds);
   });
 });

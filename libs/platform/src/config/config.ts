@@ -62,6 +62,12 @@ export const commonEnv = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** How long a stopping service (SIGTERM) lets in-flight requests finish before it closes their connections. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * Longest time to receive one whole request (Node's server.requestTimeout; 0: none). The
+   * default, 20 minutes, lets a 100 MiB upload arrive at 1 Mbit/s (about 14 minutes);
+   * Node's own default (5 minutes) would cut it off. Edge proxies need at least as much.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_200_000),
 };
 
 export const databaseEnv = {
@@ -90,17 +96,17 @@ export const redisEnv = {
   REDIS_KEY_PREFIX: z.string().max(100).default('dvd:'),
 };
 
+/**
+ * The object store. Credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (local
+ * and self-hosted stores), or neither, and then the AWS SDK's default credential chain
+ * (IRSA / EKS Pod Identity web identity tokens, container and instance roles, AWS_* variables).
+ */
 export const s3Env = {
   S3_ENDPOINT: url(['http', 'https']).optional(),
   S3_BUCKET: z.string().min(3).max(63).default('dvd-documents'),
   S3_ACCESS_KEY_ID: z.string().max(256).optional(),
   S3_SECRET_ACCESS_KEY: z.string().max(256).optional(),
   S3_REGION: z.string().default('eu-central-1'),
-/**
- * The object store. Credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (local
- * and self-hosted stores), or neither, and then the AWS SDK's default credential chain
- * (IRSA / EKS Pod Identity web identity tokens, container and instance roles, AWS_* variables).
- */
 };
 
 // ---- identity keys (ADR 0014) --------------------------------------------------------

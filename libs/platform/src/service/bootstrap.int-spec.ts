@@ -97,3 +97,22 @@ describe('graceful stop (real HTTP server)', () => {
     gate.open();
   });
 });
+
+describe('request timeout', () => {
+  it('lets one request take HTTP_REQUEST_TIMEOUT_MS (default 20 min: 100 MiB at 1 Mbit/s), not Node’s 5 minutes', async () => {
+    const saved = process.env.HTTP_REQUEST_TIMEOUT_MS;
+    try {
+      delete process.env.HTTP_REQUEST_TIMEOUT_MS;
+      const { app } = await startApp();
+      expect((app.getHttpServer() as { requestTimeout: number }).requestTimeout).toBe(1_200_000);
+      await app.close();
+      process.env.HTTP_REQUEST_TIMEOUT_MS = '1500000';
+      const second = await startApp();
+      expect((second.app.getHttpServer() as { requestTimeout: number }).requestTimeout).toBe(1_500_000);
+      await second.app.close();
+    } finally {
+      if (saved === undefined) delete process.env.HTTP_REQUEST_TIMEOUT_MS;
+      else process.env.HTTP_REQUEST_TIMEOUT_MS = saved;
+    }
+  });
+});

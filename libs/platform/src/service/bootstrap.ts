@@ -44,6 +44,9 @@ export async function createServiceApp(module: DynamicModule, o: CreateAppOption
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // a slow upload (100 MiB at 1 Mbit/s) must not hit Node's default of 5 minutes
+  const { HTTP_REQUEST_TIMEOUT_MS } = loadConfig(z.object({ HTTP_REQUEST_TIMEOUT_MS: commonEnv.HTTP_REQUEST_TIMEOUT_MS }));
+  (app.getHttpServer() as Server).requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
   const tracker = new InFlight();
   inFlight.set(app, tracker);
   app.use(tracker.middleware());
