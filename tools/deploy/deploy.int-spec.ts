@@ -35,6 +35,7 @@ import {
   DOCKERFILE,
   ENV_EXAMPLE,
   envOf,
+  EXTERNAL_SERIES,
   HEALTH_PORT_VAR,
   INGRESS_API_BACKEND,
   INGRESS_APP_BACKEND,
@@ -44,28 +45,45 @@ import {
   NOT_DEPLOYED,
   portVar,
   ROOT,
+  SLOW_UPLOAD_S,
+  TRAEFIK_VALUES,
+  WITHOUT_METRICS,
 } from './deploy-inputs';
 import {
+  allows,
   ConfigMap,
   Container,
   containersOf,
   Deployment,
+  edgeOf,
+  edgeRouteFor,
   failuresOf,
   Hpa,
-  Ingress,
-  IngressBackend,
-  ingressPathFor,
+  isEmptySelector,
   Job,
+  KObject,
+  kubectlKustomize,
   loadK8sFile,
   mentionsDevTool,
+  Middleware,
   named,
+  NetworkPolicy,
   ofKind,
   Pdb,
+  podLabelsOf,
+  podSpecsOf,
+  PrometheusRule,
   Secret,
+  secretRefsOf,
+  seconds,
   selects,
+  selectsPod,
   Service,
+  ServiceMonitor,
   validateK8s,
 } from './k8s-objects';
+import { exportedSeries } from './metrics';
+import { readPromql } from './promql';
 import { KUSTOMIZATION_FILES, kustomizationFile, referencedPaths, renderKustomization } from './kustomize';
 import { asArray, isRecord, Json, read, readYaml, rel } from './yaml-files';
 
@@ -267,74 +285,97 @@ describe('deployment files', () => {
       expect(steps.map((c) => c.image).sort()).toEqual(migrating.map((app) => `dvd/${app}`).sort());
     });
 
-    describe('the Ingress', () => {
-      const ingresses = ofKind<Ingress>(base, 'Ingress');
-      const spec = ingresses[0]?.spec;
-      const paths = (spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []);
-      /** The Service a request path reaches through the Ingress (undefined: none). */
-      const backendOf = (path: string) => ingressPathFor(paths, path)?.backend.service?.name;
-
-      it('is one, with one rule, routing to the gateway and the web server only, on their http ports', () => {
-        expect(ingresses).toHaveLength(1);
-        expect(spec?.defaultBackend).toBeUndefined();
-        expect(spec?.rules).toHaveLength(1);
-        const backends = paths.map((p) => p.backend).filter((b): b is IngressBackend => b !== undefined);
-        expect([...new Set(backends.map((b) => b.service?.name))].sort()).toEqual([INGRESS_API_BACKEND, INGRESS_APP_BACKEND].sort());
-        expect(backends.map((b) => b.service?.port?.name)).toEqual(backends.map(() => 'http'));
-      });
-
-      it('sends the API and every public route of the gateway (libs/contracts) to the gateway', () => {
-        for (const path of ['/api', '/api/v1', '/api/v1/documents', '/api/v1/documents/0b6f3c52/payload']) {
-          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_API_BACKEND });
-        }
-        const publicPaths = ROUTES.filter((r) => r.public).map((r) => r.path);
-        expect(publicPaths.length).toBeGreaterThan(0);
-        for (const path of publicPaths) expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_API_BACKEND });
-      });
-
-      it('sends the browser app’s paths to the web server, and no look-alike to the gateway', () => {
-        for (const path of [
-          '/',
-          '/citizen',
-          '/citizen/documents/0b6f3c52',
-          '/callback',
-          '/config.json',
-          '/assets/index-abc.js',
-          '/apis',
-          '/api-docs',
-        ]) {
-          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_APP_BACKEND });
-        }
-      });
-
-      it('exposes no health or metrics endpoint: not the gateway’s, and the web server’s are on a port its Service lacks', () => {
-        for (const path of ['/health/live', '/health/ready', '/metrics']) {
-          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_APP_BACKEND });
-        }
-        const app = INGRESS_APP_BACKEND;
-        expect(HEALTH_PORT_VAR[app]).toBeDefined();
-        const container = named<Deployment>(base, 'Deployment', app)?.spec.template.spec.containers.find((c) => c.name === app);
-        const health = container?.ports?.find((p) => p.name === 'health');
-        expect(health).toBeDefined();
-        const service = named<Service>(base, 'Service', app);
-        const exposed = (service?.spec.ports ?? []).map((p) => p.targetPort ?? p.port);
-        expect(exposed.length).toBeGreaterThan(0);
-        expect(exposed).not.toContain(health?.name);
-        expect(exposed).not.toContain(health?.containerPort);
-        // every Ingress backend port is a Service port that reaches the app's http port
-        for (const b of paths.map((p) => p.backend.service)) {
-          const svc = named<Service>(base, 'Service', b?.name ?? '');
-          expect(svc?.spec.ports?.find((p) => p.name === b?.port?.name)?.targetPort).toBe('http');
-        }
-      });
-    });
-
     it('mentions no development tool (dev-idp, s3rver) in any object', () => {
       expect(base.flatMap((o) => mentionsDevTool(o).map((w) => `${o.kind} ${o.metadata.name}: ${w}`))).toEqual([]);
     });
 
+    it.each(APP_NAMES.filter((a) => !WITHOUT_METRICS.includes(a)))(
+      '%s: a ServiceMonitor scrapes /metrics on its Service’s http port',
+      (app) => {
+        const service = named<Service>(base, 'Service', app);
+        const monitors = ofKind<ServiceMonitor>(base, 'ServiceMonitor').filter((m) =>
+          selects(m.spec.selector.matchLabels, service?.metadata.labels),
+        );
+        expect(monitors).toHaveLength(1);
+        expect(monitors[0].spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+        expect(service?.spec.ports?.map((p) => p.name)).toContain('http');
+      },
+    );
+
+    describe('alerts and dashboard', () => {
+      const rules = ofKind<PrometheusRule>(base, 'PrometheusRule').flatMap((r) => r.spec.groups.flatMap((g) => g.rules));
+      const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+      const dashboard = JSON.parse(read(join(K8S_BASE, 'dashboards/dvd-overview.json'))) as {
+        panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+      };
+      const queries = [
+        ...rules.map((r) => ({ where: r.alert ?? r.record ?? '?', expr: r.expr })),
+        ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),
+      ];
+      let exported: Set<string>;
+      beforeAll(async () => {
+        exported = await exportedSeries();
+      });
+
+      it('has the alerts the platform team needs', () => {
+        const alerts = rules.flatMap((r) => (r.alert ? [r.alert] : [])).sort();
+        expect(alerts).toEqual(
+          expect.arrayContaining([
+            'DvdErrorBudgetBurnFast',
+            'DvdErrorBudgetBurnSlow',
+            'DvdLatencyBudgetBurnFast',
+            'DvdLatencyBudgetBurnSlow',
+            'DvdDeadLetters',
+            'DvdOutboxLag',
+            'DvdExportFailures',
+            'DvdReaperNotRunning',
+            'DvdPodsNotReady',
+          ]),
+        );
+        for (const r of rules.filter((x) => x.alert)) {
+          expect({ alert: r.alert, severity: r.labels?.severity }).toEqual({
+            alert: r.alert,
+            severity: expect.stringMatching(/^(page|ticket)$/) as unknown,
+          });
+          expect({ alert: r.alert, summary: !!r.annotations?.summary, runbook: !!r.annotations?.runbook }).toEqual({
+            alert: r.alert,
+            summary: true,
+            runbook: true,
+          });
+        }
+      });
+
+      it('every expression parses as PromQL (the Prometheus project’s grammar)', () => {
+        expect(queries.length).toBeGreaterThan(20);
+        expect(queries.flatMap((q) => readPromql(q.expr).errors.map((e) => `${q.where}: ${e}`))).toEqual([]);
+        // the parser is not vacuous
+        expect(readPromql('sum(rate(x[5m])').errors.length).toBeGreaterThan(0);
+      });
+
+      it('every metric an alert or a panel reads is one the services export (or Prometheus / kube-state-metrics)', () => {
+        const known = new Set([...exported, ...recorded, ...EXTERNAL_SERIES]);
+        const unknown = queries.flatMap((q) =>
+          readPromql(q.expr)
+            .metrics.filter((m) => !known.has(m))
+            .map((m) => `${q.where}: ${m}`),
+        );
+        expect(unknown).toEqual([]);
+        // and the check is not vacuous: the code's own declarations and prom-client's defaults are in the list
+        expect(exported).toEqual(expect.objectContaining({}));
+        for (const m of [
+          'dvd_reaper_last_run_timestamp_seconds',
+          'dvd_reaper_failures_total',
+          'process_resident_memory_bytes',
+          'nodejs_eventloop_lag_p99_seconds',
+        ])
+          expect({ m, exported: exported.has(m) }).toEqual({ m, exported: true });
+        expect(readPromql('rate(dvd_no_such_metric_total[5m])').metrics.filter((m) => !known.has(m))).toEqual(['dvd_no_such_metric_total']);
+      });
+    });
+
     describe.each(overlays)('overlay %s', (overlay) => {
       const dir = join(K8S_OVERLAYS, overlay);
+      const rendered = renderKustomization(dir);
 
       it('refers only to paths that exist', () => {
         const file = kustomizationFile(dir);
@@ -347,8 +388,7 @@ describe('deployment files', () => {
         expect(missing).toEqual([]);
       });
 
-      it('renders to valid objects: namespaced, pinned images, no Secret template, no dev tools', async () => {
-        const rendered = renderKustomization(dir);
+      it('renders to valid objects (Kubernetes and the CRDs’ schemas): namespaced, pinned images, no Secret template, no dev tools', async () => {
         const file = join(scratch, `${overlay}.yaml`);
         writeFileSync(file, rendered.map((o) => stringify(o)).join('---\n'));
         const report = await validateK8s([file]);
@@ -356,7 +396,7 @@ describe('deployment files', () => {
         expect(report.objects).toHaveLength(rendered.length);
 
         expect(rendered.filter((o) => !o.metadata.namespace).map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([]);
-        // the real Secret is created outside git; an apply must never overwrite it with placeholders
+        // the real Secrets are created outside git; an apply must never overwrite them with placeholders
         expect(ofKind(rendered, 'Secret')).toEqual([]);
         for (const c of rendered.flatMap(containersOf)) {
           // a registry, and a fixed tag or digest (never latest, never the bare base name)
@@ -367,12 +407,169 @@ describe('deployment files', () => {
         for (const hpa of ofKind<Hpa>(rendered, 'HorizontalPodAutoscaler')) {
           expect(hpa.spec.minReplicas ?? 1).toBeLessThanOrEqual(hpa.spec.maxReplicas);
         }
-        const ingresses = ofKind<Ingress>(rendered, 'Ingress');
-        expect(ingresses).toHaveLength(1);
-        const hosts = (ingresses[0].spec.rules ?? []).map((r) => r.host);
-        expect(hosts.every((h) => h && !h.endsWith('.invalid'))).toBe(true);
-        expect((ingresses[0].spec.tls ?? []).flatMap((t) => t.hosts ?? []).sort()).toEqual([...hosts].sort());
         expect(rendered.flatMap((o) => mentionsDevTool(o).map((w) => `${o.kind} ${o.metadata.name}: ${w}`))).toEqual([]);
+        // the overlay filled in what the base leaves to it: the namespace in middleware references, the data stores' network
+        expect(JSON.stringify(rendered).match(/REPLACE-NAMESPACE|192\.0\.2\.\d+\/\d+/g) ?? []).toEqual([]);
+      });
+
+      it('is what `kubectl kustomize` renders (where kubectl is installed)', async () => {
+        const kubectl = await kubectlKustomize(dir);
+        if (kubectl === null) {
+          process.stdout.write(`deploy: kubectl is not installed; ${overlay} was rendered by tools/deploy/kustomize.ts only\n`);
+          return;
+        }
+        const key = (o: KObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+        const byKey = (objects: KObject[]) => Object.fromEntries(objects.map((o) => [key(o), o]));
+        expect(byKey(rendered)).toEqual(byKey(kubectl));
+      });
+
+      it('has one edge, which routes the API and the receipt keys to the gateway and the rest to the web server', () => {
+        const edge = edgeOf(rendered);
+        expect(edge.hosts.length).toBe(1);
+        expect(edge.hosts[0]).not.toMatch(/\.invalid$/);
+        const backendOf = (path: string) => edgeRouteFor(edge.routes, path)?.service;
+        for (const path of ['/api', '/api/v1', '/api/v1/documents', '/api/v1/documents/0b6f3c52/payload']) {
+          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_API_BACKEND });
+        }
+        const publicPaths = ROUTES.filter((r) => r.public).map((r) => r.path);
+        expect(publicPaths.length).toBeGreaterThan(0);
+        for (const path of publicPaths) expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_API_BACKEND });
+        for (const path of [
+          '/',
+          '/citizen',
+          '/citizen/documents/0b6f3c52',
+          '/callback',
+          '/config.json',
+          '/assets/index-abc.js',
+          '/apis',
+          '/api-docs',
+        ]) {
+          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_APP_BACKEND });
+        }
+        // only these two Services, each on the port that reaches its app's http port
+        expect([...new Set(edge.routes.map((r) => r.service))].sort()).toEqual([INGRESS_API_BACKEND, INGRESS_APP_BACKEND].sort());
+        for (const r of edge.routes) {
+          const svc = named<Service>(rendered, 'Service', r.service);
+          expect({ route: r.path, targetPort: svc?.spec.ports?.find((p) => p.name === r.port || p.port === r.port)?.targetPort }).toEqual({
+            route: r.path,
+            targetPort: 'http',
+          });
+        }
+      });
+
+      it('exposes no /metrics, /health/*, /internal/* or API docs of any service', () => {
+        const edge = edgeOf(rendered);
+        const backendOf = (path: string) => edgeRouteFor(edge.routes, path)?.service;
+        // such paths reach the web server's app port (which answers them with the browser app), never a service
+        for (const path of ['/metrics', '/health/live', '/health/ready', '/internal/documents/x', '/api/docs']) {
+          if (path === '/api/docs') continue; // the gateway refuses its docs in production (its own test)
+          expect({ path, backend: backendOf(path) }).toEqual({ path, backend: INGRESS_APP_BACKEND });
+        }
+        const container = named<Deployment>(rendered, 'Deployment', INGRESS_APP_BACKEND)?.spec.template.spec.containers[0];
+        const health = container?.ports?.find((p) => p.name === 'health');
+        expect(health).toBeDefined();
+        const exposed = (named<Service>(rendered, 'Service', INGRESS_APP_BACKEND)?.spec.ports ?? []).map((p) => p.targetPort ?? p.port);
+        expect(exposed).not.toContain(health?.name);
+        expect(exposed).not.toContain(health?.containerPort);
+      });
+
+      it('lets a 100 MiB upload at 1 Mbit/s through every timeout, and limits each client at the edge', () => {
+        const configMap = named<ConfigMap>(rendered, 'ConfigMap', 'dvd-config');
+        const serviceTimeoutS = Number(configMap?.data?.HTTP_REQUEST_TIMEOUT_MS) / 1000;
+        expect(serviceTimeoutS).toBeGreaterThan(SLOW_UPLOAD_S);
+        const edge = edgeOf(rendered);
+        // the edge controller's own timeouts: the route's (Gateway API) and Traefik's entry point
+        for (const r of edge.routes)
+          if (r.timeoutS !== undefined)
+            expect({ route: r.path, timeoutS: r.timeoutS >= serviceTimeoutS }).toEqual({ route: r.path, timeoutS: true });
+        const values = readYaml(TRAEFIK_VALUES) as {
+          ports: { websecure: { transport: { respondingTimeouts: { readTimeout: string; writeTimeout: string } } } };
+        };
+        const { readTimeout, writeTimeout } = values.ports.websecure.transport.respondingTimeouts;
+        expect(seconds(readTimeout)).toBeGreaterThanOrEqual(serviceTimeoutS);
+        expect(seconds(writeTimeout)).toBeGreaterThanOrEqual(serviceTimeoutS);
+        // per-client limits on every route: a Traefik middleware that counts by source IP
+        const middlewares = ofKind<Middleware>(rendered, 'Middleware');
+        for (const r of edge.routes) {
+          const used = middlewares.filter((m) => r.middlewares.includes(m.metadata.name));
+          expect({ route: r.path, connections: used.some((m) => m.spec.inFlightReq?.sourceCriterion?.ipStrategy !== undefined) }).toEqual({
+            route: r.path,
+            connections: true,
+          });
+        }
+      });
+
+      it('denies by default, and every pod has a NetworkPolicy of its own', () => {
+        const policies = ofKind<NetworkPolicy>(rendered, 'NetworkPolicy');
+        const denyAll = policies.filter(
+          (p) =>
+            isEmptySelector(p.spec.podSelector) &&
+            p.spec.policyTypes?.includes('Ingress') &&
+            p.spec.policyTypes.includes('Egress') &&
+            !p.spec.ingress?.length &&
+            !p.spec.egress?.length,
+        );
+        expect(denyAll).toHaveLength(1);
+        const pods = rendered.filter((o) => podSpecsOf(o).length > 0);
+        expect(pods.length).toBeGreaterThan(APP_NAMES.length);
+        for (const o of pods) {
+          const labels = podLabelsOf(o);
+          const own = policies.filter((p) => !isEmptySelector(p.spec.podSelector) && selectsPod(p.spec.podSelector, labels));
+          expect({ pod: `${o.kind} ${o.metadata.name}`, policies: own.length > 0 }).toEqual({
+            pod: `${o.kind} ${o.metadata.name}`,
+            policies: true,
+          });
+        }
+      });
+
+      it('lets export-worker reach the internet, its data stores and its peers, but no private, cluster or metadata address', () => {
+        const labels = podLabelsOf(named<Deployment>(rendered, 'Deployment', 'export-worker') as KObject);
+        const egress = ofKind<NetworkPolicy>(rendered, 'NetworkPolicy')
+          .filter((p) => selectsPod(p.spec.podSelector, labels) && p.spec.policyTypes?.includes('Egress'))
+          .flatMap((p) => p.spec.egress ?? []);
+        const blocks = egress.flatMap((rule) =>
+          (rule.to ?? []).flatMap((peer) => (peer.ipBlock ? [{ ...peer.ipBlock, ports: rule.ports }] : [])),
+        );
+        expect(egress.every((rule) => (rule.to ?? []).length > 0)).toBe(true); // no rule open to every address
+        const dataStores = named<NetworkPolicy>(rendered, 'NetworkPolicy', 'allow-data-stores')?.spec.egress?.[0].to?.[0].ipBlock?.cidr;
+        for (const address of [
+          '169.254.169.254',
+          'fd00:ec2::254',
+          '10.0.0.1',
+          '10.96.0.1',
+          '172.16.0.1',
+          '192.168.0.1',
+          '100.64.0.1',
+          '127.0.0.1',
+          'fe80::1',
+          'fd12::1',
+        ]) {
+          const open = blocks.filter((b) => b.cidr !== dataStores && allows(b, address));
+          expect({ address, reachableThrough: open.map((b) => b.cidr) }).toEqual({ address, reachableThrough: [] });
+        }
+        expect(blocks.some((b) => allows(b, '169.254.169.254'))).toBe(false);
+        // and a public address is reachable, on 443 only
+        const internet = blocks.filter((b) => allows(b, '203.0.113.10') || allows(b, '2001:db8::10'));
+        expect(internet.length).toBeGreaterThan(0);
+        for (const b of internet) expect(b.ports?.map((p) => p.port)).toEqual([443]);
+      });
+
+      it('shares no Secret: each workload reads its own (the migrate Job reads only the services’ DATABASE_URL)', () => {
+        const readers = new Map<string, Set<string>>();
+        for (const o of rendered.filter((x) => podSpecsOf(x).length > 0)) {
+          for (const { secret, key } of secretRefsOf(o)) {
+            if (o.metadata.name === 'dvd-migrate' && key === 'DATABASE_URL' && secret !== 'dvd-migrate') continue;
+            readers.set(secret, (readers.get(secret) ?? new Set()).add(`${o.kind} ${o.metadata.name}`));
+          }
+        }
+        const shared = [...readers].filter(([, who]) => who.size > 1).map(([secret, who]) => `${secret}: ${[...who].join(', ')}`);
+        expect(shared).toEqual([]);
+        for (const app of APP_NAMES.filter((a) => a !== 'web-server')) {
+          expect({ app, secrets: [...readers].filter(([, who]) => who.has(`Deployment ${app}`)).map(([s]) => s) }).toEqual({
+            app,
+            secrets: [`dvd-${app}`],
+          });
+        }
       });
     });
   });

@@ -1,7 +1,9 @@
 /** The Kubernetes object shapes the deployment checks read (kubernetes-models checks the rest), and validate-k8s.mjs. */
 import { execFile } from 'node:child_process';
+import ipaddr from 'ipaddr.js';
+import { parseAllDocuments } from 'yaml';
 import { DEV_ONLY, ROOT, VALIDATOR } from './deploy-inputs';
-import { rel, readYamlDocs, isRecord } from './yaml-files';
+import { Json, rel, readYamlDocs, isRecord } from './yaml-files';
 
 // ---- Kubernetes object shapes (only what the checks read; kubernetes-models checks the rest) --
 
@@ -157,3 +159,221 @@ export function validateK8s(files: string[]): Promise<ValidationReport> {
   });
 }
 export const failuresOf = (report: ValidationReport) => report.objects.filter((o) => !o.ok);
+
+// ---- custom resources, NetworkPolicies and the edge -----------------------------------------
+
+export interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+export interface ServiceMonitor extends KObject {
+  spec: { selector: { matchLabels?: Labels }; endpoints: Array<{ port?: string; path?: string }> };
+}
+export interface PrometheusRule extends KObject {
+  spec: {
+    groups: Array<{
+      name: string;
+      rules: Array<{ alert?: string; record?: string; expr: string; labels?: Labels; annotations?: Record<string, string> }>;
+    }>;
+  };
+}
+export interface Middleware extends KObject {
+  spec: { inFlightReq?: { amount?: number; sourceCriterion?: { ipStrategy?: unknown } }; rateLimit?: unknown };
+}
+export interface IpBlock {
+  cidr: string;
+  except?: string[];
+}
+export interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: IpBlock;
+}
+export interface NetworkPolicyPort {
+  protocol?: string;
+  port?: number | string;
+}
+export interface NetworkPolicy extends KObject {
+  spec: {
+    podSelector: LabelSelector;
+    policyTypes?: string[];
+    ingress?: Array<{ from?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }>;
+    egress?: Array<{ to?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }>;
+  };
+}
+export interface HttpRoute extends KObject {
+  spec: {
+    hostnames?: string[];
+    rules?: Array<{
+      matches?: Array<{ path?: { type?: string; value?: string } }>;
+      filters?: Array<{ type: string; extensionRef?: { group: string; kind: string; name: string } }>;
+      timeouts?: { request?: string; backendRequest?: string };
+      backendRefs?: Array<{ name: string; port?: number }>;
+    }>;
+  };
+}
+
+export const isEmptySelector = (s: LabelSelector | undefined): boolean =>
+  !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
+
+/** A label selector (matchLabels and In/NotIn/Exists/DoesNotExist expressions) matches these labels. */
+export function selectsPod(s: LabelSelector | undefined, labels: Labels): boolean {
+  if (!s) return false;
+  const plain = Object.entries(s.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const expressions = (s.matchExpressions ?? []).every((e) => {
+    const v = labels[e.key];
+    if (e.operator === 'In') return v !== undefined && (e.values ?? []).includes(v);
+    if (e.operator === 'NotIn') return v === undefined || !(e.values ?? []).includes(v);
+    if (e.operator === 'Exists') return v !== undefined;
+    if (e.operator === 'DoesNotExist') return v === undefined;
+    throw new Error(`selector operator ${e.operator}`);
+  });
+  return plain && expressions;
+}
+
+/** The labels of a workload's pods. */
+export function podLabelsOf(obj: KObject): Labels {
+  const spec = obj.spec;
+  if (!isRecord(spec)) return {};
+  const template =
+    obj.kind === 'CronJob' && isRecord(spec.jobTemplate) && isRecord(spec.jobTemplate.spec)
+      ? spec.jobTemplate.spec.template
+      : spec.template;
+  return (isRecord(template) && isRecord(template.metadata) ? (template.metadata.labels as Labels) : undefined) ?? {};
+}
+
+/** Every Secret a workload's pods read: envFrom, env valueFrom (with its key) and secret volumes. */
+export function secretRefsOf(obj: KObject): Array<{ secret: string; key?: string }> {
+  const refs: Array<{ secret: string; key?: string }> = [];
+  for (const spec of podSpecsOf(obj)) {
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      for (const from of c.envFrom ?? []) if (from.secretRef) refs.push({ secret: from.secretRef.name });
+      for (const e of (c.env ?? []) as Array<{ valueFrom?: { secretKeyRef?: { name: string; key: string } } }>) {
+        if (e.valueFrom?.secretKeyRef) refs.push({ secret: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key });
+      }
+    }
+    for (const v of ((spec as unknown as Json).volumes ?? []) as Array<{ secret?: { secretName: string } }>) {
+      if (v.secret) refs.push({ secret: v.secret.secretName });
+    }
+  }
+  return refs;
+}
+
+/** An ipBlock lets this address through (in its CIDR, in none of its exceptions). */
+export function allows(block: IpBlock, address: string): boolean {
+  const ip = ipaddr.parse(address);
+  const inside = (cidr: string) => {
+    const [range, bits] = ipaddr.parseCIDR(cidr);
+    return range.kind() === ip.kind() && ip.match(range, bits);
+  };
+  return inside(block.cidr) && !(block.except ?? []).some(inside);
+}
+
+/** A route of the edge, whichever API expresses it (Ingress or Gateway API HTTPRoute). */
+export interface EdgeRoute {
+  path: string;
+  pathType: 'Exact' | 'Prefix';
+  service: string;
+  port: string | number;
+  /** The route's own request timeout (HTTPRoute timeouts.request), in seconds. */
+  timeoutS?: number;
+  /** The Traefik middlewares on the route. */
+  middlewares: string[];
+}
+
+/** `20m`, `1200s`, `1h30m` -> seconds (Go durations as Gateway API and Traefik write them). */
+export function seconds(duration: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  const parts = [...duration.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.map((p) => p[0]).join('') !== duration) throw new Error(`not a duration: ${duration}`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
+}
+
+/** The edge of a rendered overlay: exactly one Ingress or one HTTPRoute, its host(s) and routes. */
+export function edgeOf(objects: KObject[]): { kind: string; hosts: string[]; routes: EdgeRoute[] } {
+  const ingresses = ofKind<Ingress>(objects, 'Ingress');
+  const routes = ofKind<HttpRoute>(objects, 'HTTPRoute');
+  if (ingresses.length + routes.length !== 1)
+    throw new Error(`expected one Ingress or HTTPRoute, found ${ingresses.length + routes.length}`);
+  if (ingresses.length === 1) {
+    const spec = ingresses[0].spec;
+    if (spec.defaultBackend) throw new Error('the Ingress has a default backend');
+    if ((spec.rules ?? []).length !== 1) throw new Error('the Ingress has more than one rule');
+    const annotations = (ingresses[0].metadata as KMeta & { annotations?: Record<string, string> }).annotations ?? {};
+    const middlewares = (annotations['traefik.ingress.kubernetes.io/router.middlewares'] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((m) => m.replace(/@kubernetescrd$/, '').replace(`${ingresses[0].metadata.namespace ?? ''}-`, ''));
+    const tlsHosts = (spec.tls ?? []).flatMap((t) => t.hosts ?? []);
+    const hosts = (spec.rules ?? []).map((r) => r.host ?? '');
+    if (JSON.stringify([...tlsHosts].sort()) !== JSON.stringify([...hosts].sort()))
+      throw new Error('the Ingress serves a host without TLS');
+    return {
+      kind: 'Ingress',
+      hosts,
+      routes: (spec.rules ?? []).flatMap((r) =>
+        (r.http?.paths ?? []).map((p) => {
+          if (p.pathType !== 'Exact' && p.pathType !== 'Prefix') throw new Error(`pathType ${p.pathType} of ${p.path}`);
+          return {
+            path: p.path ?? '/',
+            pathType: p.pathType,
+            service: p.backend.service?.name ?? '',
+            port: p.backend.service?.port?.name ?? p.backend.service?.port?.number ?? '',
+            middlewares,
+          };
+        }),
+      ),
+    };
+  }
+  const spec = routes[0].spec;
+  return {
+    kind: 'HTTPRoute',
+    hosts: spec.hostnames ?? [],
+    routes: (spec.rules ?? []).flatMap((rule) => {
+      const backends = rule.backendRefs ?? [];
+      if (backends.length !== 1) throw new Error('an HTTPRoute rule with other than one backend');
+      const middlewares = (rule.filters ?? []).flatMap((f) =>
+        f.type === 'ExtensionRef' && f.extensionRef?.kind === 'Middleware' ? [f.extensionRef.name] : [],
+      );
+      return (rule.matches ?? [{ path: { type: 'PathPrefix', value: '/' } }]).map((m) => {
+        const type = m.path?.type ?? 'PathPrefix';
+        if (type !== 'Exact' && type !== 'PathPrefix') throw new Error(`path match type ${type}`);
+        return {
+          path: m.path?.value ?? '/',
+          pathType: type === 'Exact' ? ('Exact' as const) : ('Prefix' as const),
+          service: backends[0].name,
+          port: backends[0].port ?? '',
+          timeoutS: rule.timeouts?.request ? seconds(rule.timeouts.request) : undefined,
+          middlewares,
+        };
+      });
+    }),
+  };
+}
+
+/** The route a request path takes: Exact first, else the longest element-wise Prefix (Ingress and Gateway API agree here). */
+export function edgeRouteFor(routes: EdgeRoute[], requestPath: string): EdgeRoute | undefined {
+  const paths: Array<IngressPath & { route: EdgeRoute }> = routes.map((r) => ({
+    path: r.path,
+    pathType: r.pathType,
+    backend: { service: { name: r.service } },
+    route: r,
+  }));
+  return (ingressPathFor(paths, requestPath) as (IngressPath & { route: EdgeRoute }) | undefined)?.route;
+}
+
+/** `kubectl kustomize DIR` parsed, or null where kubectl is not installed. */
+export function kubectlKustomize(dir: string): Promise<KObject[] | null> {
+  return new Promise((resolveObjects, reject) => {
+    execFile('kubectl', ['kustomize', dir], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolveObjects(null);
+      if (error) return reject(new Error(`kubectl kustomize ${rel(dir)} failed: ${stderr}`));
+      resolveObjects(
+        parseAllDocuments(stdout)
+          .map((d) => d.toJS({ maxAliasCount: -1 }) as unknown)
+          .filter((o) => o !== null)
+          .map((o, i) => toKObject(o, `kubectl kustomize ${rel(dir)} document ${i}`)),
+      );
+    });
+  });
+}

@@ -1,13 +1,23 @@
 /** A small Kustomize subset (enough for deploy/k8s; refuses anything else), to render the overlays offline. */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { Json, asArray, isRecord, read, readYaml, rel } from './yaml-files';
 import { KObject, Labels, containersOf, loadK8sFile, toKObject } from './k8s-objects';
 
 // ---- a small Kustomize subset (enough for deploy/k8s; refuses anything else) ----------------
 
-export const KUSTOMIZATION_FIELDS = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'images', 'replicas', 'patches']);
+export const KUSTOMIZATION_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'namespace',
+  'labels',
+  'resources',
+  'configMapGenerator',
+  'images',
+  'replicas',
+  'patches',
+]);
 export const CLUSTER_SCOPED = new Set([
   'Namespace',
   'ClusterRole',
@@ -57,6 +67,7 @@ export function renderKustomization(dir: string): KObject[] {
     const path = resolve(dir, r);
     objects.push(...(statSync(path).isDirectory() ? renderKustomization(path) : loadK8sFile(path)));
   }
+  for (const g of asArray(k.configMapGenerator)) objects.push(generateConfigMap(dir, g));
   objects = structuredClone(objects);
 
   // Kustomize's order: patches, namespace, labels, replicas, images.
@@ -74,6 +85,30 @@ export function renderKustomization(dir: string): KObject[] {
   }
   for (const i of asArray(k.images)) applyImage(dir, objects, i);
   return objects;
+}
+
+/**
+ * A configMapGenerator entry with `files` (key = file name, or `key=path`), `options.labels`
+ * and `options.disableNameSuffixHash: true` (the name hash is Kustomize's own; not implemented).
+ */
+export function generateConfigMap(dir: string, entry: unknown): KObject {
+  if (!isRecord(entry) || typeof entry.name !== 'string') throw new Unsupported(dir, 'a configMapGenerator entry without name');
+  for (const key of Object.keys(entry)) {
+    if (!['name', 'files', 'options'].includes(key)) throw new Unsupported(dir, `configMapGenerator with ${key}`);
+  }
+  const options = isRecord(entry.options) ? entry.options : {};
+  for (const key of Object.keys(options)) {
+    if (!['labels', 'disableNameSuffixHash'].includes(key)) throw new Unsupported(dir, `configMapGenerator options.${key}`);
+  }
+  if (options.disableNameSuffixHash !== true) throw new Unsupported(dir, 'configMapGenerator without options.disableNameSuffixHash: true');
+  const data: Record<string, string> = {};
+  for (const f of asArray(entry.files)) {
+    if (typeof f !== 'string') throw new Unsupported(dir, 'a non-string configMapGenerator file');
+    const [key, path] = f.includes('=') ? [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] : [basename(f), f];
+    data[key] = read(resolve(dir, path));
+  }
+  const labels = isRecord(options.labels) ? (options.labels as Labels) : undefined;
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: entry.name, ...(labels ? { labels } : {}) }, data };
 }
 
 export function applyLabels(dir: string, objects: KObject[], entry: unknown): void {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Validates Kubernetes manifests offline against the Kubernetes OpenAPI schemas, with the
 // npm package kubernetes-models (ESM-only, hence this small script; the jest test in
-// deploy.int-spec.ts runs it as a child process).
+// deploy.int-spec.ts runs it as a child process), and the custom resources we use against
+// their CRDs' schemas (@kubernetes-models/prometheus-operator, gateway-api, traefik).
 //
 //   node tools/deploy/validate-k8s.mjs deploy/k8s/base/*.yaml
 //
@@ -26,11 +27,27 @@ if (files.length === 0) {
 /** apiVersion -> the module's exports (or null when kubernetes-models has no such group/version). */
 const modules = new Map();
 
+/**
+ * Custom resources the deploy files use, validated against the CRDs' own OpenAPI schemas as
+ * published in the same family of packages: the Prometheus Operator's (ServiceMonitor,
+ * PrometheusRule), the Gateway API's (Gateway, HTTPRoute) and Traefik's (Middleware).
+ */
+const CRD_PACKAGES = {
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+  'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
+  'traefik.io': '@kubernetes-models/traefik',
+};
+
+function modulePath(apiVersion) {
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+  // core group "v1" -> kubernetes-models/v1; "apps/v1" -> kubernetes-models/apps/v1
+  return CRD_PACKAGES[group] ? `${CRD_PACKAGES[group]}/${apiVersion}` : `kubernetes-models/${apiVersion}`;
+}
+
 async function modelClass(apiVersion, kind) {
   if (typeof apiVersion !== 'string' || typeof kind !== 'string' || !/^[a-z0-9.-]+(\/[a-z0-9]+)?$/.test(apiVersion)) return null;
   if (!modules.has(apiVersion)) {
-    // core group "v1" -> kubernetes-models/v1; "apps/v1" -> kubernetes-models/apps/v1
-    modules.set(apiVersion, await import(`kubernetes-models/${apiVersion}`).catch(() => null));
+    modules.set(apiVersion, await import(modulePath(apiVersion)).catch(() => null));
   }
   const mod = modules.get(apiVersion);
   const cls = mod?.[kind];
