@@ -58,28 +58,6 @@ export const INGRESS_APP_BACKEND: App = 'web-server';
 /** Apps without a /metrics endpoint (no ServiceMonitor): the web server serves files and forwards to the gateway. */
 export const WITHOUT_METRICS: App[] = ['web-server'];
 
-/**
- * Metrics the alerts and the dashboard read that the services do not declare yet: being
- * added with the telemetry work (name -> type). Replace this list by the services' exported
- * list once it exists; tools/deploy/metrics.ts reads it in one place.
- */
-export const PLANNED_METRICS: Record<string, string> = {
-  dvd_outbox_oldest_unpublished_seconds: 'gauge',
-  dvd_events_dead_lettered_total: 'counter',
-  dvd_consumer_redeliveries_total: 'counter',
-  dvd_export_attempts_total: 'counter',
-  dvd_export_failures_total: 'counter',
-  dvd_export_oldest_pending_seconds: 'gauge',
-  dvd_reaper_runs_total: 'counter',
-  dvd_reaper_purged_total: 'counter',
-  dvd_rate_limit_rejections_total: 'counter',
-  dvd_documents_received_total: 'counter',
-  dvd_documents_routed_total: 'counter',
-  dvd_documents_unroutable_total: 'counter',
-  dvd_documents_overdue: 'gauge',
-  http_request_duration_seconds: 'histogram',
-};
-
 /** Series that Prometheus itself (`up`) and kube-state-metrics provide, which the alerts may read. */
 export const EXTERNAL_SERIES = ['up', 'kube_deployment_status_replicas_unavailable', 'kube_job_status_failed'];
 
