@@ -28,10 +28,10 @@ describe('event contracts', () => {
     expect(parseEnvelope(envelope(withoutUnit))).toEqual({ ok: false, reason: 'invalid payload (unitId)' });
 
     const claimed = { threadId: randomUUID(), documentId: randomUUID(), officialId: 'o' };
-    // @ts-expect-error thread.claimed has no unitId
-    publish('thread.claimed', { ...claimed, unitId: 'x' });
+    // @ts-expect-error thread.claimed has no note
+    publish('thread.claimed', { ...claimed, note: 'x' });
     // at runtime an unknown field is dropped, never passed on to the consumer
-    const parsed = parseEnvelope(envelope({ ...claimed, unitId: 'x' }, 'thread.claimed'));
+    const parsed = parseEnvelope(envelope({ ...claimed, note: 'x' }, 'thread.claimed'));
     expect(parsed).toEqual({ ok: true, envelope: expect.objectContaining({ type: 'thread.claimed', data: claimed }) });
 
     // @ts-expect-error unknown event names do not compile

@@ -7,6 +7,18 @@ const id = z.string().min(1).max(200);
 const uuid = z.string().uuid();
 
 /**
+ * Who may see an event about a document on the realtime stream (ADR 0021): the citizen who
+ * owns it (their pseudonymous subject), its authority and its unit. Pseudonymous ids only,
+ * never a name or an Aktenzeichen. Optional where added to an existing event: events
+ * published before carry none (and reach nobody on the stream).
+ */
+const audience = {
+  citizenId: id.optional(),
+  authorityId: id.optional(),
+  unitId: id.nullable().optional(),
+};
+
+/**
  * Payload schemas of every event, by name. Payloads hold ids and plain data, change
  * additively, and a published name is never renamed (a breaking change gets a new name
  * with a version suffix). Consumers validate what they receive against these schemas.
@@ -61,12 +73,27 @@ export const eventSchemas = {
   }),
   'routing-rules.changed': z.object({ authorityId: id }),
   'thread.created': z.object({ threadId: uuid, documentId: uuid, type: z.string() }),
-  'thread.claimed': z.object({ threadId: uuid, documentId: uuid, officialId: id }),
+  'thread.claimed': z.object({ threadId: uuid, documentId: uuid, officialId: id, ...audience }),
+  /** The holder gave the thread back (anyone of the unit may claim it again). */
+  'thread.released': z.object({ threadId: uuid, documentId: uuid, ...audience }),
+  'thread.closed': z.object({ threadId: uuid, documentId: uuid, ...audience }),
   'message.posted': z.object({
     messageId: uuid,
     threadId: uuid,
     documentId: uuid,
     senderRole: z.string(),
+    ...audience,
+  }),
+  /**
+   * A document's status changed (docs/case-workflow.md), or a re-routing moved it to another
+   * unit: intake, in the transaction of the change. For the realtime stream; ids and the status only.
+   */
+  'document.status-changed': z.object({
+    documentId: uuid,
+    citizenId: id,
+    authorityId: id,
+    unitId: id.nullable(),
+    status: z.string().max(40),
   }),
   /**
    * A confirmed appointment starts within APPOINTMENT_REMINDER_LEAD (communication, ADR 0022): once per
@@ -80,16 +107,17 @@ export const eventSchemas = {
     unitId: id.nullable(),
     citizenId: id,
     officialId: id,
-    startsAt: z.string(),
-    endsAt: z.string(),
+    startsAt: z.string().max(40),
+    endsAt: z.string().max(40),
   }),
-  'export.requested': z.object({ jobId: uuid, documentId: uuid, authorityId: id }),
-  'export.completed': z.object({ jobId: uuid, documentId: uuid, authorityId: id }),
+  'export.requested': z.object({ jobId: uuid, documentId: uuid, authorityId: id, unitId: id.nullable().optional() }),
+  'export.completed': z.object({ jobId: uuid, documentId: uuid, authorityId: id, unitId: id.nullable().optional() }),
   'export.failed': z.object({
     jobId: uuid,
     documentId: uuid,
     authorityId: id,
     reason: z.string(),
+    unitId: id.nullable().optional(),
   }),
 } as const;
 
@@ -100,6 +128,7 @@ export type EventType = keyof typeof eventSchemas;
  * for a type that does not list it fails at boot, so this list cannot silently drift.
  * An event of a type nobody consumes is confirmed and dropped when no queue is bound for
  * it; one of a consumed type is parked until its consumer's queue exists (ADR 0009).
+ * `realtime` is not listed: it reads a stream of recent events and wants none parked for it (ADR 0021).
  */
 export const EVENT_CONSUMERS: Record<EventType, readonly string[]> = {
   'document.received': ['routing-engine', 'communication'],
@@ -113,7 +142,10 @@ export const EVENT_CONSUMERS: Record<EventType, readonly string[]> = {
   'routing-rules.changed': ['routing-engine'],
   'thread.created': [],
   'thread.claimed': ['intake'],
+  'thread.released': [],
+  'thread.closed': [],
   'message.posted': [],
+  'document.status-changed': [],
   'appointment.reminder': [],
   'export.requested': ['export-worker'],
   'export.completed': ['intake'],

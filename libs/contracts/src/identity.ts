@@ -22,6 +22,8 @@ export const IdentityHeader = {
   nonce: 'x-identity-nonce',
   /** What the signature says about the body: its sha-256, or `streamed <length> <content-type>`. */
   body: 'x-identity-body',
+  /** When the user's token expires (seconds since the epoch): the realtime stream ends then (ADR 0021). */
+  expires: 'x-identity-expires',
 } as const;
 
 /** Every identity header name; the gateway drops all of them from client requests. */
@@ -33,6 +35,8 @@ export interface Identity {
   /** Set for officials, admins and platform admins; empty for citizens and services. */
   authorityId: string | null;
   requestId: string;
+  /** Seconds since the epoch when the user's token expires; stamped by the gateway, absent for services. */
+  expiresAt?: number;
 }
 
 /** Token scopes on authority-IdP tokens. */

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Identity, MAX_CONTENT_BLOB_BYTES, MessageListFilter, MessagePageView, MessageView } from '@dvd/contracts';
 import { ApiError, JweValidationError, Messaging, decodeCursor, inspectJwe, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { isOfficial } from '../threads/thread-access';
+import { threadAudience } from '../threads/thread-audience';
 import { ThreadService } from '../threads/thread.service';
 
 interface MessageRow {
@@ -62,7 +63,14 @@ export class MessageService {
          RETURNING ${COLUMNS}`,
         [id, thread.id, who.userId, who.role, contentBlob],
       );
-      await emit('message.posted', { messageId: id, threadId: thread.id, documentId: thread.documentId, senderRole: who.role });
+      const audience = await threadAudience(manager, thread);
+      await emit('message.posted', {
+        messageId: id,
+        threadId: thread.id,
+        documentId: thread.documentId,
+        senderRole: who.role,
+        ...audience,
+      });
       this.logger.log({ messageId: id, threadId: thread.id, documentId: thread.documentId }, 'message posted');
       return toMessageView(row);
     });

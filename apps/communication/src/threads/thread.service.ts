@@ -3,11 +3,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Identity, ThreadCreateInput, ThreadListFilter } from '@dvd/contracts';
-import { ApiError, Keyset, Messaging, decodeCursor, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
+import { ApiError, Emitter, Keyset, Messaging, decodeCursor, isUuid, keysetPage, keysetTimestampSql } from '@dvd/platform';
 import { AppointmentBookings } from '../appointments/appointment-bookings';
 import { KnownDocuments } from '../documents/known-documents';
 import { utc } from './utc';
 import { isOfficial, isParty, threadNotFound } from './thread-access';
+import { threadAudience } from './thread-audience';
 import { ThreadEntity } from './thread.entity';
 
 @Injectable()
@@ -127,9 +128,9 @@ export class ThreadService {
            FROM before
           WHERE t.id = before.id AND t.authority_id = $2 AND t.status = 'OPEN'
             AND (t.assigned_official_id IS NULL OR t.assigned_official_id = $3)
-          RETURNING t.id, t.document_id, before.previous`,
+          RETURNING t.id, t.document_id, t.citizen_id, t.authority_id, before.previous`,
         [isUuid(id) ? id : null, who.authorityId, who.userId],
-      )) as [Array<{ id: string; document_id: string; previous: string | null }>, number];
+      )) as [Array<{ id: string; document_id: string; citizen_id: string; authority_id: string; previous: string | null }>, number];
       const row = rows[0];
       if (!row) {
         const thread = await this.getVisible(who, id, manager);
@@ -137,7 +138,12 @@ export class ThreadService {
         throw ApiError.conflict('thread-claimed', 'Another official holds this thread');
       }
       if (row.previous !== who.userId) {
-        await emit('thread.claimed', { threadId: row.id, documentId: row.document_id, officialId: who.userId });
+        const audience = await threadAudience(manager, {
+          documentId: row.document_id,
+          citizenId: row.citizen_id,
+          authorityId: row.authority_id,
+        });
+        await emit('thread.claimed', { threadId: row.id, documentId: row.document_id, officialId: who.userId, ...audience });
         this.logger.log({ threadId: row.id, documentId: row.document_id, officialId: who.userId }, 'thread claimed');
       }
       return manager.getRepository(ThreadEntity).findOneByOrFail({ id: row.id });
@@ -145,29 +151,31 @@ export class ThreadService {
   }
 
   async release(who: Identity, id: string): Promise<ThreadEntity> {
-    return this.asAssignee(who, id, async (manager, thread) => {
+    return this.asAssignee(who, id, async (manager, thread, emit) => {
       await manager.query(`UPDATE threads SET assigned_official_id = NULL, last_activity_at = now() WHERE id = $1`, [thread.id]);
+      await emit('thread.released', { threadId: thread.id, documentId: thread.documentId, ...(await threadAudience(manager, thread)) });
     });
   }
 
   async close(who: Identity, id: string): Promise<ThreadEntity> {
-    return this.asAssignee(who, id, async (manager, thread) => {
+    return this.asAssignee(who, id, async (manager, thread, emit) => {
       await manager.query(`UPDATE threads SET status = 'CLOSED', last_activity_at = now() WHERE id = $1`, [thread.id]);
+      await emit('thread.closed', { threadId: thread.id, documentId: thread.documentId, ...(await threadAudience(manager, thread)) });
     });
   }
 
   private async asAssignee(
     who: Identity,
     id: string,
-    change: (manager: EntityManager, t: ThreadEntity) => Promise<void>,
+    change: (manager: EntityManager, t: ThreadEntity, emit: Emitter) => Promise<void>,
   ): Promise<ThreadEntity> {
     if (!isOfficial(who)) throw threadNotFound();
-    return this.db.transaction(async (manager) => {
+    return this.messaging.transaction(async (manager, emit) => {
       const thread = await this.getVisible(who, id, manager, true);
       if (thread.assignedOfficialId !== who.userId)
         throw ApiError.conflict('not-assignee', 'Only the official holding the thread may do this');
       if (thread.status === 'CLOSED') throw ApiError.conflict('thread-closed', 'The thread is closed');
-      await change(manager, thread);
+      await change(manager, thread, emit);
       return manager.getRepository(ThreadEntity).findOneByOrFail({ id: thread.id });
     });
   }

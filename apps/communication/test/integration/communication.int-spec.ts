@@ -63,7 +63,7 @@ describe('communication (real Postgres and RabbitMQ)', () => {
     app = await createCommunicationApp(config);
     await app.init();
     api = signedClient(app.getHttpServer());
-    probe = await EventProbe.create(vhost.url, ['thread.created', 'thread.claimed', 'message.posted']);
+    probe = await EventProbe.create(vhost.url, ['thread.created', 'thread.claimed', 'thread.released', 'thread.closed', 'message.posted']);
     key = await makeEncryptionKey('any');
     for (const [id, c, a] of [
       [doc1, 'alice', 'a1'],
@@ -140,7 +140,8 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       expect((await as(o1).post(`/api/v1/threads/${id}/claim`)).status).toBe(200);
       expect((await as(o1b).post(`/api/v1/threads/${id}/claim`)).status).toBe(409);
       const event = await probe.waitFor('thread.claimed', (d) => d.threadId === id);
-      expect(event.data).toMatchObject({ documentId: doc1, officialId: 'o1' });
+      // who may see it on the realtime stream (ADR 0021): the owner, the authority and its unit (none routed yet here)
+      expect(event.data).toMatchObject({ documentId: doc1, officialId: 'o1', citizenId: 'alice', authorityId: 'a1', unitId: null });
       await allEventsReceived();
       expect(probe.of('thread.claimed', (d) => d.threadId === id)).toHaveLength(1); // the repeat claim emitted nothing
     });
@@ -157,6 +158,9 @@ describe('communication (real Postgres and RabbitMQ)', () => {
       expect((await as(o1).post(`/api/v1/threads/${id}/close`)).status).toBe(409);
       const closed = await as(o1b).post(`/api/v1/threads/${id}/close`);
       expect(closed.body.status).toBe('CLOSED');
+      const audience = { documentId: doc1, citizenId: 'alice', authorityId: 'a1', unitId: null };
+      expect((await probe.waitFor('thread.released', (d) => d.threadId === id)).data).toEqual({ threadId: id, ...audience });
+      expect((await probe.waitFor('thread.closed', (d) => d.threadId === id)).data).toEqual({ threadId: id, ...audience });
       expect(
         (
           await as(alice)
@@ -217,7 +221,16 @@ describe('communication (real Postgres and RabbitMQ)', () => {
             .send({ contentBlob: await blob() })
         ).status,
       ).toBe(404);
-      await probe.waitFor('message.posted', (d) => d.messageId === posted.body.id);
+      const event = await probe.waitFor('message.posted', (d) => d.messageId === posted.body.id);
+      expect(event.data).toEqual({
+        messageId: posted.body.id,
+        threadId: id,
+        documentId: doc1,
+        senderRole: 'official',
+        citizenId: 'alice',
+        authorityId: 'a1',
+        unitId: null,
+      });
     });
   });
 

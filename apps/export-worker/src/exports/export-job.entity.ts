@@ -8,6 +8,8 @@ export class ExportJobEntity {
   @PrimaryColumn('uuid') id!: string;
   @Column('uuid', { name: 'document_id' }) documentId!: string;
   @Column('text', { name: 'authority_id' }) authorityId!: string;
+  /** The document's unit when the export was requested (for the realtime stream's unit filter); null before. */
+  @Column('text', { name: 'unit_id', nullable: true }) unitId!: string | null;
   @Column('text', { name: 'requested_by' }) requestedBy!: string;
   @Column('text') status!: ExportStatus;
   @Column('integer') attempts!: number;

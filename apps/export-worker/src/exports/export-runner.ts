@@ -31,6 +31,7 @@ interface LeasedJob {
   id: string;
   document_id: string;
   authority_id: string;
+  unit_id: string | null;
   attempts: number;
 }
 
@@ -103,7 +104,7 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
                      WHERE status IN ('PENDING', 'RUNNING') AND next_attempt_at <= now()
                        AND (locked_until IS NULL OR locked_until < now())
                      ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, document_id, authority_id, attempts`,
+        RETURNING id, document_id, authority_id, unit_id, attempts`,
       [this.config.EXPORT_LEASE_MS],
     )) as [LeasedJob[], number];
     return rows[0];
@@ -156,7 +157,7 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
         [job.id, job.attempts, JSON.stringify(receipt), pkg.sha256, pkg.size],
       )) as [unknown[], number];
       if (!done.length) return; // the lease went to a newer attempt meanwhile
-      await emit('export.completed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id });
+      await emit('export.completed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, unitId: job.unit_id });
       afterCommit(manager, () => this.metrics.attempt('delivered'));
     });
     this.logger.log({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, size: pkg.size }, 'export delivered');
@@ -170,7 +171,7 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
         [job.id, job.attempts, reason, category],
       )) as [unknown[], number];
       if (!done.length) return;
-      await emit('export.failed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, reason });
+      await emit('export.failed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, unitId: job.unit_id, reason });
       afterCommit(manager, () => this.metrics.attempt('failed', category));
     });
     this.logger.warn({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, category }, 'export failed');

@@ -43,6 +43,7 @@ export class ExportService {
     }
     if (!doc || doc.authorityId !== who.authorityId) throw documentNotFound();
     const { id: docId, authorityId } = doc;
+    const unitId = doc.unitId ?? null;
     return this.messaging.transaction(
       async (manager, emit) => {
         // a job that completes or fails between the INSERT and the look-up is looked for again
@@ -51,12 +52,12 @@ export class ExportService {
           if (earlier) return { job: earlier, created: false };
           const id = randomUUID();
           const inserted = (await manager.query(
-            `INSERT INTO export_jobs (id, document_id, authority_id, requested_by) VALUES ($1, $2, $3, $4)
+            `INSERT INTO export_jobs (id, document_id, authority_id, unit_id, requested_by) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (document_id) WHERE status IN ('PENDING', 'RUNNING') DO NOTHING RETURNING id`,
-            [id, docId, authorityId, who.userId],
+            [id, docId, authorityId, unitId, who.userId],
           )) as unknown[]; // INSERT … RETURNING: the rows (UPDATE would give [rows, count])
           if (!inserted.length) continue; // a concurrent request's job won; it is found above
-          await emit('export.requested', { jobId: id, documentId: docId, authorityId });
+          await emit('export.requested', { jobId: id, documentId: docId, authorityId, unitId });
           this.logger.log({ jobId: id, documentId: docId }, 'export requested');
           return { job: await manager.getRepository(ExportJobEntity).findOneByOrFail({ id }), created: true };
         }

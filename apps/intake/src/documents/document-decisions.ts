@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { DecisionStatus, DocumentRejectInput, DocumentStatus, Identity, RejectReason } from '@dvd/contracts';
 import { ApiError, JweValidationError, Messaging, inspectJwe } from '@dvd/platform';
 import { actorRoleOf, recordHistory } from './document-history';
+import { emitStatusChanged } from './document-status';
 import { DECIDED_RANK, DocumentEntity, STATUS_RANK } from './document.entity';
 import { DocumentService } from './document.service';
 import { ThreadHolders } from './thread-holders';
@@ -99,6 +100,7 @@ export class DocumentDecisions {
         await recordHistory(manager, id, status, actorRole, reasonCode);
         if (status === 'ACCEPTED') await emit('document.accepted', { documentId: id, authorityId: doc.authorityId, actorRole });
         else await emit('document.rejected', { documentId: id, authorityId: doc.authorityId, reasonCode: reasonCode!, actorRole });
+        await emitStatusChanged(manager, emit, id);
         this.logger.log({ documentId: id, authorityId: doc.authorityId, status, actorRole }, 'document decided');
         return manager.getRepository(DocumentEntity).findOneByOrFail({ id });
       },

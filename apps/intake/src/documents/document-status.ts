@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { DECIDED_STATUSES, DEFAULT_CLAIM_DEADLINE, DOCUMENT_STATUSES, type HistoryActorRole } from '@dvd/contracts';
-import { parsePositiveDuration, plusDuration } from '@dvd/platform';
+import { Emitter, parsePositiveDuration, plusDuration } from '@dvd/platform';
 import { recordHistory } from './document-history';
 import { DECIDED_RANK, DocumentEntity, DocumentStatus, STATUS_RANK } from './document.entity';
 
@@ -42,6 +42,30 @@ export function isReroutable(status: string): boolean {
   return !HANDLED_STATUSES.includes(status);
 }
 
+/**
+ * Tells the realtime stream (ADR 0021) that a document's status or unit changed, in the
+ * transaction of the change: ids (the owner's pseudonymous subject, authority, unit) and
+ * the status as they are now. Never the Aktenzeichen.
+ */
+export async function emitStatusChanged(manager: EntityManager, emit: Emitter, documentId: string): Promise<void> {
+  const [d] = (await manager.query(`SELECT citizen_id, authority_id, unit_id, status FROM documents WHERE id = $1`, [
+    documentId,
+  ])) as Array<{
+    citizen_id: string;
+    authority_id: string;
+    unit_id: string | null;
+    status: string;
+  }>;
+  if (!d) return;
+  await emit('document.status-changed', {
+    documentId,
+    citizenId: d.citizen_id,
+    authorityId: d.authority_id,
+    unitId: d.unit_id,
+    status: d.status,
+  });
+}
+
 /** Who makes each progress step, as the history records it. */
 const PROGRESS_ACTOR: Partial<Record<DocumentStatus, HistoryActorRole>> = { ROUTED: 'system', ASSIGNED: 'official', EXPORTED: 'system' };
 
@@ -52,7 +76,12 @@ const PROGRESS_ACTOR: Partial<Record<DocumentStatus, HistoryActorRole>> = { ROUT
  * that changes the status is recorded in the history; an export that completes after a
  * decision is recorded there once, without changing the status (docs/case-workflow.md).
  */
-export async function advanceDocumentStatus(manager: EntityManager, documentId: string, status: DocumentStatus): Promise<void> {
+export async function advanceDocumentStatus(
+  manager: EntityManager,
+  documentId: string,
+  status: DocumentStatus,
+  emit: Emitter,
+): Promise<void> {
   const rank = STATUS_RANK[status];
   const [before] = (await manager.query(`SELECT status_rank FROM documents WHERE id = $1 FOR UPDATE`, [documentId])) as Array<{
     status_rank: number;
@@ -70,6 +99,7 @@ export async function advanceDocumentStatus(manager: EntityManager, documentId: 
   const actor = PROGRESS_ACTOR[status] ?? 'system';
   if (before.status_rank < rank) {
     await recordHistory(manager, documentId, status, actor);
+    await emitStatusChanged(manager, emit, documentId);
   } else if (status === 'EXPORTED' && before.status_rank >= DECIDED_RANK) {
     const [seen] = (await manager.query(`SELECT 1 FROM document_history WHERE document_id = $1 AND state = 'EXPORTED' LIMIT 1`, [
       documentId,
@@ -94,10 +124,10 @@ export interface Routing {
  * after a later status), and the overdue deadline, fixed at the first routing. Repeats
  * change nothing; `version` rises only when status or unit change.
  */
-export async function applyRouting(manager: EntityManager, r: Routing): Promise<void> {
-  const [before] = (await manager.query(`SELECT status_rank FROM documents WHERE id = $1 FOR UPDATE`, [r.documentId])) as Array<{
-    status_rank: number;
-  }>;
+export async function applyRouting(manager: EntityManager, r: Routing, emit: Emitter): Promise<void> {
+  const [before] = (await manager.query(`SELECT status_rank, unit_id, routing_revision FROM documents WHERE id = $1 FOR UPDATE`, [
+    r.documentId,
+  ])) as Array<{ status_rank: number; unit_id: string | null; routing_revision: number }>;
   if (!before) return; // purged meanwhile
   const deadline = parsePositiveDuration(r.claimDeadline) ? r.claimDeadline : DEFAULT_CLAIM_DEADLINE;
   const changes = `(status_rank < $2 OR (routing_revision < $5 AND unit_id IS DISTINCT FROM $4))`;
@@ -114,4 +144,6 @@ export async function applyRouting(manager: EntityManager, r: Routing): Promise<
     [r.documentId, STATUS_RANK.ROUTED, 'ROUTED', r.unitId, r.revision, plusDuration(r.routedAt, deadline)],
   );
   if (before.status_rank < STATUS_RANK.ROUTED) await recordHistory(manager, r.documentId, 'ROUTED', 'system');
+  const movedUnit = before.routing_revision < r.revision && before.unit_id !== r.unitId;
+  if (before.status_rank < STATUS_RANK.ROUTED || movedUnit) await emitStatusChanged(manager, emit, r.documentId);
 }

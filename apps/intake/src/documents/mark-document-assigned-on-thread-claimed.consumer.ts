@@ -7,7 +7,7 @@ import { advanceDocumentStatus } from './document-status';
 @Injectable()
 export class MarkDocumentAssignedOnThreadClaimed {
   @Consumes('thread.claimed')
-  async markAssigned(data: EventMap['thread.claimed'], { manager }: EventContext<'thread.claimed'>): Promise<void> {
-    await advanceDocumentStatus(manager, data.documentId, 'ASSIGNED');
+  async markAssigned(data: EventMap['thread.claimed'], { manager, emit }: EventContext<'thread.claimed'>): Promise<void> {
+    await advanceDocumentStatus(manager, data.documentId, 'ASSIGNED', emit);
   }
 }

@@ -7,7 +7,7 @@ import { advanceDocumentStatus } from './document-status';
 @Injectable()
 export class MarkDocumentExportedOnExportCompleted {
   @Consumes('export.completed')
-  async markExported(data: EventMap['export.completed'], { manager }: EventContext<'export.completed'>): Promise<void> {
-    await advanceDocumentStatus(manager, data.documentId, 'EXPORTED');
+  async markExported(data: EventMap['export.completed'], { manager, emit }: EventContext<'export.completed'>): Promise<void> {
+    await advanceDocumentStatus(manager, data.documentId, 'EXPORTED', emit);
   }
 }

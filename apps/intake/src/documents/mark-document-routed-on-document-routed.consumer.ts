@@ -11,14 +11,18 @@ import { applyRouting } from './document-status';
 @Injectable()
 export class MarkDocumentRoutedOnDocumentRouted {
   @Consumes('document.routed')
-  async markRouted(data: EventMap['document.routed'], { manager, envelope }: EventContext<'document.routed'>): Promise<void> {
+  async markRouted(data: EventMap['document.routed'], { manager, envelope, emit }: EventContext<'document.routed'>): Promise<void> {
     const routedAt = new Date(envelope.occurredAt);
-    await applyRouting(manager, {
-      documentId: data.documentId,
-      unitId: data.unitId,
-      revision: data.revision,
-      claimDeadline: data.claimDeadline,
-      routedAt: Number.isNaN(routedAt.getTime()) ? new Date() : routedAt,
-    });
+    await applyRouting(
+      manager,
+      {
+        documentId: data.documentId,
+        unitId: data.unitId,
+        revision: data.revision,
+        claimDeadline: data.claimDeadline,
+        routedAt: Number.isNaN(routedAt.getTime()) ? new Date() : routedAt,
+      },
+      emit,
+    );
   }
 }

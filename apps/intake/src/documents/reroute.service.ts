@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Identity, InternalRerouteRequest, InternalRoutingResultSchema, RoutingResultView } from '@dvd/contracts';
-import { ApiError, isUuid } from '@dvd/platform';
+import { ApiError, Messaging, isUuid } from '@dvd/platform';
 import { RoutingEngineClient } from '../authorities/authority-key-directory';
 import { applyRouting, isReroutable } from './document-status';
 import { DocumentEntity } from './document.entity';
@@ -24,6 +24,7 @@ export class RerouteService {
   constructor(
     private readonly routingEngine: RoutingEngineClient,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly messaging: Messaging,
   ) {}
 
   async reroute(id: string, viewer: Identity): Promise<RoutingResultView> {
@@ -52,13 +53,8 @@ export class RerouteService {
     if (!parsed.success || parsed.data.documentId !== doc.id) throw routingUnavailable();
     const r = parsed.data;
     if (r.outcome === 'ROUTED' && r.unitId !== null) {
-      await applyRouting(this.db.manager, {
-        documentId: doc.id,
-        unitId: r.unitId,
-        revision: r.revision,
-        claimDeadline: r.claimDeadline,
-        routedAt: new Date(),
-      });
+      const routing = { documentId: doc.id, unitId: r.unitId, revision: r.revision, claimDeadline: r.claimDeadline, routedAt: new Date() };
+      await this.messaging.transaction((manager, emit) => applyRouting(manager, routing, emit), { correlationId: doc.id });
     }
     this.logger.log(
       { documentId: doc.id, outcome: r.outcome, unitId: r.unitId, changed: r.changed, role: viewer.role },

@@ -9,6 +9,7 @@ import { AuthorityKeyDirectory } from '../authorities/authority-key-directory';
 import { KnownAuthority, findKnownAuthority } from '../authorities/known-authority';
 import { DocumentDecisions, invalidTransition, isUndecided, lockDocument } from '../documents/document-decisions';
 import { actorRoleOf, recordHistory } from '../documents/document-history';
+import { emitStatusChanged } from '../documents/document-status';
 import { DECIDED_RANK, DocumentEntity } from '../documents/document.entity';
 import { toDocumentView } from '../documents/document.view';
 import { INTAKE_CONFIG } from '../intake-config.token';
@@ -193,6 +194,8 @@ export class ForwardService {
           targetAuthorityId: authority.id,
           actorRole,
         });
+        await emitStatusChanged(manager, emit, doc.id);
+        await emitStatusChanged(manager, emit, newId);
         const updated = await manager.getRepository(DocumentEntity).findOneByOrFail({ id: doc.id });
         const response: Forwarded = {
           status: 200,

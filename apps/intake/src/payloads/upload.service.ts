@@ -10,6 +10,7 @@ import { ApiError, KeyValidationError, Messaging, parseOrThrow, retentionDate, v
 import { AuthorityKeyDirectory } from '../authorities/authority-key-directory';
 import { KnownAuthority, findKnownAuthority } from '../authorities/known-authority';
 import { recordHistory } from '../documents/document-history';
+import { emitStatusChanged } from '../documents/document-status';
 import { DocumentEntity } from '../documents/document.entity';
 import { toDocumentView } from '../documents/document.view';
 import { INTAKE_CONFIG } from '../intake-config.token';
@@ -202,6 +203,7 @@ export class UploadService {
           referenceNumber: meta.referenceNumber,
           createdAt: createdAt.toISOString(),
         });
+        await emitStatusChanged(manager, emit, documentId);
         const doc = await manager.getRepository(DocumentEntity).findOneByOrFail({ id: documentId });
         const response: StoredResponse<DocumentCreatedView> = {
           status: 201,

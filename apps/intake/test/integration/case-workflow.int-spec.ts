@@ -207,6 +207,8 @@ describe('case workflow at intake: receipts, accept, reject, forward, history', 
       expect(intake.probe.of('document.accepted', (e) => e.documentId === doc.id)).toEqual([
         expect.objectContaining({ data: { documentId: doc.id, authorityId: 'a1', actorRole: 'admin' } }),
       ]);
+      // the realtime stream (ADR 0021) learns the new status from the same transaction
+      await intake.probe.waitFor('document.status-changed', (e) => e.documentId === doc.id && e.status === 'ACCEPTED');
       expect(await history(citizen('carol'), doc.id)).toEqual([
         ['RECEIVED', 'citizen'],
         ['ACCEPTED', 'admin'],
@@ -336,6 +338,20 @@ describe('case workflow at intake: receipts, accept, reject, forward, history', 
         forwardedToDocumentId: forwarded.id,
         targetAuthorityId: 'b1',
         actorRole: 'admin',
+      });
+      // the realtime stream: the original FORWARDED (to a1's staff), the new one RECEIVED (to b1's), both to the citizen
+      const forwardedChange = await intake.probe.waitFor(
+        'document.status-changed',
+        (e) => e.documentId === doc.id && e.status !== 'RECEIVED',
+      );
+      expect(forwardedChange.data).toMatchObject({ citizenId: 'gina', authorityId: 'a1', status: 'FORWARDED' });
+      const receivedChange = await intake.probe.waitFor('document.status-changed', (e) => e.documentId === forwarded.id);
+      expect(receivedChange.data).toEqual({
+        documentId: forwarded.id,
+        citizenId: 'gina',
+        authorityId: 'b1',
+        unitId: null,
+        status: 'RECEIVED',
       });
       expect(await history(citizen('gina'), doc.id)).toEqual([
         ['RECEIVED', 'citizen'],

@@ -73,6 +73,22 @@ describe('document status from real events, ETag and paging', () => {
     expect(await doc(id)).toMatchObject({ status: 'EXPORTED', unitId: 'bauaufsicht' });
   });
 
+  it('tells the realtime stream of each change of status or unit, once: owner, authority, unit and status (ADR 0021)', async () => {
+    const id = await uploadOne(citizen('dora'));
+    await deliver(routed(id), routed(id), claimed(id), claimed(id), routed(id, 'bauaufsicht', 2), exported(id));
+    // everything intake wrote to its outbox is published, and the probe read all of it
+    await pollUntil(async () => (await intake.sql.query('SELECT 1 FROM intake.outbox')).rowCount === 0, { what: 'outbox relayed' });
+    await intake.probe.barrier();
+    const change = (unitId: string | null, status: string) => ({ documentId: id, citizenId: 'dora', authorityId: 'a1', unitId, status });
+    expect(intake.probe.of('document.status-changed', (d) => d.documentId === id).map((e) => e.data)).toEqual([
+      change(null, 'RECEIVED'),
+      change('poststelle', 'ROUTED'),
+      change('poststelle', 'ASSIGNED'),
+      change('bauaufsicht', 'ASSIGNED'), // re-routed: the new unit's officials learn of it
+      change('bauaufsicht', 'EXPORTED'),
+    ]);
+  });
+
   it('keeps a strong ETag that changes exactly when status or unit change, with 304 on If-None-Match', async () => {
     const id = await uploadOne(citizen('bob'));
     const path = `/api/v1/documents/${id}`;

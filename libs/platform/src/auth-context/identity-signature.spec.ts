@@ -4,6 +4,7 @@ import { generateDevIdentityKeys, generateIdentityKeyPair, parseSigningKey, pars
 import {
   EMPTY_BODY_DIGEST,
   IDENTITY_SIGNATURE_VERSION,
+  IDENTITY_SIGNATURE_VERSION_WITH_EXPIRY,
   bodyDigest,
   canonicalIdentity,
   signIdentity,
@@ -125,6 +126,22 @@ describe('identity signature (Ed25519)', () => {
     expect(verified(h, 'GET', '/a?limit=5', now + 61_000)).toBe('expired');
     expect(verified(h, 'GET', '/a?limit=5', now - 61_000)).toBe('expired');
     expect(verified(h, 'GET', '/a?limit=5', now + 59_000)).toEqual(id);
+  });
+
+  it("binds the user's token expiry (version 3): it cannot be changed, added or removed", () => {
+    const withExpiry: Identity = { ...id, expiresAt: 1_900_000_000 };
+    const h = signIdentity(gateway, withExpiry, 'GET', '/api/v1/events');
+    expect(h[IdentityHeader.expires]).toBe('1900000000');
+    expect(verified(h, 'GET', '/api/v1/events')).toEqual(withExpiry);
+    expect(verified({ ...h, [IdentityHeader.expires]: '1900000600' }, 'GET', '/api/v1/events')).toBe('bad-signature');
+    const { [IdentityHeader.expires]: _removed, ...without } = h;
+    expect(verified(without, 'GET', '/api/v1/events')).toBe('bad-signature');
+    const v2 = signIdentity(gateway, id, 'GET', '/api/v1/events');
+    expect(verified({ ...v2, [IdentityHeader.expires]: '1900000000' }, 'GET', '/api/v1/events')).toBe('bad-signature');
+    expect(verified({ ...h, [IdentityHeader.expires]: 'soon' }, 'GET', '/api/v1/events')).toBe('malformed');
+    expect(
+      JSON.parse(canonicalIdentity({ kid: 'k', method: 'GET', path: '/', body: '', timestamp: '1', nonce: 'n', identity: withExpiry })),
+    ).toEqual([IDENTITY_SIGNATURE_VERSION_WITH_EXPIRY, 'k', 'GET', '/', '', '1', 'n', 'u1', 'official', 'a1', 'r1', '1900000000']);
   });
 
   it('uses a fresh 128-bit nonce per signature', () => {

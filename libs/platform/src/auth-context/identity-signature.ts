@@ -10,6 +10,13 @@ export const IDENTITY_MAX_AGE_SECONDS = 60;
 
 /** The first field of every signed string; a new format gets a new version, never a reinterpretation. */
 export const IDENTITY_SIGNATURE_VERSION = 'dvd-identity/2';
+/**
+ * The format with the user's token expiry as a twelfth field (ADR 0021): what the gateway
+ * signs for users. Services calling services sign without an expiry (version 2). Removing
+ * the expiry header cannot turn a version 3 signature into a valid version 2 one: the
+ * version is part of what is signed.
+ */
+export const IDENTITY_SIGNATURE_VERSION_WITH_EXPIRY = 'dvd-identity/3';
 
 /**
  * Bodies the signer hashes: every body but a streamed upload. The largest JSON body any
@@ -70,8 +77,9 @@ export interface SignedFields {
  * the values contain.
  */
 export function canonicalIdentity(f: SignedFields): string {
+  const withExpiry = f.identity.expiresAt !== undefined;
   return JSON.stringify([
-    IDENTITY_SIGNATURE_VERSION,
+    withExpiry ? IDENTITY_SIGNATURE_VERSION_WITH_EXPIRY : IDENTITY_SIGNATURE_VERSION,
     f.kid,
     f.method.toUpperCase(),
     f.path,
@@ -82,6 +90,7 @@ export function canonicalIdentity(f: SignedFields): string {
     f.identity.role,
     f.identity.authorityId ?? '',
     f.identity.requestId,
+    ...(withExpiry ? [String(f.identity.expiresAt)] : []),
   ]);
 }
 
@@ -114,6 +123,7 @@ export function signIdentity(
     [IdentityHeader.timestamp]: timestamp,
     [IdentityHeader.nonce]: nonce,
     [IdentityHeader.body]: body,
+    ...(identity.expiresAt !== undefined ? { [IdentityHeader.expires]: String(identity.expiresAt) } : {}),
     [IdentityHeader.signature]: sign(null, Buffer.from(text), signing.key).toString('base64url'),
   };
 }
@@ -156,14 +166,22 @@ export function verifyIdentity(
   const nonce = one(headers, IdentityHeader.nonce);
   const body = one(headers, IdentityHeader.body);
   const signature = one(headers, IdentityHeader.signature);
+  const expires = one(headers, IdentityHeader.expires);
   if (!userId || !role || !requestId || !kid || !timestamp || !nonce || !body || !signature) return 'missing';
+  if (expires !== undefined && !/^\d{1,12}$/.test(expires)) return 'malformed';
   if (!(ROLES as readonly string[]).includes(role) || !NONCE.test(nonce) || !SIGNATURE.test(signature)) return 'malformed';
   if (!DIGEST.test(body) && !body.startsWith('streamed ')) return 'malformed';
   if (!/^\d{1,12}$/.test(timestamp)) return 'malformed';
   const key = keys.get(kid);
   if (!key) return 'unknown-key';
   if (Math.abs(now / 1000 - Number(timestamp)) > IDENTITY_MAX_AGE_SECONDS) return 'expired';
-  const identity: Identity = { userId, role: role as Role, authorityId: authorityId || null, requestId };
+  const identity: Identity = {
+    userId,
+    role: role as Role,
+    authorityId: authorityId || null,
+    requestId,
+    ...(expires !== undefined ? { expiresAt: Number(expires) } : {}),
+  };
   const text = canonicalIdentity({ kid, method, path, body, timestamp, nonce, identity });
   if (!verify(null, Buffer.from(text), key.key, Buffer.from(signature, 'base64url'))) return 'bad-signature';
   return { identity, kid, signer: key.signer, nonce, body };
