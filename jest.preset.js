@@ -3,7 +3,15 @@
 process.env.TZ = 'UTC';
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }],
+    // ESM-only dependencies, turned into CommonJS for jest (Node itself loads them with require())
+    '^.+/node_modules/eventsource-parser/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true }, diagnostics: false },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!eventsource-parser/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@dvd/contracts$': '<rootDir>/libs/contracts/src/index.ts',

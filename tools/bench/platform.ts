@@ -159,7 +159,7 @@ export async function spawnPlatform(o: {
     await track(`data folder ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
     await track(`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(redisUrl, redisPrefix));
 
-    const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 's3', 'web'] as const;
+    const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'dev-idp', 's3', 'web'] as const;
     const ports = {} as Record<(typeof names)[number], number>;
     for (const n of names) ports[n] = await freePort();
     const amqp = new URL(BASE_AMQP_URL);
@@ -191,6 +191,7 @@ export async function spawnPlatform(o: {
       ROUTING_ENGINE_PORT: String(ports['routing-engine']),
       COMMUNICATION_PORT: String(ports.communication),
       EXPORT_WORKER_PORT: String(ports['export-worker']),
+      REALTIME_PORT: String(ports.realtime),
       DEV_IDP_PORT: String(ports['dev-idp']),
       LOCAL_S3_PORT: String(ports.s3),
       WEB_PORT: String(ports.web),

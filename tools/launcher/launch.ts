@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole platform on one machine, from the compiled apps. Starts the
  * local S3 store (unless S3_ENDPOINT is set), the development IdP (unless both JWKS URIs
- * are set), makes a receipt signing key (unless one is configured), the four services
- * (each migrates its schema at start), the gateway and the browser app's server (when
+ * are set), makes a receipt signing key (unless one is configured), the five services
+ * (each migrates its schema at start; realtime, which keeps none, reads the recent events), the gateway and the browser app's server (when
  * dist/web is built); waits until every one is ready; prints where the gateway and the web
  * app listen and how to get a token.
  * A service that dies is restarted with exponential backoff while the others keep
@@ -34,6 +34,7 @@ const ports = {
   'routing-engine': Number(env.ROUTING_ENGINE_PORT ?? 3002),
   communication: Number(env.COMMUNICATION_PORT ?? 3003),
   'export-worker': Number(env.EXPORT_WORKER_PORT ?? 3004),
+  realtime: Number(env.REALTIME_PORT ?? 3005),
   'dev-idp': Number(env.DEV_IDP_PORT ?? 3100),
   'web-server': Number(env.WEB_PORT ?? 3200),
 };
@@ -118,6 +119,7 @@ async function main() {
     ROUTING_ENGINE_URL: env.ROUTING_ENGINE_URL ?? `http://${host}:${ports['routing-engine']}`,
     COMMUNICATION_URL: env.COMMUNICATION_URL ?? `http://${host}:${ports.communication}`,
     EXPORT_WORKER_URL: env.EXPORT_WORKER_URL ?? `http://${host}:${ports['export-worker']}`,
+    REALTIME_URL: env.REALTIME_URL ?? `http://${host}:${ports.realtime}`,
     // Seals authorities' ingest secrets (routing-engine) and opens them (export-worker); random per start unless configured.
     SECRETS_ENCRYPTION_KEYS: env.SECRETS_ENCRYPTION_KEYS || `dev:${randomBytes(32).toString('base64')}`,
     // Development: exports may go to a receiver on this machine over plain http.
@@ -160,7 +162,7 @@ async function main() {
 
   // DVD_SKIP_APPS=export-worker,… starts the rest only (tests that run an app themselves)
   const skipped = new Set((env.DVD_SKIP_APPS ?? '').split(',').map((a) => a.trim()));
-  const services = (['routing-engine', 'intake', 'communication', 'export-worker'] as App[]).filter((a) => !skipped.has(a));
+  const services = (['routing-engine', 'intake', 'communication', 'export-worker', 'realtime'] as App[]).filter((a) => !skipped.has(a));
   for (const app of services) startApp(app, shared);
   await Promise.all(services.map((app) => waitReady(app)));
   startApp('gateway', shared);

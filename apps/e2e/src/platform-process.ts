@@ -19,7 +19,10 @@ const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
 
 export interface RunningPlatform {
   gateway: string;
-  ports: Record<'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'dev-idp' | 's3' | 'web', number>;
+  ports: Record<
+    'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'dev-idp' | 's3' | 'web',
+    number
+  >;
   output: () => string;
   child: ChildProcess;
   env: Record<string, string>;
@@ -36,7 +39,7 @@ export interface RunningPlatform {
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
   if (!existsSync(LAUNCHER)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const [db, vhost, dataDir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-e2e-'))]);
-  const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 's3', 'web'] as const;
+  const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'dev-idp', 's3', 'web'] as const;
   const ports = {} as RunningPlatform['ports'];
   for (const n of names) ports[n] = await freePort();
   const identityKeys = generateDevIdentityKeys(uniqueName('e2e'));
@@ -57,6 +60,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     ROUTING_ENGINE_PORT: String(ports['routing-engine']),
     COMMUNICATION_PORT: String(ports.communication),
     EXPORT_WORKER_PORT: String(ports['export-worker']),
+    REALTIME_PORT: String(ports.realtime),
     DEV_IDP_PORT: String(ports['dev-idp']),
     LOCAL_S3_PORT: String(ports.s3),
     // the launcher's local store; passed on to the processes a spec starts beside it

@@ -40,6 +40,7 @@ export const gatewayConfigSchema = z.object({
   ROUTING_ENGINE_URL: url(['http', 'https'], 'http://127.0.0.1:3002'),
   COMMUNICATION_URL: url(['http', 'https'], 'http://127.0.0.1:3003'),
   EXPORT_WORKER_URL: url(['http', 'https'], 'http://127.0.0.1:3004'),
+  REALTIME_URL: url(['http', 'https'], 'http://127.0.0.1:3005'),
   CITIZEN_ISSUER: z.string().min(1),
   CITIZEN_JWKS_URI: url(['http', 'https']),
   OFFICIAL_ISSUER: z.string().min(1),
@@ -51,6 +52,12 @@ export const gatewayConfigSchema = z.object({
   JWKS_COOLDOWN_MS: positiveInt(30_000),
   RATE_LIMIT_CITIZEN_PER_MIN: positiveInt(10),
   RATE_LIMIT_OFFICIAL_PER_MIN: positiveInt(1000),
+  /**
+   * Event streams opened and stream tickets taken per user per minute, any role (ADR 0021).
+   * Streams count here, not against the request limits above: a long-lived stream is one
+   * request, and a reconnecting client must not eat a citizen's 10 requests.
+   */
+  RATE_LIMIT_EVENTS_PER_MIN: positiveInt(30),
   MAX_UPLOAD_BYTES: positiveInt(100 * 1024 * 1024),
   /** Upstream response timeout; large uploads stream for longer, so this is generous. */
   UPSTREAM_TIMEOUT_MS: positiveInt(300_000),

@@ -2,10 +2,12 @@ import './tracing';
 import 'reflect-metadata';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '@dvd/contracts';
-import { METRICS_REGISTRY, REDIS, createLogger, createServiceApp, runMain } from '@dvd/platform';
+import { METRICS_REGISTRY, REDIS, ShutdownState, createLogger, createServiceApp, runMain } from '@dvd/platform';
 import Redis from 'ioredis';
 import { GatewayModule } from './app.module';
 import { JwtVerifier } from './auth/jwt-verifier';
+import { EventStreamProxy } from './events/event-stream-proxy';
+import { EventTickets } from './events/event-tickets';
 import { GatewayConfig, loadGatewayConfig } from './gateway.config';
 import { gatewayProxy } from './proxy/gateway-proxy';
 import { RedisRateLimiter } from './rate-limit/rate-limiter';
@@ -15,12 +17,23 @@ export async function createGatewayApp(config: GatewayConfig) {
   const app = await createServiceApp(GatewayModule.register(config), { jsonLimit: 0 });
   const verifier = JwtVerifier.fromConfig(config);
   const log = createLogger('gateway', config.LOG_LEVEL);
-  const limiter = new RedisRateLimiter(app.get<Redis>(REDIS), {
-    citizen: config.RATE_LIMIT_CITIZEN_PER_MIN,
-    official: config.RATE_LIMIT_OFFICIAL_PER_MIN,
-    windowMs: 60_000,
-  });
-  app.use(gatewayProxy(config, verifier, limiter, log, app.get(METRICS_REGISTRY)));
+  const redis = app.get<Redis>(REDIS);
+  const limiters = {
+    requests: new RedisRateLimiter(redis, {
+      citizen: config.RATE_LIMIT_CITIZEN_PER_MIN,
+      official: config.RATE_LIMIT_OFFICIAL_PER_MIN,
+      windowMs: 60_000,
+    }),
+    events: new RedisRateLimiter(
+      redis,
+      { citizen: config.RATE_LIMIT_EVENTS_PER_MIN, official: config.RATE_LIMIT_EVENTS_PER_MIN, windowMs: 60_000 },
+      'ratelimit-events',
+    ),
+  };
+  const stream = new EventStreamProxy(config.REALTIME_URL, log);
+  // a draining gateway ends its event streams at once: the clients resume on another replica
+  app.get(ShutdownState).onDrain(() => stream.closeAll());
+  app.use(gatewayProxy(config, verifier, limiters, log, { tickets: new EventTickets(redis), stream }, app.get(METRICS_REGISTRY)));
   // The document is generated from libs/contracts (OpenAPI 3.1; @nestjs/swagger's type says 3.0).
   const document = buildOpenApiDocument() as unknown as OpenAPIObject;
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

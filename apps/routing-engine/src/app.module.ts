@@ -7,6 +7,7 @@ import { AuthorityService } from './authorities/authority.service';
 import { IngestSecretSealer } from './authorities/ingest-secret.sealer';
 import { IngestSecretStore } from './authorities/ingest-secret.store';
 import { InternalAuthorityController } from './authorities/internal-authority.controller';
+import { InternalUnitController } from './authorities/internal-unit.controller';
 import { AuthorityKeyEntity } from './keys/authority-key.entity';
 import { KeyController } from './keys/key.controller';
 import { InternalKeyController } from './keys/internal-key.controller';
@@ -42,7 +43,7 @@ export class RoutingEngineModule {
         PlatformModule.forService({
           service: 'routing-engine',
           logLevel: config.LOG_LEVEL,
-          ...identityVerification(config, ['export-worker', 'intake']),
+          ...identityVerification(config, ['export-worker', 'intake', 'realtime']),
           database: databaseOptions(config),
           messaging: { amqpUrl: config.AMQP_URL, maxDeliveries: config.EVENT_MAX_DELIVERIES, retryDelaysMs: config.EVENT_RETRY_DELAYS_MS },
         }),
@@ -54,6 +55,7 @@ export class RoutingEngineModule {
         UnroutableController,
         InternalAuthorityController,
         InternalKeyController,
+        InternalUnitController,
         InternalRoutingController,
       ],
       providers: [

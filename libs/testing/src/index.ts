@@ -9,3 +9,4 @@ export * from './tcp-proxy';
 export * from './routes';
 export * from './openapi-responses';
 export * from './receipts';
+export * from './sse';

@@ -1,4 +1,4 @@
-import { ROUTES, type Upstream } from '@dvd/contracts';
+import { DEAD_LETTER_SERVICES, ROUTES, type Upstream } from '@dvd/contracts';
 
 interface RouterLayer {
   route?: { path: unknown; methods?: Record<string, boolean> };
@@ -33,7 +33,8 @@ export function mountedPublicRoutes(app: { getHttpAdapter(): { getInstance(): un
 
 /** The routes the contract registry says a service owns, in the form of mountedPublicRoutes(). */
 export function registeredRoutesOf(service: Upstream): string[] {
-  return ROUTES.filter((route) => route.service === service || route.service === '{service}')
+  const hasDeadLetters = (DEAD_LETTER_SERVICES as readonly string[]).includes(service);
+  return ROUTES.filter((route) => route.service === service || (route.service === '{service}' && hasDeadLetters))
     .map((route) => `${route.method.toUpperCase()} ${normalise(route.path.replace('{service}', service))}`)
     .sort();
 }

@@ -39,6 +39,8 @@ export interface VerifiedCaller {
   userId: string;
   role: Exclude<Role, 'service'>;
   authorityId: string | null;
+  /** The token's `exp` (seconds since the epoch): signed on to the services, the event stream ends then. */
+  expiresAt: number;
 }
 
 export class AuthenticationError extends Error {
@@ -126,11 +128,13 @@ export class JwtVerifier {
     }
     const sub = payload.sub;
     if (!sub || sub.length > 200) throw new AuthenticationError('invalid subject');
-    if (issuer.kind === 'citizen') return { userId: sub, role: 'citizen', authorityId: null };
+    // `exp` is required above; jose checked it is a number in the future
+    const expiresAt = Math.floor(payload.exp!);
+    if (issuer.kind === 'citizen') return { userId: sub, role: 'citizen', authorityId: null, expiresAt };
 
     const authorityId = payload['authority_id'];
     if (typeof authorityId !== 'string' || !AUTHORITY_ID.test(authorityId)) throw new AuthenticationError('missing authority_id');
-    return { userId: sub, role: roleFromScope(payload['scope']), authorityId };
+    return { userId: sub, role: roleFromScope(payload['scope']), authorityId, expiresAt };
   }
 }
 

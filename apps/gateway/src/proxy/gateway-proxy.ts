@@ -21,10 +21,13 @@ import {
   signIdentity,
   streamedBodyOf,
 } from '@dvd/platform';
-import { AuthenticationError, JwtVerifier } from '../auth/jwt-verifier';
+import { AuthenticationError, JwtVerifier, VerifiedCaller } from '../auth/jwt-verifier';
+import { EventStreamProxy } from '../events/event-stream-proxy';
+import { EventTickets } from '../events/event-tickets';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { publicRouteFor, routeTemplateFor, upstreamFor, upstreamUrls } from './route-table';
+import { upstreamFailure } from './upstream-failure';
 
 export const API_BASE = '/api/v1';
 
@@ -47,41 +50,6 @@ const DROPPED_REQUEST_HEADERS = [
 ];
 
 type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean; timedOut?: boolean; body?: Buffer } };
-
-/** The service could not be reached or dropped the connection before answering: retry soon. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-const UPSTREAM_RETRY_AFTER_S = '2';
-
-/**
- * One upstream failure, one answer (ADR 0013): not reachable / refused / reset before an
- * answer → 503 `upstream-unavailable` with Retry-After; no answer within
- * UPSTREAM_TIMEOUT_MS → 504 `upstream-timeout`; anything else (a malformed answer) → 502.
- */
-export function upstreamFailure(code: string | undefined, timedOut: boolean): ApiError {
-  if (timedOut || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
-    return new ApiError(504, 'upstream-timeout', 'Gateway Timeout', 'The responsible service did not answer in time');
-  }
-  if (code && UNREACHABLE_CODES.has(code)) {
-    return new ApiError(
-      503,
-      'upstream-unavailable',
-      'Service Unavailable',
-      'The responsible service is unavailable; retry later',
-      undefined,
-      { 'Retry-After': UPSTREAM_RETRY_AFTER_S },
-    );
-  }
-  return new ApiError(502, 'bad-gateway', 'Bad Gateway', 'The responsible service answered with an invalid response');
-}
 
 /**
  * Reads a body the identity signature digests, at most `max` bytes: null when it is
@@ -118,7 +86,39 @@ const tooLargeToSign = () =>
  * The public edge: authenticate, rate-limit, replace identity headers with signed ones,
  * and stream the request to the owning service and its response back (never buffered).
  */
-export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limiter: RateLimiter, log: Logger, metrics?: Registry) {
+/** The routes of the event stream (ADR 0021): the gateway answers the tickets itself and streams the events. */
+const EVENTS_PATH = `${API_BASE}/events`;
+const TICKETS_PATH = `${API_BASE}/events/tickets`;
+type EventsRoute = 'stream' | 'ticket' | null;
+function eventsRouteOf(method: string, path: string): EventsRoute {
+  const p = path.replace(/\/$/, '');
+  if (p === EVENTS_PATH && method === 'GET') return 'stream';
+  if (p === TICKETS_PATH && method === 'POST') return 'ticket';
+  return null;
+}
+
+export interface GatewayLimiters {
+  /** Every request but the event stream's, per role. */
+  requests: RateLimiter;
+  /** Event streams opened and tickets taken (RATE_LIMIT_EVENTS_PER_MIN). */
+  events: RateLimiter;
+}
+
+export interface GatewayEvents {
+  tickets: EventTickets;
+  stream: EventStreamProxy;
+}
+
+const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+export function gatewayProxy(
+  config: GatewayConfig,
+  verifier: JwtVerifier,
+  limiters: GatewayLimiters,
+  log: Logger,
+  events: GatewayEvents,
+  metrics?: Registry,
+) {
   const upstreams = upstreamUrls(config);
   const rejections = catalogueCounter(metrics, 'dvd_rate_limit_rejections_total');
   initialiseLabels(
@@ -203,24 +203,44 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
       sendProblem(res, err, instance, requestId);
     };
 
-    const auth = req.headers.authorization;
-    const match = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9_\-.~+/=]+)$/.exec(auth) : null;
-    if (!match) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="dvd-api"');
-      return fail(ApiError.unauthorized('A bearer token is required'));
+    const eventsRoute = eventsRouteOf(req.method, req.path);
+    // a browser's stream comes with a single-use ticket instead of the token (ADR 0021); never forwarded, never logged
+    const query = new URL(req.originalUrl, 'http://gateway').searchParams;
+    const ticket = eventsRoute === 'stream' ? query.get('ticket') : null;
+    let caller: VerifiedCaller;
+    if (ticket !== null) {
+      if (req.headers.authorization !== undefined) return fail(ApiError.badRequest('Send either a bearer token or a ticket, not both'));
+      let redeemed: VerifiedCaller | null;
+      try {
+        redeemed = await events.tickets.redeem(ticket);
+      } catch (err) {
+        return fail(err as ApiError);
+      }
+      if (!redeemed) {
+        log.info({ requestId, reason: 'unknown ticket' }, 'ticket refused');
+        return fail(ApiError.unauthorized('The ticket is unknown, expired or used'));
+      }
+      caller = redeemed;
+    } else {
+      const auth = req.headers.authorization;
+      const match = typeof auth === 'string' ? /^Bearer ([A-Za-z0-9_\-.~+/=]+)$/.exec(auth) : null;
+      if (!match) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="dvd-api"');
+        return fail(ApiError.unauthorized('A bearer token is required'));
+      }
+      try {
+        caller = await verifier.verify(match[1]);
+      } catch (err) {
+        const reason = err instanceof AuthenticationError ? err.reason : 'verification failed';
+        log.info({ requestId, reason }, 'token refused');
+        res.setHeader('WWW-Authenticate', 'Bearer realm="dvd-api", error="invalid_token"');
+        return fail(ApiError.unauthorized(`The bearer token was refused (${reason})`));
+      }
     }
-    let identity: Identity;
-    try {
-      const caller = await verifier.verify(match[1]);
-      identity = { ...caller, requestId };
-    } catch (err) {
-      const reason = err instanceof AuthenticationError ? err.reason : 'verification failed';
-      log.info({ requestId, reason }, 'token refused');
-      res.setHeader('WWW-Authenticate', 'Bearer realm="dvd-api", error="invalid_token"');
-      return fail(ApiError.unauthorized(`The bearer token was refused (${reason})`));
-    }
+    const identity: Identity = { ...caller, requestId };
 
-    const decision = await limiter.hit(identity);
+    // streams count against a limit of their own: a reconnecting client must not eat a citizen's requests
+    const decision = await (eventsRoute ? limiters.events : limiters.requests).hit(identity);
     for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
     if (!decision.allowed) {
       rejections.inc({ role: identity.role });
@@ -229,6 +249,30 @@ export function gatewayProxy(config: GatewayConfig, verifier: JwtVerifier, limit
           'Retry-After': String(decision.retryAfterSeconds),
         }),
       );
+    }
+
+    if (eventsRoute) {
+      if (hasBody(req)) return fail(ApiError.badRequest('This route takes no body'));
+      if (eventsRoute === 'ticket') {
+        try {
+          const issued = await events.tickets.issue(caller);
+          res.status(200).setHeader('Cache-Control', 'no-store');
+          res.json(issued);
+        } catch (err) {
+          fail(err as ApiError);
+        }
+        return;
+      }
+      query.delete('ticket');
+      const rest = query.toString();
+      const path = `${req.path}${rest ? `?${rest}` : ''}`;
+      const headers: Record<string, string> = {
+        accept: 'text/event-stream',
+        ...(typeof req.headers['last-event-id'] === 'string' ? { 'last-event-id': req.headers['last-event-id'] } : {}),
+        ...signIdentity(signingKey, identity, 'GET', path, EMPTY_BODY_DIGEST),
+      };
+      events.stream.forward(req, res, path, headers, requestId);
+      return;
     }
 
     const upstream = upstreamFor(req.path.slice(API_BASE.length));

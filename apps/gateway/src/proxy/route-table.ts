@@ -21,7 +21,9 @@ interface RouteEntry {
   template: string;
 }
 
-const ROUTE_ENTRIES: readonly RouteEntry[] = ROUTES.filter((route) => !route.public).flatMap((route) =>
+const ROUTE_ENTRIES: readonly RouteEntry[] = ROUTES.filter(
+  (route): route is typeof route & { service: Upstream | '{service}' } => !route.public && route.service !== 'gateway',
+).flatMap((route) =>
   (route.service === '{service}' ? DEAD_LETTER_SERVICES : [route.service]).map((service): RouteEntry => {
     const template = route.path.replace('{service}', service);
     return { pattern: templatePattern(template), method: route.method, upstream: service, template };
@@ -31,7 +33,8 @@ const ROUTE_ENTRIES: readonly RouteEntry[] = ROUTES.filter((route) => !route.pub
 /**
  * Which service owns a public path (below /api/v1), derived from the route registry of
  * libs/contracts: a route added there is routed here. `{service}` (dead letters) names the
- * owner in the path. A path no registered route has is answered 404 by the gateway.
+ * owner in the path. A path no registered route has is answered 404 by the gateway. Routes the
+ * gateway answers itself (the event stream's tickets) are not in it.
  */
 export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTE_ENTRIES.map((e) => [e.pattern, e.upstream]);
 
@@ -62,7 +65,7 @@ export function routeTemplateFor(method: string, pathBelowPrefix: string): strin
  */
 const PUBLIC_ROUTES = ROUTES.filter((route) => route.public);
 export const PUBLIC_ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = PUBLIC_ROUTES.map((route) => {
-  if (route.method !== 'get' || route.service === '{service}')
+  if (route.method !== 'get' || route.service === '{service}' || route.service === 'gateway')
     throw new Error(`public route ${route.operationId} must be a GET of one service`);
   return [templatePattern(route.path), route.service];
 });
@@ -85,5 +88,6 @@ export function upstreamUrls(config: GatewayConfig): Record<Upstream, string> {
     'routing-engine': config.ROUTING_ENGINE_URL,
     communication: config.COMMUNICATION_URL,
     'export-worker': config.EXPORT_WORKER_URL,
+    realtime: config.REALTIME_URL,
   };
 }

@@ -93,6 +93,8 @@ export class RedisRateLimiter implements RateLimiter {
   constructor(
     private readonly redis: Redis,
     private readonly limits: RateLimits,
+    /** The counters' key prefix: one limiter per kind of request (`ratelimit`: requests, `ratelimit-events`: event streams). */
+    private readonly name = 'ratelimit',
   ) {
     this.fallback = new LocalSlidingWindow(limits.windowMs);
     redis.defineCommand('dvdSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
@@ -100,7 +102,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async hit(identity: Identity): Promise<RateDecision> {
     const limit = limitFor(identity, this.limits);
-    const key = `ratelimit:${identity.role}:${identity.userId}`;
+    const key = `${this.name}:${identity.role}:${identity.userId}`;
     try {
       const [admitted, remaining, resetMs] = (await (
         this.redis as Redis & { dvdSlidingWindow: (...a: unknown[]) => Promise<number[]> }

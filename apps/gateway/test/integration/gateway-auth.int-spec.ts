@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Server, request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
-import { KeyLike, SignJWT, exportSPKI } from 'jose';
+import { KeyLike, SignJWT, decodeJwt, exportSPKI } from 'jose';
 import request from 'supertest';
 import {
   ConfigError,
@@ -285,9 +285,10 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
       { id: 'pa-1', role: 'platform-admin', authority: 'platform' },
     ],
   ])('stamps the signed identity of a %s downstream', async (_name, token, expected) => {
+    const jwt = await token();
     const res = await request(app.getHttpServer())
       .get('/api/v1/documents?limit=5')
-      .set('Authorization', `Bearer ${await token()}`)
+      .set('Authorization', `Bearer ${jwt}`)
       .set('X-User-Id', 'mallory')
       .set('X-User-Role', 'platform-admin')
       .set('X-Authority-Id', 'other')
@@ -309,7 +310,10 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
       role: expected.role,
       authorityId: expected.authority || null,
       requestId: 'client-req-1',
+      // the token's expiry, signed along (the event stream ends then, ADR 0021)
+      expiresAt: decodeJwt(jwt).exp,
     });
+    expect(h['x-identity-expires']).toBe(String(decodeJwt(jwt).exp));
   });
 
   it('replaces an insane client request id', async () => {

@@ -8,6 +8,7 @@ export * from './documents';
 export * from './threads';
 export * from './messages';
 export * from './exports';
+export * from './events';
 export * from './admin/dead-letters';
 export * from './internal-case';
 export * from './internal-keys';

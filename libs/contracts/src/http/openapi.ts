@@ -3,7 +3,7 @@ import { PROBLEM_CONTENT_TYPE } from './common-types';
 import { ExportWebhookHeaders, ExportWebhookSchema } from './exports';
 import { PROBLEM_RESPONSES, ProblemSchema, problemExample, type ProblemCode, type ProblemStatus } from './problems';
 import { RequestIdParam } from './common';
-import { ROUTES, type ResponseHeader, type PublicRole, type RouteContract, type RouteError } from './routes';
+import { ROUTES, STREAM_SCHEMAS, type ResponseHeader, type PublicRole, type RouteContract, type RouteError } from './routes';
 import { z } from './zod';
 
 /** Errors every operation can answer: bad token, rate limit, backing service down. */
@@ -252,6 +252,7 @@ export function buildOpenApiDocument() {
     });
   }
   for (const config of configs) registry.registerPath(config);
+  for (const [name, schema] of Object.entries(STREAM_SCHEMAS)) registry.register(name, schema);
   registry.register('ExportWebhook', ExportWebhookSchema);
   registry.registerWebhook({
     method: 'post',
@@ -288,6 +289,7 @@ export function buildOpenApiDocument() {
       { name: 'Documents', description: 'Encrypted document upload and retrieval (intake).' },
       { name: 'Threads', description: 'Threads and encrypted messages between citizens and officials (communication).' },
       { name: 'Exports', description: 'Export of a document package to the authority (export worker).' },
+      { name: 'Events', description: 'What happens to your documents, as it happens: a Server-Sent Events stream (realtime).' },
       { name: 'Operations', description: 'Dead letters of the event consumers (each service).' },
     ],
   });

@@ -63,6 +63,7 @@ export const PROBLEM_CODES = {
   'not-a-proposed-slot': [422, 'Unprocessable Content'],
   unprocessable: [422, 'Unprocessable Content'],
   'rate-limited': [429, 'Too Many Requests'],
+  'too-many-streams': [429, 'Too Many Requests'],
   'dependency-unavailable': [503, 'Service Unavailable'],
   'upstream-unavailable': [503, 'Service Unavailable'],
 } as const satisfies Record<string, readonly [ProblemStatus, string]>;

@@ -41,6 +41,14 @@ import {
   RoutingResultSchema,
   ReceiptJwksSchema,
 } from './documents';
+import {
+  EVENT_STREAM_DESCRIPTION,
+  EventStreamHeaders,
+  EventStreamQuery,
+  EventTicketSchema,
+  StreamControlSchema,
+  StreamEventSchema,
+} from './events';
 import { ExportAcceptedSchema, ExportCreateSchema, ExportJobSchema, ExportParams } from './exports';
 import { JwkInputSchema, JwkSchema, JwksSchema, KeyParams } from './keys';
 import { MessageCreateSchema, MessageListQuery, MessagePageSchema, MessageSchema } from './messages';
@@ -61,9 +69,12 @@ import { z } from './zod';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type PublicRole = Exclude<Role, 'service'>;
 export type Upstream = Exclude<ServiceName, 'gateway'>;
-/** `{service}`: the owner is named by the `service` path parameter (dead letters). */
-export type RouteOwner = Upstream | '{service}';
-export type RouteTag = 'Authorities' | 'Documents' | 'Threads' | 'Exports' | 'Operations';
+/**
+ * `{service}`: the owner is named by the `service` path parameter (dead letters);
+ * `gateway`: answered by the gateway itself (the event stream's tickets).
+ */
+export type RouteOwner = Upstream | '{service}' | 'gateway';
+export type RouteTag = 'Authorities' | 'Documents' | 'Threads' | 'Exports' | 'Events' | 'Operations';
 export type ResponseHeader = 'ETag' | 'Location' | 'Retry-After' | 'Content-Length' | 'Cache-Control' | 'Content-Disposition';
 
 export interface RouteResponse {
@@ -986,6 +997,62 @@ const exportRoutes: RouteContract[] = [
   },
 ];
 
+const eventRoutes: RouteContract[] = [
+  {
+    operationId: 'streamEvents',
+    method: 'get',
+    path: '/events',
+    service: 'realtime',
+    roles: ALL,
+    tag: 'Events',
+    summary: 'Stream what happens to your documents (Server-Sent Events)',
+    who: 'any authenticated caller: a citizen gets the events of their own documents, staff those of their authority.',
+    description: EVENT_STREAM_DESCRIPTION,
+    request: { query: EventStreamQuery, headers: EventStreamHeaders },
+    responses: {
+      200: {
+        description:
+          'The stream, until the token expires, the client goes away or a replica stops (reconnect with `Last-Event-ID`). ' +
+          'Each `data` is a `StreamEvent` or, for `reset` and `expired`, a `StreamControl`.',
+        content: {
+          'text/event-stream': z.string().openapi({
+            description: 'Server-Sent Events; `data` is JSON, see `StreamEvent` and `StreamControl`.',
+            example:
+              'retry: 3000\n\nid: 1042\nevent: message.created\ndata: {"type":"message.created","documentId":"0b6f3c52-4a47-4f3e-9a55-1d2b7f1c9e10",' +
+              '"threadId":"5d7e0c1a-7b8e-4a47-9f3e-2c1b7f1c9e11","messageId":"9a1f3c52-4a47-4f3e-9a55-1d2b7f1c9e12","time":"2025-01-31T09:30:00.000Z"}\n\n',
+          }),
+        },
+      },
+    },
+    errors: [
+      { status: 400, description: 'A bad `unitId`, `Last-Event-ID` or `ticket`, a `unitId` from a citizen, or both a token and a ticket.' },
+      { status: 401, description: 'No or an invalid token, or a ticket that is unknown, expired or already used.' },
+      { status: 404, description: 'The caller’s authority has no unit `unitId`.' },
+      {
+        status: 429,
+        description: 'Too many streams or stream openings: at most 5 open streams per user, and a rate limit on opening them.',
+        codes: ['too-many-streams', 'rate-limited'],
+      },
+    ],
+  },
+  {
+    operationId: 'createEventTicket',
+    method: 'post',
+    path: '/events/tickets',
+    service: 'gateway',
+    roles: ALL,
+    tag: 'Events',
+    summary: 'Get a single-use ticket for the event stream (browsers)',
+    who: 'any authenticated caller.',
+    description:
+      'A browser’s `EventSource` cannot send an `Authorization` header, and a token in a URL would end up in logs and ' +
+      'histories. This answers a random single-use ticket, valid for 30 s, bound to the caller and the expiry of their ' +
+      'token: open `GET /events?ticket=…` with it. No body.',
+    responses: { 200: { description: 'The ticket (not a resource: nothing to fetch later).', body: EventTicketSchema } },
+    errors: [{ status: 400, description: 'The request has a body.' }],
+  },
+];
+
 /** Every public route of the API (below /api/v1), with its owner, roles and contract. */
 export const ROUTES: readonly RouteContract[] = [
   ...authorityRoutes,
@@ -993,5 +1060,9 @@ export const ROUTES: readonly RouteContract[] = [
   ...publicRoutes,
   ...threadRoutes,
   ...exportRoutes,
+  ...eventRoutes,
   ...operationsRoutes,
 ];
+
+/** Schemas the OpenAPI document lists although no JSON body refers to them (the event stream's `data`). */
+export const STREAM_SCHEMAS = { StreamEvent: StreamEventSchema, StreamControl: StreamControlSchema } as const;

@@ -108,7 +108,7 @@ export function generateIdentityKeyPair(kid: string, signer: Signer): { privateJ
 }
 
 /** The services that call another service's internal API, and so hold a signing key of their own. */
-export const CALLING_SERVICES = ['communication', 'export-worker', 'intake'] as const;
+export const CALLING_SERVICES = ['communication', 'export-worker', 'intake', 'realtime'] as const;
 
 /**
  * A complete key set for one development run (`npm start`, tests, benchmarks): the

@@ -47,6 +47,8 @@ export interface PlatformOptions {
    * instead of taking every replica out of rotation.
    */
   redis?: { url: string; keyPrefix?: string; optional?: boolean };
+  /** Readiness checks of the service's own (e.g. realtime: its event stream has caught up). */
+  readiness?: ReadinessProbe[];
 }
 
 /**
@@ -211,8 +213,10 @@ export class PlatformModule {
     providers.push({
       provide: READINESS_PROBES,
       inject: probes.map((p) => p.token),
-      useFactory: (...deps: unknown[]): ReadinessProbe[] =>
-        probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]), criticality: p.criticality })),
+      useFactory: (...deps: unknown[]): ReadinessProbe[] => [
+        ...probes.map((p, i) => ({ name: p.name, check: probeFor(p.name, deps[i]), criticality: p.criticality })),
+        ...(o.readiness ?? []),
+      ],
     });
 
     return {
