@@ -12,6 +12,7 @@ import {
   verifyReceipt,
   type DocumentHistoryEntry,
   type DvdDocument,
+  type DvdStreamItem,
   type RejectReason,
   type Thread,
   type ThreadCreate,
@@ -682,4 +683,46 @@ export async function receive(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+// ── watch ───────────────────────────────────────────────────────────────────────────────
+/** One line of `dvd watch`: the event's type and ids, never more than the stream tells. */
+export function watchLine(e: DvdStreamItem): string {
+  if (e.type === 'reset') return 'reset: events were missed while disconnected (more than 5 minutes): reload what you show';
+  const parts: string[] = [e.time, e.type.padEnd(23), `document ${e.documentId}`];
+  if (e.status) parts.push(e.status);
+  if (e.threadId) parts.push(`thread ${e.threadId}`);
+  if (e.messageId) parts.push(`message ${e.messageId}`);
+  if (e.exportJobId) parts.push(`export ${e.exportJobId}`);
+  return parts.join('  ');
+}
+
+/**
+ * `dvd watch`: the profile's event stream, one line per event (or one JSON object per line)
+ * until Ctrl-C; reconnects and resumes by itself. A token that expires is replaced by a fresh
+ * one from the development IdP; a fixed token that expired ends it (exit code 3).
+ */
+export async function watch(g: GlobalOptions, o: { unit?: string; since?: string }) {
+  const { client, out, profileName } = await context(g);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for await (const e of client.watchEvents({
+      unitId: o.unit,
+      lastEventId: o.since,
+      signal: stop.signal,
+      onState: (s) => {
+        if (s.state === 'open')
+          out.note(`watching the events of profile ${profileName}${o.unit ? ` (unit ${o.unit})` : ''} (Ctrl-C stops)`);
+        else if (s.error !== undefined) out.note(`reconnecting (${s.error instanceof Error ? s.error.message : 'failed'})`);
+        else out.note('the stream ended: reconnecting');
+      },
+    }))
+      process.stdout.write(g.json ? `${JSON.stringify(e)}\n` : `${watchLine(e)}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

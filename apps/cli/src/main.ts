@@ -231,6 +231,13 @@ program
   .action(run((id, o) => c.exportDocument(g(), id, o)));
 
 program
+  .command('watch')
+  .description('print what happens to your documents as it happens, one line per event, until Ctrl-C (the event stream; resumes by itself)')
+  .option('--unit <unitId>', 'staff: only the events of this unit')
+  .option('--since <eventId>', 'resume after this event id (from an earlier --json run)')
+  .action(run((o) => c.watch(g(), o)));
+
+program
   .command('receive')
   .description('the reference export receiver: verify Standard Webhooks deliveries and write each package to OUT/<jobId>/')
   .option('--port <n>', 'port to listen on (0: any)', '4000')

@@ -354,6 +354,48 @@ describe('dvd command line against the platform', () => {
     expect(Buffer.compare(await readFile(join(work, 'fwd.bin')), await readFile(join(work, 'nachtrag.bin')))).toBe(0);
   }, 180_000);
 
+  it('watches the event stream with dvd watch, one line per event, until Ctrl-C', async () => {
+    const watch = (...args: string[]) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines = { out: '', err: '' };
+      child.stdout!.on('data', (c: Buffer) => (lines.out += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (lines.err += c.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      return { child, lines, exited };
+    };
+    // the citizen resumes from the start of the stream (--since 0): whenever its stream opens, it misses nothing
+    const citizenWatch = watch('--profile', 'citizen', '--json', 'watch', '--since', '0');
+    const officialWatch = watch('--profile', 'official', 'watch');
+    await pollUntil(async () => officialWatch.lines.err.includes('watching the events'), { what: 'the official watching' });
+    await writeFile(join(work, 'watch.txt'), 'Antrag');
+    const sent = await json<{ document: { id: string } }>(
+      ...['--profile', 'citizen', 'send', 'watch.txt', '--to', authority, '--ref', 'WATCH-1', '--type', 'ANTRAG', '--no-reply-key'],
+    );
+    const id = sent.document.id;
+    const events = () =>
+      citizenWatch.lines.out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; documentId?: string; status?: string; id?: string });
+    await pollUntil(async () => events().some((e) => e.documentId === id && e.status === 'ROUTED'), {
+      what: 'the citizen to see ROUTED',
+      timeoutMs: 30_000,
+    });
+    expect(events().filter((e) => e.documentId === id)).toEqual([
+      { type: 'document.status-changed', documentId: id, status: 'RECEIVED', time: expect.any(String), id: expect.stringMatching(/^\d+$/) },
+      { type: 'document.status-changed', documentId: id, status: 'ROUTED', time: expect.any(String), id: expect.stringMatching(/^\d+$/) },
+    ]);
+    await pollUntil(async () => new RegExp(`document\\.status-changed +document ${id} +ROUTED`).test(officialWatch.lines.out), {
+      what: 'the official to see ROUTED',
+    });
+    expect(officialWatch.lines.out).not.toContain('WATCH-1'); // ids and a status, never the Aktenzeichen
+    expect(citizenWatch.lines.err).toBe(''); // --json: events on stdout, nothing else
+    citizenWatch.child.kill('SIGINT');
+    officialWatch.child.kill('SIGINT');
+    expect(await citizenWatch.exited).toBe(0);
+    expect(await officialWatch.exited).toBe(0);
+  });
+
   it('says what failed with its exit code', async () => {
     expect((await dvd('--profile', 'nobody', 'inbox')).code).toBe(2);
     const missing = await dvd('--profile', 'official', 'status', randomUUID());

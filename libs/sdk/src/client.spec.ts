@@ -158,6 +158,8 @@ const CALLS: { [K in Operation]?: Parameters<DvdClient[K]> } = {
   listMessages: [THREAD, { limit: 5 }],
   createExport: [DOC],
   getExport: [JOB],
+  streamEvents: [{ unitId: 'poststelle', lastEventId: '42' }],
+  createEventTicket: [],
 };
 
 describe('DvdClient: one method per route of the contract', () => {

@@ -1,5 +1,6 @@
 import { sha256Hex, sleep, toBytes, type BytesLike } from './bytes';
 import { DvdCryptoError, DvdIntegrityError, DvdProblemError } from './errors';
+import { openEventStream, watchEvents, type DvdStreamItem, type WatchOptions } from './events';
 import { Transport, type TransportOptions } from './http';
 import { decryptMessage, decryptWith, encryptFor, encryptMessage, type DecryptionKey } from './jwe';
 import { verifyReceipt, type VerifiedReceipt, type VerifyReceiptOptions } from './receipts';
@@ -23,6 +24,7 @@ import type {
   DocumentReceipt,
   DocumentReject,
   DvdDocument,
+  EventTicket,
   ExportAccepted,
   ExportJob,
   IngestSecretList,
@@ -138,6 +140,34 @@ export class DvdClient {
 
   constructor(options: DvdClientOptions) {
     this.http = new Transport(options);
+  }
+
+  // ── events ───────────────────────────────────────────────────────────────────────────
+  /**
+   * What happens to the caller's documents, as it happens (`GET /events`, Server-Sent
+   * Events): `for await (const e of client.watchEvents()) …`. Reconnects and resumes by
+   * itself (see `watchEvents` in events.ts); `reset` means: reload what you show.
+   */
+  watchEvents(o: WatchOptions = {}): AsyncGenerator<DvdStreamItem, void, undefined> {
+    return watchEvents(this.http, o);
+  }
+
+  /** The stream, opened once (retried like any GET): its response's body is the raw Server-Sent Events. `watchEvents` reads it for you. */
+  streamEvents(o: { unitId?: string; lastEventId?: string; signal?: AbortSignal } = {}): Promise<Response> {
+    return openEventStream(this.http, o);
+  }
+
+  /**
+   * Browsers: a single-use ticket (valid 30 s) for an `EventSource`, which cannot send the
+   * token in a header: `new EventSource(client.eventSourceUrl(ticket))`.
+   */
+  createEventTicket(): Promise<EventTicket> {
+    return this.http.json('POST', '/events/tickets');
+  }
+
+  /** The stream's URL for an `EventSource` with a ticket; `lastEventId` resumes (a new EventSource cannot send the header). */
+  eventSourceUrl(ticket: string, o: { unitId?: string; lastEventId?: string } = {}): string {
+    return this.http.url('/events', { ticket, unitId: o.unitId, lastEventId: o.lastEventId });
   }
 
   // ── authorities ──────────────────────────────────────────────────────────────────────

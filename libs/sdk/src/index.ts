@@ -10,6 +10,7 @@ export * from './jwe';
 export { Transport, isRetryable, parseRetryAfter, type TokenSource, type TransportOptions } from './http';
 export { readBody, type ProgressListener, type TransferProgress } from './upload';
 export * from './client';
+export * from './events';
 export * from './receipts';
 export * from './receiver';
 export type * from './types';

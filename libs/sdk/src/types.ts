@@ -25,6 +25,7 @@ import type {
   DocumentSchema,
   ReceiptClaimsSchema,
   ReceiptJwksSchema,
+  EventTicketSchema,
   ExportAcceptedSchema,
   ExportJobSchema,
   ExportWebhookSchema,
@@ -97,6 +98,8 @@ export type MessageListParams = QueryOf<typeof MessageListQuery>;
 export type ExportAccepted = Out<typeof ExportAcceptedSchema>;
 export type ExportJob = Out<typeof ExportJobSchema>;
 export type ExportWebhook = Out<typeof ExportWebhookSchema>;
+export type EventTicket = Out<typeof EventTicketSchema>;
+export type { StreamEvent, StreamEventType } from '@dvd/contracts';
 export type PageParams = QueryOf<typeof PageQuery>;
 export type UnroutablePage = Out<typeof UnroutableDocumentPageSchema>;
 export type UnroutableListParams = QueryOf<typeof UnroutableListQuery>;
