@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DevIdentityKeys, devIdentityEnv, generateDevIdentityKeys, generateReceiptSigningKey } from '@dvd/platform';
 import { startLocalS3, LocalS3 } from '@dvd/testing';
+import { nodeArgsOf } from './node-args';
 import { Supervisor } from './supervisor';
 
 const env: Record<string, string | undefined> = { ...process.env };
@@ -61,7 +62,7 @@ function startApp(app: App, extra: Record<string, string>): void {
   supervisor.start({
     name: app,
     command: process.execPath,
-    args: [resolve(root, 'dist', 'apps', app, 'src', 'main.js')],
+    args: [...nodeArgsOf(app), resolve(root, 'dist', 'apps', app, 'src', 'main.js')],
     // the IdP and the web server sign nothing and call no service: no identity keys
     env: { ...env, ...extra, ...(app === 'dev-idp' || app === 'web-server' ? {} : devIdentityEnv(identityKeys, app)) } as NodeJS.ProcessEnv,
   });

@@ -375,6 +375,18 @@ describe('realtime events through the gateway: who sees what, resuming, two repl
     await Promise.all(five.map((s) => s.close()));
   });
 
+  it('lets go of realtime at once when the client goes away', async () => {
+    const open = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${p.ports.realtime}/metrics`)).text();
+      return Number(/^realtime_streams_open\{[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await open();
+    const s = await mustOpenEventStream(eventsUrl(), bearer('max'));
+    await pollUntil(async () => (await open()) === before + 1, { what: 'the stream open at realtime' });
+    await s.close();
+    await pollUntil(async () => (await open()) === before, { what: 'realtime to end the stream the client left' });
+  });
+
   it('ends the stream when the token expires', async () => {
     const shortLived = await p.token({ role: 'citizen', sub: 'erika', ttlSeconds: 3 });
     const s = await mustOpenEventStream(eventsUrl(), { authorization: `Bearer ${shortLived}` });

@@ -1,5 +1,6 @@
 import './tracing';
 import 'reflect-metadata';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '@dvd/contracts';
 import { METRICS_REGISTRY, REDIS, ShutdownState, createLogger, createServiceApp, runMain } from '@dvd/platform';
@@ -9,7 +10,7 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import { EventStreamProxy } from './events/event-stream-proxy';
 import { EventTickets } from './events/event-tickets';
 import { GatewayConfig, loadGatewayConfig } from './gateway.config';
-import { gatewayProxy } from './proxy/gateway-proxy';
+import { gatewayProxy, isEventStreamRequest } from './proxy/gateway-proxy';
 import { RedisRateLimiter } from './rate-limit/rate-limiter';
 
 export async function createGatewayApp(config: GatewayConfig) {
@@ -31,9 +32,26 @@ export async function createGatewayApp(config: GatewayConfig) {
     ),
   };
   const stream = new EventStreamProxy(config.REALTIME_URL, log);
+  const shutdown = app.get(ShutdownState);
   // a draining gateway ends its event streams at once: the clients resume on another replica
-  app.get(ShutdownState).onDrain(() => stream.closeAll());
-  app.use(gatewayProxy(config, verifier, limiters, log, { tickets: new EventTickets(redis), stream }, app.get(METRICS_REGISTRY)));
+  shutdown.onDrain(() => stream.closeAll());
+  const handlers = gatewayProxy(
+    config,
+    verifier,
+    limiters,
+    log,
+    { tickets: new EventTickets(redis), stream },
+    app.get(METRICS_REGISTRY),
+    () => shutdown.draining,
+  );
+  app.use(handlers.middleware);
+  // the event stream is answered before Express: an open stream holds no framework objects (ADR 0021)
+  const server = app.getHttpServer() as Server;
+  const [express] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+    isEventStreamRequest(req) ? void handlers.eventStream(req, res) : express(req, res),
+  );
   // The document is generated from libs/contracts (OpenAPI 3.1; @nestjs/swagger's type says 3.0).
   const document = buildOpenApiDocument() as unknown as OpenAPIObject;
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

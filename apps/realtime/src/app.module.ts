@@ -42,6 +42,8 @@ export class RealtimeModule {
           service: 'realtime',
           logLevel: config.LOG_LEVEL,
           ...identityVerification(config, []),
+          // a stream is logged once, when it ends (SessionHub), not with a logger per request
+          unloggedPaths: ['/api/v1/events'],
           // without the recent events a replica cannot serve a resuming client: not ready until it read them
           readiness: [
             {

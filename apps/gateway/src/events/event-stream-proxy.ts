@@ -42,11 +42,17 @@ export class EventStreamProxy {
     const upstream = this.request(new URL(path, this.target), { method: 'GET', agent: this.agent, headers, timeout: 0 });
     const entry = { upstream, res };
     this.open.add(entry);
+    const started = Date.now();
     const done = () => this.open.delete(entry);
     // the client went away (or the stream ended): let go of realtime at once
     res.once('close', () => {
       done();
       upstream.destroy();
+      // the stream's access log line (the per-request logger is off for it); the path without its query (a ticket)
+      this.log.info(
+        { requestId, path: '/api/v1/events', statusCode: res.statusCode, durationMs: Date.now() - started },
+        'event stream ended',
+      );
     });
     upstream.once('response', (up: IncomingMessage) => {
       const out: OutgoingHttpHeaders = {};

@@ -161,8 +161,11 @@ export class SessionHub {
     if (!known) return;
     this.metrics.open.set(this.sessions.size);
     this.metrics.closed.inc({ reason });
-    if (reason === 'slow-client')
-      this.logger.log({ streamId: s.id, userId: s.listener.userId }, 'stream dropped: the client does not read');
+    // the stream's access log line (the per-request logger is off for it): ids, why and how long, no more
+    this.logger.log(
+      { streamId: s.id, userId: s.listener.userId, reason, durationMs: Date.now() - s.openedAt },
+      reason === 'slow-client' ? 'stream dropped: the client does not read' : 'stream ended',
+    );
   }
 
   /** Heartbeats, lease refresh and the window's eviction, every heartbeat interval. */

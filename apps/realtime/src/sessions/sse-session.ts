@@ -26,6 +26,7 @@ export function controlFrame(control: StreamControl): string {
  */
 export class SseSession {
   readonly id = randomUUID();
+  readonly openedAt = Date.now();
   /** The offset of the last event (or heartbeat id) written: the client's position. */
   lastId = -1;
   private closed = false;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamicModule } from '@nestjs/common';
+import { DynamicModule, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { baseLoggerOptions, requestIdFrom } from './logger';
 
@@ -8,9 +8,14 @@ function pathOnly(url: string | undefined): string {
   return (url ?? '').split('?')[0];
 }
 
-/** nestjs-pino module: one JSON line per request with request id, service and user id. */
-export function loggingModule(service: string, level: string): DynamicModule {
+/**
+ * nestjs-pino module: one JSON line per request with request id, service and user id.
+ * `unlogged`: GET paths without the per-request logger — long-lived streams (two pino child
+ * loggers per request are kilobytes per open stream); their owners log one line per stream.
+ */
+export function loggingModule(service: string, level: string, unlogged: readonly string[] = []): DynamicModule {
   return LoggerModule.forRoot({
+    ...(unlogged.length ? { exclude: unlogged.map((path) => ({ path, method: RequestMethod.GET })) } : {}),
     pinoHttp: {
       ...baseLoggerOptions(service, level),
       genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),

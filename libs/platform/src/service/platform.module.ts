@@ -47,6 +47,8 @@ export interface PlatformOptions {
    * instead of taking every replica out of rotation.
    */
   redis?: { url: string; keyPrefix?: string; optional?: boolean };
+  /** GET paths served as long-lived streams: no per-request logger (see loggingModule); the service logs them itself. */
+  unloggedPaths?: readonly string[];
   /** Readiness checks of the service's own (e.g. realtime: its event stream has caught up). */
   readiness?: ReadinessProbe[];
 }
@@ -112,7 +114,7 @@ type Token = string | symbol | typeof Messaging | typeof ObjectStorage | typeof 
 export class PlatformModule {
   static forService(o: PlatformOptions): DynamicModule {
     const log = createLogger(o.service, o.logLevel);
-    const imports: DynamicModule[] = [loggingModule(o.service, o.logLevel)];
+    const imports: DynamicModule[] = [loggingModule(o.service, o.logLevel, o.unloggedPaths)];
     const providers: Provider[] = [
       { provide: APP_FILTER, useClass: ProblemJsonFilter },
       { provide: SERVICE_NAME, useValue: o.service },

@@ -1,20 +1,27 @@
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectVersionsCommand,
-  ObjectIdentifier,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ObjectIdentifier, S3Client } from '@aws-sdk/client-s3';
+
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+type LibStorage = typeof import('@aws-sdk/lib-storage');
+type HttpHandler = typeof import('@smithy/node-http-handler');
+let loaded: { s3: S3Sdk; storage: LibStorage; http: HttpHandler } | undefined;
+
+/**
+ * The S3 SDK, loaded with the first ObjectStorage: every app imports the platform, but the
+ * gateway and realtime never store an object, and the SDK costs some 30 MiB of memory per
+ * process (measured; the realtime benchmark holds 10,000 streams in four such processes).
+ */
+function sdk() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return (loaded ??= {
+    s3: require('@aws-sdk/client-s3') as S3Sdk,
+    storage: require('@aws-sdk/lib-storage') as LibStorage,
+    http: require('@smithy/node-http-handler') as HttpHandler,
+  });
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 import { ConfigError } from '../config/config';
 
 export interface ObjectStorageOptions {
@@ -50,7 +57,8 @@ export class ObjectStorage {
     this.bucket = o.bucket;
     this.versionPageSize = o.versionPageSize ?? 1000;
     const maxSockets = o.maxSockets ?? 512;
-    this.client = new S3Client({
+    const { s3, http } = sdk();
+    this.client = new s3.S3Client({
       endpoint: o.endpoint,
       region: o.region,
       // no keys: the default chain (web identity token of IRSA / Pod Identity, container or
@@ -60,7 +68,7 @@ export class ObjectStorage {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
-      requestHandler: new NodeHttpHandler({
+      requestHandler: new http.NodeHttpHandler({
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
         httpsAgent: new Agent({ keepAlive: true, maxSockets }),
         connectionTimeout: 5_000,
@@ -74,7 +82,7 @@ export class ObjectStorage {
    * stream fails or `signal` aborts, the multipart upload is aborted so nothing remains.
    */
   async upload(key: string, body: Readable, opts: { contentType?: string; signal?: AbortSignal } = {}): Promise<void> {
-    const upload = new Upload({
+    const upload = new (sdk().storage.Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: body, ContentType: opts.contentType ?? 'application/octet-stream' },
       partSize: 8 * 1024 * 1024,
@@ -91,13 +99,13 @@ export class ObjectStorage {
   }
 
   async download(key: string, range?: string): Promise<StoredObject> {
-    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
+    const out = await this.client.send(new (sdk().s3.GetObjectCommand)({ Bucket: this.bucket, Key: key, Range: range }));
     return { body: out.Body as Readable, contentLength: Number(out.ContentLength ?? 0), eTag: out.ETag };
   }
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.client.send(new (sdk().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -122,7 +130,7 @@ export class ObjectStorage {
         this.versionListing = 'unsupported';
       }
     }
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: opts.signal });
+    await this.client.send(new (sdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: key }), { abortSignal: opts.signal });
   }
 
   /** Whether the store answers ListObjectVersions; learnt on the first delete. */
@@ -136,7 +144,7 @@ export class ObjectStorage {
   private async deleteAllVersions(key: string, signal?: AbortSignal): Promise<void> {
     for (let page = 0; page < MAX_VERSION_PAGES; page++) {
       const out = await this.client.send(
-        new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, MaxKeys: this.versionPageSize }),
+        new (sdk().s3.ListObjectVersionsCommand)({ Bucket: this.bucket, Prefix: key, MaxKeys: this.versionPageSize }),
         { abortSignal: signal },
       );
       // the prefix also matches longer keys (documents/1 → documents/10)
@@ -144,9 +152,12 @@ export class ObjectStorage {
         .filter((v) => v.Key === key)
         .map((v) => ({ Key: key, VersionId: v.VersionId ?? undefined }));
       if (!mine.length) return;
-      const res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: mine, Quiet: true } }), {
-        abortSignal: signal,
-      });
+      const res = await this.client.send(
+        new (sdk().s3.DeleteObjectsCommand)({ Bucket: this.bucket, Delete: { Objects: mine, Quiet: true } }),
+        {
+          abortSignal: signal,
+        },
+      );
       const failed = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchVersion' && e.Code !== 'NoSuchKey');
       if (failed.length) throw new ObjectDeleteError(failed[0].Code ?? 'Unknown', failed.length);
     }
@@ -154,12 +165,12 @@ export class ObjectStorage {
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {
-    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+    await this.client.send(new (sdk().s3.AbortMultipartUploadCommand)({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
   }
 
   /** Readiness: the bucket answers. */
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await this.client.send(new (sdk().s3.HeadBucketCommand)({ Bucket: this.bucket }));
   }
 
   /** Creates the bucket if missing (development and tests; production buckets are provisioned). */
@@ -169,7 +180,7 @@ export class ObjectStorage {
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+        await this.client.send(new (sdk().s3.CreateBucketCommand)({ Bucket: this.bucket }));
       } catch (e) {
         const name = (e as { name?: string }).name;
         if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw e;
