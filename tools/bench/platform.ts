@@ -19,6 +19,12 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
 
 /**
+ * `sh -c RAISE_OPEN_FILES node script args…`: raises the soft limit of open files to the hard
+ * limit (a process may do that without privileges), then becomes `node script args…`.
+ */
+export const RAISE_OPEN_FILES = 'ulimit -S -n "$(ulimit -H -n)"; exec "$0" "$@"';
+
+/**
  * Resolves once the launcher printed "[dvd] ready" (its output collected by the caller,
  * read through `output`); rejects when it exits first or after 180 s.
  */
@@ -200,7 +206,9 @@ export async function spawnPlatform(o: {
 
     if (stopping) throw new Error('interrupted while starting');
     logStream = createWriteStream(o.logFile);
-    child = spawn(process.execPath, [LAUNCHER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // the apps may hold many connections (the realtime benchmark: 10,000 streams): the soft limit of
+    // open files up to the hard one, for the launcher and so for every app it starts (never above it)
+    child = spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, LAUNCHER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const launcher = child;
     exited = new Promise<void>((r) => launcher.once('exit', () => r()));
     const onOutput = (c: Buffer) => {
@@ -230,6 +238,10 @@ export async function spawnPlatform(o: {
         s3,
         databaseUrl,
         amqpUrl: amqp.toString(),
+        redis: { url: redisUrl, prefix: redisPrefix },
+        gatewayPort: ports.gateway,
+        realtimePort: ports.realtime,
+        idpUrl: `http://127.0.0.1:${ports['dev-idp']}`,
       },
       pidOf: (app) => (launcher.pid === undefined ? null : findAppPid(app, launcher.pid)),
       outputTail: () => tail,

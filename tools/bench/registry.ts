@@ -19,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchGatewayLatency } from './latency.bench';
 import { benchUploadMemory } from './memory.bench';
+import { benchRealtime } from './realtime.bench';
 import { benchSdk } from './sdk.bench';
 import { benchUploadThroughput } from './throughput.bench';
 import type { Benchmark } from './types';
@@ -69,4 +70,10 @@ export const BENCHMARKS: BenchmarkEntry[] = [
     'benchMessagePaging',
   ),
   optional('export', 'export of a 50 MiB case with 1,000 messages: time and worker peak RSS', 10 * 60_000, 'export.bench', 'benchExport'),
+  builtIn(
+    'realtime',
+    '10,000 concurrent event streams (SSE) via 2 gateways → 2 realtime replicas: held, errors, publish→client p50/p99, RSS',
+    15 * 60_000,
+    benchRealtime,
+  ),
 ];

@@ -4,7 +4,7 @@
  * runs the benchmarks from a process of its own and prints one table; the figures also
  * go to bench-results/bench-<timestamp>.json.
  *
- *   BENCH_ONLY=latency,uploads   run only these (names in registry.ts)
+ *   BENCH_ONLY=latency,uploads   run only these (names in registry.ts); also `npm run bench -- --only realtime`
  *   BENCH_SCALE=0.1              scale counts down for a quick run (50 uploads instead of 500)
  *   BENCH_GATEWAY_URL=http://127.0.0.1:3000   use a running platform (its dev IdP: BENCH_IDP_URL,
  *                                default http://127.0.0.1:3100); direct-to-service measurements are skipped
@@ -58,9 +58,17 @@ function table(results: BenchResult[]): string {
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  ') + '  ----', ...rows.slice(1).map(line)].join('\n');
 }
 
+/** `--only a,b` and `--scale n` on the command line, as BENCH_ONLY and BENCH_SCALE. */
+function argument(name: string): string | undefined {
+  const args = process.argv.slice(2);
+  const at = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (at < 0) return undefined;
+  return args[at].includes('=') ? args[at].slice(args[at].indexOf('=') + 1) : args[at + 1];
+}
+
 async function main(): Promise<number> {
-  const scale = parseScale(process.env.BENCH_SCALE);
-  const only = selected(process.env.BENCH_ONLY);
+  const scale = parseScale(argument('scale') ?? process.env.BENCH_SCALE);
+  const only = selected(argument('only') ?? process.env.BENCH_ONLY);
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
   const outDir = resolve(process.env.BENCH_OUT_DIR ?? join(ROOT, 'bench-results'));
   mkdirSync(outDir, { recursive: true });

@@ -3,7 +3,7 @@ import type { Agent } from 'node:http';
 import type { TestEncryptionKey } from '@dvd/testing';
 
 /** The processes the launcher starts (`node …/dist/apps/<app>/src/main.js`). */
-export type AppName = 'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'dev-idp';
+export type AppName = 'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'dev-idp';
 export type ServiceName = 'intake' | 'routing-engine' | 'communication' | 'export-worker';
 
 /** One row of the final table (and of the JSON file). */
@@ -46,6 +46,13 @@ export interface DirectAccess {
   s3: S3Target;
   databaseUrl: string;
   amqpUrl: string;
+  /** Redis and the run's key prefix (for another replica of an app). */
+  redis: { url: string; prefix: string };
+  /** The ports of the gateway and realtime the launcher started (for another replica beside them). */
+  gatewayPort: number;
+  realtimePort: number;
+  /** The development IdP (issuers `<idpUrl>/citizen`, `<idpUrl>/official`). */
+  idpUrl: string;
 }
 
 /** The authority the bench registered through the gateway, ready to accept uploads. */
