@@ -16,14 +16,13 @@ function templatePattern(path: string): RegExp {
 interface RouteEntry {
   pattern: RegExp;
   method: string;
-  upstream: Upstream;
+  /** `gateway`: answered by the gateway itself (the event stream's tickets). */
+  upstream: Upstream | 'gateway';
   /** The registry's path below /api/v1, `{service}` filled in: `/documents/{id}`. */
   template: string;
 }
 
-const ROUTE_ENTRIES: readonly RouteEntry[] = ROUTES.filter(
-  (route): route is typeof route & { service: Upstream | '{service}' } => !route.public && route.service !== 'gateway',
-).flatMap((route) =>
+const ROUTE_ENTRIES: readonly RouteEntry[] = ROUTES.filter((route) => !route.public).flatMap((route) =>
   (route.service === '{service}' ? DEAD_LETTER_SERVICES : [route.service]).map((service): RouteEntry => {
     const template = route.path.replace('{service}', service);
     return { pattern: templatePattern(template), method: route.method, upstream: service, template };
@@ -36,7 +35,9 @@ const ROUTE_ENTRIES: readonly RouteEntry[] = ROUTES.filter(
  * owner in the path. A path no registered route has is answered 404 by the gateway. Routes the
  * gateway answers itself (the event stream's tickets) are not in it.
  */
-export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTE_ENTRIES.map((e) => [e.pattern, e.upstream]);
+export const ROUTE_TABLE: ReadonlyArray<[RegExp, Upstream]> = ROUTE_ENTRIES.flatMap((e) =>
+  e.upstream === 'gateway' ? [] : [[e.pattern, e.upstream] as [RegExp, Upstream]],
+);
 
 export function upstreamFor(pathBelowPrefix: string): Upstream | null {
   for (const [pattern, upstream] of ROUTE_TABLE) if (pattern.test(pathBelowPrefix)) return upstream;
