@@ -7,6 +7,7 @@ export * from './logging';
 export * from './messaging';
 export * from './service/platform.module';
 export * from './service/bootstrap';
+export * from './service/batch-sweeper';
 export * from './storage';
 export * from './http';
 export * from './crypto';

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Messaging } from '@dvd/platform';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BatchSweeper, Messaging } from '@dvd/platform';
 import { COMMUNICATION_CONFIG } from '../communication-config.token';
 import { CommunicationConfig } from '../communication.config';
 
@@ -29,50 +29,21 @@ interface DueRow {
  * its new start, and a reminder carries the slot as it was when it was marked.
  */
 @Injectable()
-export class AppointmentReminderSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(AppointmentReminderSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-
+export class AppointmentReminderSweeper extends BatchSweeper {
   constructor(
     private readonly messaging: Messaging,
     @Inject(COMMUNICATION_CONFIG) private readonly config: CommunicationConfig,
-  ) {}
-
-  onApplicationBootstrap() {
-    this.timer = setInterval(() => void this.run(), this.config.APPOINTMENT_REMINDER_SWEEP_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-  }
-
-  /** One pass (one at a time per replica): reminds of every appointment that is due; answers how many. */
-  run(): Promise<number> {
-    this.running ??= this.sweep()
-      .catch((err: Error) => {
-        this.logger.warn({ errorName: err.name }, 'appointment reminder sweep interrupted; the next pass resumes');
-        return 0;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const reminded = await this.remindBatch();
-      total += reminded;
-      if (reminded < REMINDER_BATCH) break;
-    }
-    if (total > 0) this.logger.log({ appointments: total }, 'appointment reminders emitted');
-    return total;
+  ) {
+    super(new Logger(AppointmentReminderSweeper.name), {
+      name: 'appointment reminder sweep',
+      batchSize: REMINDER_BATCH,
+      intervalMs: () => config.APPOINTMENT_REMINDER_SWEEP_INTERVAL_MS,
+      done: ['appointments', 'appointment reminders emitted'],
+    });
   }
 
   /** Marks and announces up to REMINDER_BATCH due appointments in one transaction (ids and times only). */
-  private remindBatch(): Promise<number> {
+  protected batch(): Promise<number> {
     return this.messaging.transaction(async (manager, emit) => {
       // appointments_reminder_due_idx serves the scan
       const rows: DueRow[] = await manager.query(

@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { METRICS_REGISTRY, Messaging, catalogueGauge } from '@dvd/platform';
+import { BatchSweeper, METRICS_REGISTRY, Messaging, catalogueGauge } from '@dvd/platform';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
 import { AWAITING_STATUSES, overdueSql, statusListSql } from './document-status';
@@ -26,17 +26,19 @@ export const OVERDUE_BATCH = 100;
  * every replica reports the same number (aggregate with max, not sum).
  */
 @Injectable()
-export class OverdueSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(OverdueSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-
+export class OverdueSweeper extends BatchSweeper {
   constructor(
     private readonly messaging: Messaging,
     @InjectDataSource() private readonly db: DataSource,
-    @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
+    @Inject(INTAKE_CONFIG) config: IntakeConfig,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
+    super(new Logger(OverdueSweeper.name), {
+      name: 'overdue sweep',
+      batchSize: OVERDUE_BATCH,
+      intervalMs: () => config.OVERDUE_SWEEP_INTERVAL_MS,
+      done: ['documents', 'overdue documents reported'],
+    });
     const { db: database, logger } = this;
     catalogueGauge(
       registry,
@@ -58,40 +60,8 @@ export class OverdueSweeper implements OnApplicationBootstrap, OnApplicationShut
     );
   }
 
-  onApplicationBootstrap() {
-    this.timer = setInterval(() => void this.run(), this.config.OVERDUE_SWEEP_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown() {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
-  }
-
-  /** One pass (one at a time per replica): reports every document that is due; answers how many. */
-  run(): Promise<number> {
-    this.running ??= this.sweep()
-      .catch((err: Error) => {
-        this.logger.warn({ errorName: err.name }, 'overdue sweep interrupted; the next pass resumes');
-        return 0;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const reported = await this.reportBatch();
-      total += reported;
-      if (reported < OVERDUE_BATCH) break;
-    }
-    if (total > 0) this.logger.log({ documents: total }, 'overdue documents reported');
-    return total;
-  }
-
   /** Marks and reports up to OVERDUE_BATCH due documents in one transaction (ids only in the events). */
-  private reportBatch(): Promise<number> {
+  protected batch(): Promise<number> {
     return this.messaging.transaction(async (manager, emit) => {
       // documents_overdue_due_idx serves the scan
       const [rows] = (await manager.query(
