@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { EventMap } from '@dvd/contracts';
 import { Consumes, EventContext } from '@dvd/platform';
+import { KnownDocuments } from './known-documents';
 
 /** document.routed → the known document's unit (who may claim its threads), from the newest routing decision only. */
 @Injectable()
 export class RecordUnitOnDocumentRouted {
+  constructor(private readonly known: KnownDocuments) {}
+
   @Consumes('document.routed')
   async recordUnit(d: EventMap['document.routed'], { manager }: EventContext<'document.routed'>): Promise<void> {
+    // The queue hands out several events at once: document.received (intake) may still be in
+    // hand while this one (routing-engine, after it) is handled. An update of a row that does
+    // not exist yet would lose the unit; the document is learnt from intake first instead.
+    const known = (await manager.query(`SELECT 1 FROM known_documents WHERE document_id = $1`, [d.documentId])) as unknown[];
+    if (known.length === 0) await this.known.find(d.documentId);
     await manager.query(
       `UPDATE known_documents SET unit_id = $2, routing_revision = $3, updated_at = now() WHERE document_id = $1 AND routing_revision < $3`,
       [d.documentId, d.unitId, d.revision],
