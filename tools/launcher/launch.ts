@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DevIdentityKeys, devIdentityEnv, generateDevIdentityKeys, generateReceiptSigningKey } from '@dvd/platform';
-import { startLocalS3, LocalS3 } from '@dvd/testing';
+import { LOCAL_S3_KEYS } from '@dvd/testing';
 import { nodeArgsOf } from './node-args';
 import { Supervisor } from './supervisor';
 
@@ -41,7 +41,6 @@ const ports = {
 };
 type App = keyof typeof ports;
 
-let localS3: LocalS3 | undefined;
 let stopping = false;
 
 function say(line: string) {
@@ -57,6 +56,40 @@ const supervisor = new Supervisor({
   stopTimeoutMs: (Number.isFinite(graceMs) ? graceMs : 10_000) + 5_000,
   log: say,
 });
+
+// the local S3 store runs in a process of its own (restarted like an app) and stops after the apps
+const storeSupervisor = new Supervisor({
+  initialBackoffMs: 500,
+  maxBackoffMs: 30_000,
+  resetAfterMs: 60_000,
+  stopTimeoutMs: 5_000,
+  log: say,
+});
+
+async function startLocalStore(directory: string, port: number, bucket: string): Promise<string> {
+  storeSupervisor.start({
+    name: 'local-s3',
+    command: process.execPath,
+    args: [resolve(__dirname, 'local-s3-server.js'), directory, String(port), bucket],
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const endpoint = `http://${host}:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (stopping) throw new Error('stopping');
+    // any answer (403 without credentials) means it listens
+    if (
+      await fetch(endpoint, { signal: AbortSignal.timeout(2_000) }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return endpoint;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the local S3 store did not start within 30 s');
+}
 
 function startApp(app: App, extra: Record<string, string>): void {
   supervisor.start({
@@ -106,7 +139,7 @@ async function shutdown(code: number): Promise<void> {
   stopping = true;
   say('stopping: every app drains its in-flight requests');
   await supervisor.stopAll();
-  await localS3?.stop().catch(() => undefined);
+  await storeSupervisor.stopAll();
   say('stopped');
   process.exit(code);
 }
@@ -132,12 +165,12 @@ async function main() {
 
   if (!env.S3_ENDPOINT) {
     const bucket = env.S3_BUCKET ?? 'dvd-documents';
-    localS3 = await startLocalS3({ directory: resolve(dataDir, 's3'), port: Number(env.LOCAL_S3_PORT ?? 4568), buckets: [bucket] });
-    shared.S3_ENDPOINT = localS3.endpoint;
+    shared.S3_ENDPOINT = await startLocalStore(resolve(dataDir, 's3'), Number(env.LOCAL_S3_PORT ?? 4568), bucket);
+    say(
+      `local S3 store on ${shared.S3_ENDPOINT} (bucket ${bucket}, data in ${resolve(dataDir, 's3')}, pid ${storeSupervisor.pid('local-s3')})`,
+    );
     // the local store's keys, explicitly: without keys the services use the AWS default credential chain
-    shared.S3_ACCESS_KEY_ID = localS3.accessKeyId;
-    shared.S3_SECRET_ACCESS_KEY = localS3.secretAccessKey;
-    say(`local S3 store on ${localS3.endpoint} (bucket ${bucket}, data in ${resolve(dataDir, 's3')})`);
+    Object.assign(shared, LOCAL_S3_KEYS);
   }
 
   const useDevIdp = !env.CITIZEN_JWKS_URI || !env.OFFICIAL_JWKS_URI;
