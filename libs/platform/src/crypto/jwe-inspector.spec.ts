@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { CompactEncrypt, FlattenedEncrypt, GeneralEncrypt, KeyLike, generateKeyPair } from 'jose';
 import { JweInspector, JweRule, JweValidationError, inspectJwe } from './jwe-inspector';
 
@@ -104,5 +105,40 @@ describe('JweInspector', () => {
     expect(await outcome(JSON.stringify({ ...JSON.parse(flattened), comment: 'hi' }))).toBe('malformed-jwe');
     // a JWS (three segments) is not a JWE
     expect(await outcome(`${header({ alg: 'RS256' })}.${header({ sub: 'x' })}.c2ln`)).toBe('algorithm-not-allowed');
+  });
+
+  it('judges a compact container the same however it is cut into chunks, and wherever a foreign byte sits', async () => {
+    const chunked = (data: Buffer, cuts: number[]) => {
+      const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+      const inspector = new JweInspector({ acceptKids: (k) => k.includes('k-rsa') });
+      let from = 0;
+      return (async () => {
+        try {
+          for (const p of [...points, data.length]) {
+            inspector.push(data.subarray(from, p));
+            from = p;
+          }
+          await inspector.finish();
+          return 'ok';
+        } catch (e) {
+          if (e instanceof JweValidationError) return e.rule;
+          throw e;
+        }
+      })();
+    };
+    const whole = Buffer.from(`${compactRsa}\n`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.option(fc.record({ at: fc.nat(), byte: fc.constantFrom(0x25, 0x2e, 0x0a, 0x20, 0x00, 0xff, 0x2b) })),
+        async (cuts, foreign) => {
+          const data = Buffer.from(whole);
+          if (foreign) data[foreign.at % data.length] = foreign.byte;
+          expect(await chunked(data, cuts)).toBe(await outcome(data));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(await chunked(whole, [1, 2, 3, 70, 500])).toBe('ok');
   });
 });

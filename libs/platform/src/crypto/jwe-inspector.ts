@@ -31,6 +31,7 @@ export interface JweInspectorOptions {
 const b64urlByte = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') b64urlByte[c.charCodeAt(0)] = 1;
 const DOT = 0x2e;
+const isWhitespace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 function decodeHeader(segment: string, where: string): Record<string, unknown> {
   if (!segment || !B64URL.test(segment)) fail('malformed-jwe', `The ${where} is not base64url`);
@@ -134,47 +135,62 @@ export class JweInspector {
 
   // ---- compact ---------------------------------------------------------------------
 
+  /**
+   * One pass over the bytes: runs of base64url characters are measured in a tight loop (the
+   * ciphertext, nearly all of a container, is only counted); only the small segments
+   * (header, encrypted key, IV, tag) are kept as text, sliced per run, never per byte.
+   */
   private pushCompact(chunk: Buffer, start: number): void {
-    for (let i = start; i < chunk.length; i++) {
-      const byte = chunk[i];
+    const n = chunk.length;
+    let i = start;
+    while (i < n) {
       if (this.trailingWhitespace) {
-        if (byte === 0x0a || byte === 0x0d || byte === 0x20 || byte === 0x09) continue;
-        fail('malformed-jwe', 'Data after the end of the container');
+        for (; i < n; i++) if (!isWhitespace(chunk[i])) fail('malformed-jwe', 'Data after the end of the container');
+        return;
       }
+      let j = i;
+      while (j < n && b64urlByte[chunk[j]] === 1) j++;
+      if (j > i) this.takeRun(chunk, i, j);
+      if (j === n) return;
+      const byte = chunk[j];
+      i = j + 1;
       if (byte === DOT) {
         if (this.segment === 0) this.onProtectedHeader();
         this.segment++;
         if (this.segment > 4) fail('malformed-jwe', 'A compact JWE has exactly five segments');
         continue;
       }
-      if (!b64urlByte[byte]) {
-        if ((byte === 0x0a || byte === 0x0d || byte === 0x20 || byte === 0x09) && this.segment === 4) {
-          this.trailingWhitespace = true;
-          continue;
-        }
-        fail(
-          this.segment === 0 && this.segmentLength[0] < 64 ? 'not-a-jwe' : 'malformed-jwe',
-          'The payload is not a JWE (compact or JSON serialization)',
-        );
+      if (isWhitespace(byte) && this.segment === 4) {
+        this.trailingWhitespace = true;
+        continue;
       }
-      this.segmentLength[this.segment]++;
-      const ch = String.fromCharCode(byte);
-      switch (this.segment) {
-        case 0:
-          if (this.segmentLength[0] > MAX_HEADER_BYTES)
-            fail('header-too-large', 'The protected header is too large (or this is not a JWE)');
-          this.headerText += ch;
-          break;
-        case 1:
-          if (this.encryptedKey.length < 4096) this.encryptedKey += ch;
-          break;
-        case 2:
-          if (this.iv.length < 64) this.iv += ch;
-          break;
-        case 4:
-          if (this.tagText.length < 64) this.tagText += ch;
-          break;
-      }
+      fail(
+        this.segment === 0 && this.segmentLength[0] < 64 ? 'not-a-jwe' : 'malformed-jwe',
+        'The payload is not a JWE (compact or JSON serialization)',
+      );
+    }
+  }
+
+  /** Base64url characters `chunk[from..to)` of the current segment. */
+  private takeRun(chunk: Buffer, from: number, to: number): void {
+    const segment = this.segment;
+    this.segmentLength[segment] += to - from;
+    const keep = (kept: string, max: number) =>
+      kept.length < max ? kept + chunk.toString('latin1', from, Math.min(to, from + max - kept.length)) : kept;
+    switch (segment) {
+      case 0:
+        if (this.segmentLength[0] > MAX_HEADER_BYTES) fail('header-too-large', 'The protected header is too large (or this is not a JWE)');
+        this.headerText += chunk.toString('latin1', from, to);
+        break;
+      case 1:
+        this.encryptedKey = keep(this.encryptedKey, 4096);
+        break;
+      case 2:
+        this.iv = keep(this.iv, 64);
+        break;
+      case 4:
+        this.tagText = keep(this.tagText, 64);
+        break;
     }
   }
 
