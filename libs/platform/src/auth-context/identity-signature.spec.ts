@@ -11,6 +11,7 @@ import {
   streamedBody,
   streamedBodyOf,
   verifyIdentity,
+  newNonce,
 } from './identity-signature';
 import { IdentityVerifier } from './identity.guard';
 import { ReplayGuard } from './replay-guard';
@@ -149,6 +150,12 @@ describe('identity signature (Ed25519)', () => {
     const b = signIdentity(gateway, id, 'GET', '/x')[IdentityHeader.nonce];
     expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(a).not.toBe(b);
+  });
+
+  it('never repeats a nonce across refills of its random pool', () => {
+    const seen = new Set(Array.from({ length: 2_000 }, () => newNonce()));
+    expect(seen.size).toBe(2_000);
+    for (const n of seen) expect(n).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });
 
