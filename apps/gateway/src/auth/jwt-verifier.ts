@@ -52,6 +52,18 @@ export class AuthenticationError extends Error {
 
 const AUTHORITY_ID = /^[a-z0-9-]{2,50}$/;
 
+/** Verified tokens remembered (the oldest leaves first when full): ~1 KiB each. */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
+
+interface VerifiedToken {
+  caller: VerifiedCaller;
+  /** `exp`, seconds since the epoch: checked again on every use. */
+  exp: number;
+  jwks: LastGoodJwks;
+  /** The issuer's key set the signature was checked against (`LastGoodJwks.freshGeneration`). */
+  generation: number;
+}
+
 /**
  * Verifies bearer tokens of the two issuers against their JWKS (RFC 8725 throughout: each
  * issuer's algorithms and `typ` pinned, issuer/audience/expiry required, key-pointing
@@ -61,12 +73,27 @@ const AUTHORITY_ID = /^[a-z0-9-]{2,50}$/;
  */
 export class JwtVerifier {
   private readonly issuers = new Map<string, IssuerConfig & { jwks: LastGoodJwks }>();
+  /**
+   * Tokens whose signature and claims were verified, so that a client's next requests with
+   * the same token cost a lookup instead of a signature check (an RSA or EC verification,
+   * most of the gateway's CPU per request). An entry holds only while the key set it was
+   * checked against is fresh and unchanged, and only until the token's `exp` (with the same
+   * leeway as the full check): nothing is accepted that a full verification at that moment
+   * would refuse, except a token whose key is withdrawn, which is refused once the key set
+   * is refetched (at most JWKS_CACHE_MAX_AGE_MS later, as without the cache). Refusals are
+   * never remembered.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
+  /** Signature checks done (cache misses), for tests and diagnostics. */
+  fullVerifications = 0;
 
   constructor(
     issuers: IssuerConfig[],
     private readonly audience: string,
     private readonly clockToleranceS: number,
     jwks: JwksSettings,
+    private readonly now: () => number = Date.now,
+    private readonly cacheEntries = VERIFIED_TOKEN_CACHE_ENTRIES,
   ) {
     for (const i of issuers) this.issuers.set(i.issuer, { ...i, jwks: new LastGoodJwks(new URL(i.jwksUri), jwks) });
   }
@@ -96,6 +123,23 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<VerifiedCaller> {
+    const known = this.verified.get(token);
+    if (known) {
+      const nowS = Math.floor(this.now() / 1000);
+      if (known.exp > nowS - this.clockToleranceS && known.generation === known.jwks.freshGeneration) return known.caller;
+      this.verified.delete(token);
+    }
+    return this.verifyInFull(token);
+  }
+
+  private remember(token: string, entry: VerifiedToken) {
+    if (this.cacheEntries <= 0) return;
+    if (this.verified.size >= this.cacheEntries) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, entry);
+  }
+
+  private async verifyInFull(token: string): Promise<VerifiedCaller> {
+    this.fullVerifications++;
     let unverifiedIssuer: string | undefined;
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -115,6 +159,7 @@ export class JwtVerifier {
       throw new AuthenticationError('token type not allowed');
 
     let payload: JWTPayload;
+    const generation = issuer.jwks.freshGeneration;
     try {
       ({ payload } = await jwtVerify(token, issuer.jwks.getKey, {
         issuer: unverifiedIssuer,
@@ -122,20 +167,30 @@ export class JwtVerifier {
         algorithms: [...issuer.algorithms],
         clockTolerance: this.clockToleranceS,
         requiredClaims: ['iss', 'aud', 'exp', 'sub'],
+        currentDate: new Date(this.now()),
       }));
     } catch (err) {
       throw new AuthenticationError(reasonOf(err));
     }
-    const sub = payload.sub;
-    if (!sub || sub.length > 200) throw new AuthenticationError('invalid subject');
-    // `exp` is required above; jose checked it is a number in the future
-    const expiresAt = Math.floor(payload.exp!);
-    if (issuer.kind === 'citizen') return { userId: sub, role: 'citizen', authorityId: null, expiresAt };
-
-    const authorityId = payload['authority_id'];
-    if (typeof authorityId !== 'string' || !AUTHORITY_ID.test(authorityId)) throw new AuthenticationError('missing authority_id');
-    return { userId: sub, role: roleFromScope(payload['scope']), authorityId, expiresAt };
+    const caller = callerOf(issuer.kind, payload);
+    // remembered only when the same fresh key set was in force before and after the check
+    if (generation !== undefined && generation === issuer.jwks.freshGeneration) {
+      this.remember(token, { caller, exp: payload.exp!, jwks: issuer.jwks, generation });
+    }
+    return caller;
   }
+}
+
+function callerOf(kind: IssuerConfig['kind'], payload: JWTPayload): VerifiedCaller {
+  const sub = payload.sub;
+  if (!sub || sub.length > 200) throw new AuthenticationError('invalid subject');
+  // `exp` is required by the check; jose made sure it is a number in the future
+  const expiresAt = Math.floor(payload.exp!);
+  if (kind === 'citizen') return { userId: sub, role: 'citizen', authorityId: null, expiresAt };
+
+  const authorityId = payload['authority_id'];
+  if (typeof authorityId !== 'string' || !AUTHORITY_ID.test(authorityId)) throw new AuthenticationError('missing authority_id');
+  return { userId: sub, role: roleFromScope(payload['scope']), authorityId, expiresAt };
 }
 
 /** The strongest dvd scope wins; no dvd scope means a plain official (docs/api-conventions.md: dvd:official is the default). */

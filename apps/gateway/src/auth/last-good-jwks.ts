@@ -67,6 +67,17 @@ export class LastGoodJwks {
     return this.cache.uat;
   }
 
+  /**
+   * Identifies the key set while it is fresh (fetched less than `cacheMaxAgeMs` ago): the time
+   * it was fetched; undefined while it is stale or missing. A verification remembered under a
+   * generation holds only while the same keys are fresh: once they age, the next request
+   * verifies in full (and refreshes them); once they are refetched, with the new keys.
+   */
+  get freshGeneration(): number | undefined {
+    const uat = this.cache.uat;
+    return uat !== undefined && this.remote.fresh ? uat : undefined;
+  }
+
   private remembered() {
     const { jwks, uat } = this.cache;
     if (!jwks || uat === undefined) return undefined;

@@ -485,6 +485,68 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     });
   });
 
+  describe('verified-token cache', () => {
+    const stop = (s: Server) => {
+      s.closeAllConnections();
+      return new Promise((r) => s.close(r));
+    };
+
+    it('verifies a token once, answers it again from the cache, and refuses it once it expires', async () => {
+      const idp = await jwksServer([citizenKey]);
+      let now = Date.now();
+      const verifier = new JwtVerifier(
+        [{ issuer: CITIZEN_ISS, jwksUri: idp.url, kind: 'citizen', algorithms: ['RS256'], types: ['jwt'] }],
+        AUD,
+        5,
+        { cooldownMs: 1_000, cacheMaxAgeMs: 10 * 60_000, maxStaleMs: 60 * 60_000 },
+        () => now,
+      );
+      try {
+        const token = await sign({ sub: 'cached' }, { exp: Math.floor(now / 1000) + 60 });
+        for (let i = 0; i < 3; i++) expect((await verifier.verify(token)).userId).toBe('cached');
+        // the first check fetches the keys (not remembered: no fresh key set before it), the second is remembered
+        expect(verifier.fullVerifications).toBe(2);
+        now += 64_000; // exp + leeway - 1 s: still valid
+        expect((await verifier.verify(token)).userId).toBe('cached');
+        expect(verifier.fullVerifications).toBe(2);
+        now += 2_000; // past exp + leeway
+        await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'token expired' });
+        await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'token expired' });
+      } finally {
+        await stop(idp.server);
+      }
+    });
+
+    it('refuses a cached token once its key is withdrawn from the JWKS and the keys are refetched', async () => {
+      const idp = await jwksServer([citizenKey]);
+      const verifier = new JwtVerifier(
+        [{ issuer: CITIZEN_ISS, jwksUri: idp.url, kind: 'citizen', algorithms: ['RS256'], types: ['jwt'] }],
+        AUD,
+        0,
+        { cooldownMs: 1, cacheMaxAgeMs: 300, maxStaleMs: 60 * 60_000 },
+      );
+      try {
+        const token = await citizenToken('withdrawn');
+        expect((await verifier.verify(token)).userId).toBe('withdrawn');
+        expect((await verifier.verify(token)).userId).toBe('withdrawn');
+        idp.state.keys = [officialRsaKey.jwk]; // the citizen key is gone
+        const refused = await pollUntil(
+          () =>
+            verifier.verify(token).then(
+              () => null,
+              (err: unknown) => err,
+            ),
+          { timeoutMs: 10_000, intervalMs: 100, what: 'the withdrawn key to refuse the cached token' },
+        );
+        expect(refused).toBeInstanceOf(AuthenticationError);
+        // and it stays refused
+        await expect(verifier.verify(token)).rejects.toBeInstanceOf(AuthenticationError);
+      } finally {
+        await stop(idp.server);
+      }
+    });
+  });
+
   describe('configuration', () => {
     const env = (over: Record<string, string>) => ({
       ...testIdentityEnv('gateway'),
