@@ -9,8 +9,6 @@ import { DocumentCreateJsonSchema, DocumentCreatedView, DocumentMetadata, Docume
 import { ApiError, KeyValidationError, Messaging, parseOrThrow, retentionDate, validatePublicEncryptionJwk } from '@dvd/platform';
 import { AuthorityKeyDirectory } from '../authorities/authority-key-directory';
 import { KnownAuthority, findKnownAuthority } from '../authorities/known-authority';
-import { recordHistory } from '../documents/document-history';
-import { emitStatusChanged } from '../documents/document-status';
 import { DocumentEntity } from '../documents/document.entity';
 import { toDocumentView } from '../documents/document.view';
 import { INTAKE_CONFIG } from '../intake-config.token';
@@ -19,8 +17,9 @@ import { ReceiptSigner } from '../receipts/receipt-signer';
 import { canonicalJson } from './canonical-json';
 import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { parseMetadataJson, receiveMultipart } from './multipart-upload';
-import { PayloadStore, PayloadTooLarge, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
 import { DocumentMetrics } from '../documents/document-metrics';
+import { entityFromRow } from '../documents/entity-from-row';
+import { PayloadStore, PayloadTooLarge, StorageFailed, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
 
 /**
  * The application/json variant (the contract's `DocumentCreateJson`): small payloads as base64
@@ -165,11 +164,24 @@ export class UploadService {
     });
     return this.messaging.transaction(
       async (manager, emit) => {
-        await manager.query(
-          `INSERT INTO documents (id, citizen_id, authority_id, reference_number, document_type, service_key, region_key, reply_key,
-             payload_key, payload_size, payload_sha256, payload_format, retention_date, created_at, updated_at,
-             payload_kid, receipt, receipt_kid)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17)`,
+        // One statement, one round trip: the pending object is released (the object is now the
+        // document's), the row is written and its first history step recorded, and the row
+        // comes back for the answer. The object was swept as abandoned meanwhile (no pending
+        // row to release) → nothing is written, StorageFailed → 503.
+        const rows = (await manager.query(
+          `WITH released AS (
+             DELETE FROM pending_objects WHERE object_key = $9 RETURNING object_key
+           ), doc AS (
+             INSERT INTO documents (id, citizen_id, authority_id, reference_number, document_type, service_key, region_key, reply_key,
+               payload_key, payload_size, payload_sha256, payload_format, retention_date, created_at, updated_at,
+               payload_kid, receipt, receipt_kid)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17 FROM released
+             RETURNING *
+           ), history AS (
+             INSERT INTO document_history (id, document_id, state, actor_role, reason_code)
+             SELECT $18, id, 'RECEIVED', 'citizen', NULL FROM doc
+           )
+           SELECT * FROM doc`,
           [
             documentId,
             citizen.userId,
@@ -188,10 +200,11 @@ export class UploadService {
             stored.kid,
             receipt.jws,
             receipt.kid,
+            randomUUID(),
           ],
-        );
-        await this.payloads.release(manager, objectKey); // swept as abandoned meanwhile: the object is gone → 503
-        await recordHistory(manager, documentId, 'RECEIVED', 'citizen');
+        )) as Array<Record<string, unknown>>;
+        if (rows.length !== 1) throw new StorageFailed();
+        const doc = entityFromRow(manager, DocumentEntity, rows[0]);
         this.metrics.receivedIn(manager);
         await emit('document.received', {
           documentId,
@@ -203,8 +216,13 @@ export class UploadService {
           referenceNumber: meta.referenceNumber,
           createdAt: createdAt.toISOString(),
         });
-        await emitStatusChanged(manager, emit, documentId);
-        const doc = await manager.getRepository(DocumentEntity).findOneByOrFail({ id: documentId });
+        await emit('document.status-changed', {
+          documentId,
+          citizenId: citizen.userId,
+          authorityId: doc.authorityId,
+          unitId: null,
+          status: 'RECEIVED',
+        });
         const response: StoredResponse<DocumentCreatedView> = {
           status: 201,
           location: `/api/v1/documents/${documentId}`,

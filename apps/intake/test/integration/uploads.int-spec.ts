@@ -269,6 +269,43 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
     });
   });
 
+  describe('503 when the object was swept as abandoned before the commit', () => {
+    it('answers 503 and writes no row, no history, no event, and removes the object', async () => {
+      const before = await intake.counts();
+      const objectsBefore = (await intake.objectKeys()).length;
+      const historyBefore = Number((await intake.sql.query('SELECT count(*)::int AS n FROM intake.document_history')).rows[0].n);
+      const { body, contentType } = documentUpload(meta(), await encryptCompact(key, 1_000_000));
+      const path = '/api/v1/documents';
+      const half = Math.floor(body.length / 2);
+      const response = new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${intake.base}${path}`, {
+          method: 'POST',
+          headers: {
+            ...signedHeaders(citizen('sweepy'), 'POST', path, { body, contentType }),
+            'content-type': contentType,
+            'content-length': String(body.length),
+          },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.write(body.subarray(0, half));
+        void (async () => {
+          // the object is being written; the sweeper takes its pending row meanwhile
+          await pollUntil(async () => (await intake.sql.query('DELETE FROM intake.pending_objects RETURNING 1')).rowCount! > 0, {
+            what: 'upload under way',
+          });
+          req.end(body.subarray(half));
+        })().catch(reject);
+      });
+      expect(await response).toBe(503);
+      await expectNothingKept(before, objectsBefore);
+      expect(Number((await intake.sql.query('SELECT count(*)::int AS n FROM intake.document_history')).rows[0].n)).toBe(historyBefore);
+    });
+  });
+
   describe('503 when Postgres fails mid-upload', () => {
     it('answers 503 and leaves neither row nor object', async () => {
       const before = await intake.counts();
