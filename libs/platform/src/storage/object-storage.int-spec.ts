@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalS3, VersionedS3, startLocalS3, startVersionedS3, uniqueName } from '@dvd/testing';
-import { ObjectStorage, ObjectStorageOptions, storageOptionsFrom } from './object-storage';
+import { ObjectStorage, ObjectStorageOptions, payloadTravelsSafely, storageOptionsFrom } from './object-storage';
 
 /** 50 MiB of pseudo-random bytes as a stream, never held whole in memory. */
 function randomStream(totalBytes: number, hash: ReturnType<typeof createHash>): Readable {
@@ -72,10 +72,26 @@ describe('ObjectStorage against the local S3 server', () => {
     }
   });
 
-  it('streams 50 MiB up and down with an equal sha256 (no aws-chunked framing stored)', async () => {
+  it('streams 50 MiB up and down with an equal sha256 (no aws-chunked framing stored), its parts not hashed into the signature', async () => {
     const size = 50 * 1024 * 1024;
     const upHash = createHash('sha256');
-    await storage.upload('big/object', randomStream(size, upHash));
+    // what the signed requests carry as their payload hash, per command (read after signing)
+    const payloadHashes = new Map<string, Set<string>>();
+    storage.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const h = (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'];
+        const name = context.commandName ?? '?';
+        payloadHashes.set(name, (payloadHashes.get(name) ?? new Set()).add(h));
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'testRecordPayloadHash' },
+    );
+    try {
+      await storage.upload('big/object', randomStream(size, upHash));
+    } finally {
+      storage.client.middlewareStack.remove('testRecordPayloadHash');
+    }
+    expect([...(payloadHashes.get('UploadPartCommand') ?? [])]).toEqual(['UNSIGNED-PAYLOAD']);
     const object = await storage.download('big/object');
     expect(object.contentLength).toBe(size);
     const downHash = createHash('sha256');
@@ -88,6 +104,14 @@ describe('ObjectStorage against the local S3 server', () => {
     });
     expect(bytes).toBe(size);
     expect(downHash.digest('hex')).toBe(upHash.digest('hex'));
+  });
+
+  it('sends bodies unsigned only over TLS, to AWS itself, or on this machine', () => {
+    expect(payloadTravelsSafely(undefined)).toBe(true);
+    expect(payloadTravelsSafely('https://s3.example.test')).toBe(true);
+    expect(payloadTravelsSafely('http://127.0.0.1:4568')).toBe(true);
+    expect(payloadTravelsSafely('http://localhost:4568')).toBe(true);
+    expect(payloadTravelsSafely('http://minio.internal:9000')).toBe(false);
   });
 
   it('stores a streamed PutObject byte for byte (the client must not send aws-chunked bodies)', async () => {

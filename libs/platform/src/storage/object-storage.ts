@@ -75,6 +75,20 @@ export class ObjectStorage {
         requestTimeout: 60_000,
       }),
     });
+    if (payloadTravelsSafely(o.endpoint)) {
+      // Object bodies are not hashed into the request signature where TLS (or the loopback
+      // interface) already protects them on the way: SigV4's payload hash would be one more
+      // SHA-256 pass over every uploaded byte. The upload's own sha256 is computed anyway.
+      this.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (UNSIGNED_BODY_COMMANDS.has(context.commandName ?? '') && request.headers)
+            request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+          return next(args);
+        },
+        { step: 'build', name: 'dvdUnsignedObjectPayload' },
+      );
+    }
   }
 
   /**
@@ -191,6 +205,15 @@ export class ObjectStorage {
   destroy(): void {
     this.client.destroy();
   }
+}
+
+const UNSIGNED_BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
+
+/** AWS's own endpoints (none configured), https, or this machine: a body cannot be changed on the way. */
+export function payloadTravelsSafely(endpoint: string | undefined): boolean {
+  if (!endpoint) return true;
+  const url = new URL(endpoint);
+  return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 /** Versions of one key beyond this many pages (of 1000) are left for the next attempt. */
