@@ -131,6 +131,13 @@ export function gatewayProxy(
   draining: () => boolean = () => false,
 ): GatewayHandlers {
   const upstreams = upstreamUrls(config);
+  // parsed once: http-proxy would parse a target given as a string again on every request
+  const targets = new Map(
+    Object.values(upstreams).map((u) => {
+      const url = new URL(u);
+      return [u, { protocol: url.protocol, host: url.host, hostname: url.hostname, port: url.port, path: '/', pathname: '/' }] as const;
+    }),
+  );
   const rejections = catalogueCounter(metrics, 'dvd_rate_limit_rejections_total');
   initialiseLabels(
     rejections,
@@ -140,7 +147,7 @@ export function gatewayProxy(
   const signingKey = parseSigningKey(config.IDENTITY_SIGNING_KEY);
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
-    router: (req) => (req as GatewayRequest).dvd!.upstream,
+    router: (req) => targets.get((req as GatewayRequest).dvd!.upstream),
     // keep-alive to the services; without an agent every request would open a connection
     agent: new Agent({ keepAlive: true, maxSockets: 1024 }),
     changeOrigin: false,
