@@ -4,6 +4,7 @@ import { Link, NavLink } from 'react-router';
 import { homeOf, isAdmin, isStaff } from '../auth/roles';
 import { LANGUAGES, setLanguage, type Language } from '../i18n';
 import { Button } from '../common/ui';
+import { LiveConnection, LiveIndicator } from '../live/hooks';
 import { useAuthState, useServices } from './context';
 
 /** Landmarks: a skip link, the banner with navigation, language and logout, the main region, the footer. */
@@ -13,6 +14,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const session = state.status === 'authenticated' ? state.session : null;
   return (
     <div className="app">
+      <LiveConnection />
       <a className="skip-link kern-link" href="#main">
         {t('layout.skip')}
       </a>
@@ -26,6 +28,7 @@ export function Layout({ children }: { children: ReactNode }) {
             <span className="kern-body kern-body--small app-header__claim">{t('app.claim')}</span>
           </p>
           <div className="app-header__tools">
+            {session ? <LiveIndicator /> : null}
             <LanguageSwitch />
             {session ? <UserMenu /> : null}
           </div>

@@ -2,20 +2,23 @@ import { DvdClient, DvdProblemError } from '@dvd/sdk';
 import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
 import type { Auth, AuthState, Session } from '../auth/auth';
 import { absoluteApiBase, type AppConfig } from '../config';
+import { LiveEvents } from '../live/live';
 
 export interface AppServices {
   config: AppConfig;
   auth: Auth;
   client: DvdClient;
+  /** The session's event stream (started after login by LiveConnection). */
+  live: LiveEvents;
 }
 
 const Ctx = createContext<AppServices | null>(null);
 
 export function AppProvider({ config, auth, children }: { config: AppConfig; auth: Auth; children: ReactNode }) {
-  const value = useMemo<AppServices>(
-    () => ({ config, auth, client: new DvdClient({ baseUrl: absoluteApiBase(config, window.location.origin), token: auth.accessToken }) }),
-    [config, auth],
-  );
+  const value = useMemo<AppServices>(() => {
+    const client = new DvdClient({ baseUrl: absoluteApiBase(config, window.location.origin), token: auth.accessToken });
+    return { config, auth, client, live: new LiveEvents(client) };
+  }, [config, auth]);
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 

@@ -14,6 +14,7 @@ import { DocumentFacts } from '../common/DocumentFacts';
 import { DocumentHistory, loadHistory } from '../common/DocumentHistory';
 import { formatSlot, localInputToIso, toLocalInput } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
+import { LiveAnnouncer, useDocumentLive } from '../live/hooks';
 import { AppointmentActions, Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
 import { ReceiptPanel } from '../common/ReceiptPanel';
 import { StatusTimeline } from '../common/StatusTimeline';
@@ -57,6 +58,8 @@ function CitizenDocumentPage({ id }: { id: string }) {
 
   const updateThread = (thread: Thread) =>
     loaded.setData((d) => d && { ...d, threads: [thread, ...d.threads.filter((x) => x.id !== thread.id)] });
+  // live: a reply appears without a click on "Refresh"; a status or thread change reloads the page's data
+  const live = useDocumentLive(id, loaded.data?.threads.map((x) => x.id) ?? [], loaded.reload);
 
   if (loaded.loading && !loaded.data) return <Loading />;
   if (!loaded.data) {
@@ -89,6 +92,7 @@ function CitizenDocumentPage({ id }: { id: string }) {
         </Button>
       </div>
       <ErrorAlert error={loaded.error} />
+      <LiveAnnouncer message={t('live.newMessage')} count={live.arrived} />
       <Section title={t('document.status')}>
         <StatusTimeline status={document.status} history={history} />
       </Section>
@@ -103,7 +107,15 @@ function CitizenDocumentPage({ id }: { id: string }) {
       <Section title={t('threads.title')}>
         {threads.length === 0 ? <p className="kern-body">{t('threads.noneCitizen')}</p> : null}
         {threads.map((thread) => (
-          <CitizenThread key={thread.id} client={client} thread={thread} ring={ring} keyFor={keyFor} onChange={updateThread} />
+          <CitizenThread
+            key={thread.id}
+            liveVersion={live.messages[thread.id] ?? 0}
+            client={client}
+            thread={thread}
+            ring={ring}
+            keyFor={keyFor}
+            onChange={updateThread}
+          />
         ))}
       </Section>
       <Section title={t('threads.new')}>
@@ -120,12 +132,15 @@ function CitizenDocumentPage({ id }: { id: string }) {
 }
 
 function CitizenThread({
+  liveVersion,
   client,
   thread,
   ring,
   keyFor,
   onChange,
 }: {
+  /** Grows when the event stream says a message arrived in this thread. */
+  liveVersion: number;
   client: DvdClient;
   thread: Thread;
   ring: KeyRing;
@@ -149,7 +164,7 @@ function CitizenThread({
           {thread.type === 'APPOINTMENT' && thread.appointment && !thread.appointment.confirmedSlot && open ? (
             <ConfirmAppointment client={client} thread={thread} onConfirmed={onChange} />
           ) : null}
-          <ThreadMessages client={client} threadId={thread.id} ring={ring} viewer="citizen" version={version} />
+          <ThreadMessages client={client} threadId={thread.id} ring={ring} viewer="citizen" version={version + liveVersion} />
           {open ? (
             <Composer
               label={`${t('messages.toAuthority')} – ${t(`threads.types.${thread.type}`)}`}

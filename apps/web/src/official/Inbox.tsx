@@ -3,7 +3,7 @@
  * (GET /threads?assigned=none|me, newest activity first) with their documents; "All
  * documents" lists documents (newest first; filters: unit, status, overdue — the escalation
  * inbox, `?overdue=true` in the app's address as in the API's), including those nobody has
- * written about yet. Paged with "more".
+ * written about yet. Paged with "more". Reloads by itself when the event stream says something changed.
  */
 import type { DvdClient, DvdDocument, Thread } from '@dvd/sdk';
 import { useMemo, useState, type ReactNode } from 'react';
@@ -15,6 +15,8 @@ import { formatDateTime } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
 import { DOCUMENT_STATUSES } from '../common/case';
 import { Button, ErrorAlert, Loading, PageTitle, Section, Select } from '../common/ui';
+import { useDebounced, useLiveEvent } from '../live/hooks';
+import { touchesInbox } from '../live/routing';
 
 const VIEWS = ['documents', 'unassigned', 'mine', 'threads'] as const;
 type View = (typeof VIEWS)[number];
@@ -273,6 +275,11 @@ function usePager<T>(load: (cursor?: string) => Promise<{ items: T[]; nextCursor
 
 function PagedList<T>({ pager, render, empty }: { pager: Pager<T>; render: (items: T[]) => ReactNode; empty: string }) {
   const { t } = useTranslation();
+  // live: a new document, a status change, a claim or a message reloads the list (once for a burst of events)
+  const reload = useDebounced(pager.reload, 400);
+  useLiveEvent((item) => {
+    if (touchesInbox(item)) reload();
+  });
   return (
     <div className="kern-stack-md">
       <div className="kern-btn-wrapper actions">

@@ -29,6 +29,7 @@ import { describeError, isAbort } from '../common/errors';
 import { safeFileName, sniffFileKind, type FileKind } from '../common/files';
 import { formatBytes, formatDateTime, localInputToIso, toLocalInput } from '../common/format';
 import { useAction, useLoad } from '../common/hooks';
+import { LiveAnnouncer, useDocumentLive } from '../live/hooks';
 import { AppointmentActions, Composer, ThreadFacts, ThreadMessages, type KeyRing } from '../common/messages';
 import { ReceiptPanel } from '../common/ReceiptPanel';
 import { StatusTimeline } from '../common/StatusTimeline';
@@ -57,6 +58,8 @@ export function OfficialDocument() {
   );
   const updateThread = (thread: Thread) =>
     loaded.setData((d) => d && { ...d, threads: [thread, ...d.threads.filter((x) => x.id !== thread.id)] });
+  // live: a reply appears without a click on "Refresh"; a status or thread change reloads the page's data
+  const live = useDocumentLive(id, loaded.data?.threads.map((x) => x.id) ?? [], loaded.reload);
 
   if (loaded.loading && !loaded.data) return <Loading />;
   if (!loaded.data) {
@@ -94,6 +97,7 @@ export function OfficialDocument() {
         </Button>
       </div>
       <ErrorAlert error={loaded.error} />
+      <LiveAnnouncer message={t('live.newMessage')} count={live.arrived} />
       <Section title={t('document.status')}>
         <div className="kern-stack-md">
           <StatusTimeline status={document.status} history={history} overdue={document.overdue} />
@@ -130,7 +134,15 @@ export function OfficialDocument() {
       <Section title={t('threads.title')}>
         {threads.length === 0 ? <p className="kern-body">{t('threads.noneOfficial')}</p> : null}
         {threads.map((thread) => (
-          <OfficialThread key={thread.id} client={client} thread={thread} document={document} ring={ring} onChange={updateThread} />
+          <OfficialThread
+            key={thread.id}
+            liveVersion={live.messages[thread.id] ?? 0}
+            client={client}
+            thread={thread}
+            document={document}
+            ring={ring}
+            onChange={updateThread}
+          />
         ))}
       </Section>
       <Section title={t('threads.newOfficial')}>
@@ -268,12 +280,15 @@ function DecryptPanel({ client, document, ring }: { client: DvdClient; document:
 }
 
 function OfficialThread({
+  liveVersion,
   client,
   thread,
   document,
   ring,
   onChange,
 }: {
+  /** Grows when the event stream says a message arrived in this thread. */
+  liveVersion: number;
   client: DvdClient;
   thread: Thread;
   document: DvdDocument;
@@ -323,7 +338,7 @@ function OfficialThread({
           ) : null}
           <ErrorAlert error={action.error} />
           {ring.size === 0 ? <p className="kern-body kern-body--muted">{t('decrypt.needKeyMessages')}</p> : null}
-          <ThreadMessages client={client} threadId={thread.id} ring={ring} viewer="staff" version={version} />
+          <ThreadMessages client={client} threadId={thread.id} ring={ring} viewer="staff" version={version + liveVersion} />
           {open && mine && document.replyKey ? (
             <Composer
               label={`${t('messages.reply')} – ${t(`threads.types.${thread.type}`)}`}
