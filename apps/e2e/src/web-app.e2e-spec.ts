@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { DvdClient, generateAuthorityKeyPair } from '@dvd/sdk';
+import { DvdClient, generateAuthorityKeyPair, generateReplyKeyPair } from '@dvd/sdk';
 import { startExportReceiver } from '@dvd/sdk/node';
 import { freePort } from '@dvd/testing';
 import { ROOT, RunningPlatform, startPlatform } from './platform-process';
@@ -18,8 +18,9 @@ const WAIT = { timeout: 60_000 };
 /**
  * The browser app in Debian's Chromium (headless), two browser contexts: a citizen sends a
  * 5 MiB file encrypted in the browser, an official claims, decrypts it to the identical bytes
- * and replies; the citizen reads the decrypted reply; the official exports and sees it
- * COMPLETED. No request ever carries the file's bytes; axe finds no serious or critical
+ * and replies; the citizen reads the decrypted reply as it arrives (live, through the event
+ * stream: no reload, no click on "Refresh"), and the official's inbox shows another citizen's
+ * new upload by itself; the official exports and sees it COMPLETED. No request ever carries the file's bytes; axe finds no serious or critical
  * violation on any page; each step is screenshotted to test-results/web/.
  */
 describe('browser app', () => {
@@ -132,12 +133,31 @@ describe('browser app', () => {
     await citizen.getByRole('button', { name: 'Nachricht senden' }).click();
     await citizen.getByText('Ihre Nachricht wurde verschlüsselt gesendet.').waitFor(WAIT);
     await snap(citizen, 'citizen-document');
+    await citizen.locator('[data-testid=live-indicator][data-status=live]').waitFor(WAIT);
+    await citizen.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
 
     // the official opens it with the authority's key (a file, never sent)
     await login(official, 'official', 'sachbearbeiter-1');
     await official.getByTestId('document-row').first().waitFor(WAIT);
+    await official.locator('[data-testid=live-indicator][data-status=live]').waitFor(WAIT);
     await snap(official, 'official-inbox');
-    await official.getByTestId('document-row').first().getByRole('link').first().click();
+
+    // live: another citizen's upload appears in the open inbox without a reload or a click
+    await official.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    const bob = new DvdClient({ baseUrl: `${p.gateway}/api/v1`, token: await p.token({ role: 'citizen', sub: 'bob' }) });
+    await bob.sendDocument({
+      file: randomBytes(1024),
+      metadata: {
+        referenceNumber: 'BAU-2026/0900',
+        authorityId: authority,
+        documentType: 'BAUANTRAG',
+        replyKey: (await generateReplyKeyPair()).publicJwk as never,
+      },
+    });
+    await official.getByTestId('document-row').filter({ hasText: 'BAU-2026/0900' }).waitFor(WAIT);
+    expect(await official.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await snap(official, 'official-inbox-live');
+    await official.getByTestId('document-row').filter({ hasText: 'BAU-2026/0815' }).getByRole('link').first().click();
     await official.getByLabel('Privater Schlüssel (JWK-Datei)').setInputFiles(join(work, 'authority.private.jwk'));
     await official.getByRole('button', { name: 'Herunterladen und entschlüsseln' }).click();
     await official.getByTestId('decrypted-file').waitFor(WAIT);
@@ -160,9 +180,11 @@ describe('browser app', () => {
     await official.getByRole('button', { name: 'Senden', exact: true }).first().click();
     await official.getByText('Nachricht gesendet.').waitFor(WAIT);
 
-    // the citizen reads the reply, decrypted with the key that never left the browser
-    await citizen.getByRole('button', { name: 'Aktualisieren' }).click();
+    // the citizen reads the reply, decrypted with the key that never left the browser — live:
+    // the page open since before the reply shows it without a reload or a click on "Refresh"
     await citizen.getByText('Danke, bitte reichen Sie noch den Lageplan nach.').waitFor(WAIT);
+    expect(await citizen.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await citizen.getByTestId('live-announcer').textContent()).toBe('Neue Nachricht eingegangen.');
     await snap(citizen, 'citizen-reads-reply');
 
     // the official exports the case and sees it completed
