@@ -5,6 +5,8 @@ import { useServices } from '../app/context';
 import { DocumentRow } from '../common/DocumentRow';
 import { useAction, useLoad } from '../common/hooks';
 import { Button, ErrorAlert, Loading, PageTitle, Section } from '../common/ui';
+import { useDebounced, useLiveEvent } from '../live/hooks';
+import { touchesCitizenList } from '../live/routing';
 import { KeyBackup } from './KeyBackup';
 import { UploadForm } from './UploadForm';
 
@@ -20,6 +22,11 @@ export function CitizenHome() {
     setMore({ items: [], cursor: page.nextCursor });
     return page.items;
   }, [client]);
+  // live: a status change of one of the documents (routed, taken up, decided) reloads the list
+  const reloadSoon = useDebounced(list.reload, 400);
+  useLiveEvent((item) => {
+    if (touchesCitizenList(item)) reloadSoon();
+  });
   const loadMore = useAction();
   // the first upload makes the reply key: the key section shows it then
   const [uploads, setUploads] = useState(0);

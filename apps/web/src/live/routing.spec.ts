@@ -1,5 +1,5 @@
 import type { DvdStreamItem } from '@dvd/sdk';
-import { documentAction, touchesInbox } from './routing';
+import { documentAction, touchesCitizenList, touchesInbox } from './routing';
 
 const DOC = '11111111-1111-4111-8111-111111111111';
 const OTHER = '22222222-2222-4222-8222-222222222222';
@@ -27,6 +27,13 @@ describe('live routing', () => {
     expect(touchesInbox(ev('export.completed'))).toBe(false);
     expect(touchesInbox(ev('export.failed'))).toBe(false);
     expect(touchesInbox(ev('appointment.reminder'))).toBe(false);
+  });
+
+  it("the citizen's list reloads for status changes and reset only", () => {
+    expect(touchesCitizenList(ev('document.status-changed', { status: 'ACCEPTED' }))).toBe(true);
+    expect(touchesCitizenList({ type: 'reset' })).toBe(true);
+    expect(touchesCitizenList(ev('message.created'))).toBe(false);
+    expect(touchesCitizenList(ev('thread.claimed'))).toBe(false);
   });
 
   it('a message in a thread the page shows reloads only that thread', () => {

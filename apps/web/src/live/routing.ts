@@ -19,6 +19,11 @@ export function touchesInbox(item: DvdStreamItem): boolean {
   return item.type === 'reset' || INBOX_TYPES.has(item.type);
 }
 
+/** Does the citizen's list of documents reload? Only their statuses show there. */
+export function touchesCitizenList(item: DvdStreamItem): boolean {
+  return item.type === 'reset' || item.type === 'document.status-changed';
+}
+
 export type DocumentAction =
   | { kind: 'none' }
   /** The document, its threads and history. */
