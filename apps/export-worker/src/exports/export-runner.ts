@@ -171,7 +171,13 @@ export class ExportRunner implements OnApplicationBootstrap, OnApplicationShutdo
         [job.id, job.attempts, reason, category],
       )) as [unknown[], number];
       if (!done.length) return;
-      await emit('export.failed', { jobId: job.id, documentId: job.document_id, authorityId: job.authority_id, unitId: job.unit_id, reason });
+      await emit('export.failed', {
+        jobId: job.id,
+        documentId: job.document_id,
+        authorityId: job.authority_id,
+        unitId: job.unit_id,
+        reason,
+      });
       afterCommit(manager, () => this.metrics.attempt('failed', category));
     });
     this.logger.warn({ jobId: job.id, documentId: job.document_id, attempts: job.attempts, category }, 'export failed');
