@@ -1,5 +1,5 @@
 /**
- * `npm run images`: builds the five service images and the web server's (dvd/web-server,
+ * `npm run images`: builds the six service images and the web server's (dvd/web-server,
  * the browser app) from deploy/Dockerfile with podman,
  * tags each `dvd/<service>:<version>-<commit>` and `dvd/<service>:latest`, labels it
  * (org.opencontainers.image.*), checks it (non-root user, labels, no npm), copies its

@@ -45,8 +45,8 @@ Components: main
     expect(worker[worker.indexOf('--tmpfs') + 1]).toMatch(/^\/tmp:rw,noexec,nosuid,nodev,size=\d+m,mode=1777$/);
   });
 
-  it('builds the five services from the runtime stage with APP, and the web server from its own stage', () => {
-    expect(IMAGES).toEqual(['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'web-server']);
+  it('builds the six services from the runtime stage with APP, and the web server from its own stage', () => {
+    expect(IMAGES).toEqual(['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'web-server']);
     expect(buildTarget('intake')).toEqual(['--target', 'runtime', '--build-arg', 'APP=intake']);
     expect(buildTarget('web-server')).toEqual(['--target', 'web-server']);
     const dockerfile = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');

@@ -21,9 +21,9 @@ export const ROOT = ((): string => {
     if (dirname(d) === d) return resolve(__dirname, '..', '..', '..');
   }
 })();
-export const SERVICES = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker'] as const;
+export const SERVICES = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime'] as const;
 export type Service = (typeof SERVICES)[number];
-/** Every image `npm run images` builds: the five services and the browser app's server. */
+/** Every image `npm run images` builds: the six services and the browser app's server. */
 export const IMAGES = [...SERVICES, 'web-server'] as const;
 export type ImageName = (typeof IMAGES)[number];
 

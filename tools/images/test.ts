@@ -15,7 +15,8 @@
  * byte for byte). Then the web server in front of that gateway: index.html and its entry
  * script (no source map shipped), /config.json from its environment, the security headers
  * (a CSP without unsafe-inline or unsafe-eval), /health/* only on its own WEB_HEALTH_PORT,
- * and /api/ forwarded to the gateway.
+ * and /api/ forwarded to the gateway. And the event stream (realtime, ADR 0021): an official's
+ * GET /api/v1/events through the containerised gateway answers text/event-stream.
  *
  * It checks every running container (uid not 0, no capabilities, no_new_privs, writes to
  * /app, / and — except export-worker's tmpfs — /tmp fail with EROFS, no npm) and runs
@@ -47,6 +48,7 @@ import {
   startLocalS3,
   uniqueName,
 } from '@dvd/testing';
+import { nodeArgsOf } from '../launcher/node-args';
 import { printTable } from './build';
 import { BuiltImage, IMAGES, ImageName, ImagesManifest, MANIFEST, Podman, ROOT, Service, git, mb } from './podman';
 
@@ -252,10 +254,12 @@ async function main(): Promise<number> {
       ROUTING_ENGINE_PORT: String(ports['routing-engine']),
       COMMUNICATION_PORT: String(ports.communication),
       EXPORT_WORKER_PORT: String(ports['export-worker']),
+      REALTIME_PORT: String(ports.realtime),
       INTAKE_URL: url('intake'),
       ROUTING_ENGINE_URL: url('routing-engine'),
       COMMUNICATION_URL: url('communication'),
       EXPORT_WORKER_URL: url('export-worker'),
+      REALTIME_URL: url('realtime'),
       CITIZEN_ISSUER: `${idpBase}/citizen`,
       CITIZEN_JWKS_URI: `${idpBase}/citizen/jwks.json`,
       OFFICIAL_ISSUER: `${idpBase}/official`,
@@ -264,6 +268,8 @@ async function main(): Promise<number> {
       JWKS_ALLOW_HTTP: 'true',
       RATE_LIMIT_CITIZEN_PER_MIN: '100000',
       RATE_LIMIT_OFFICIAL_PER_MIN: '100000',
+      // the first heartbeat soon, so that the stream check below sees more than the opening
+      REALTIME_HEARTBEAT_MS: '1000',
       SECRETS_ENCRYPTION_KEYS: `imgtest:${randomBytes(32).toString('base64')}`,
       EXPORT_POLL_MS: '200',
       EXPORT_RETRY_BASE_MS: '200',
@@ -279,6 +285,8 @@ async function main(): Promise<number> {
       ...common,
       ...devIdentityEnv(keys, s),
       ...(s === 'routing-engine' || s === 'export-worker' ? { NODE_ENV: 'development', EXPORT_ALLOW_PRIVATE_TARGETS: 'true' } : {}),
+      // gateway and realtime with their Node options (tools/launcher/node-args.ts), as deploy/k8s sets them
+      ...(nodeArgsOf(s).length ? { NODE_OPTIONS: ['--enable-source-maps', ...nodeArgsOf(s)].join(' ') } : {}),
     });
 
     // The browser app's server, in front of the containerised gateway: production settings,
@@ -317,9 +325,9 @@ async function main(): Promise<number> {
       r.readyMs = Date.now() - t0;
       log(`${s}: ready in ${(r.readyMs / 1000).toFixed(1)} s (${r.name})`);
     };
-    // as `npm start` does: the four services together, then the gateway
+    // as `npm start` does: the five services together, then the gateway
     const loadAtStart = loadavg();
-    await Promise.all((['routing-engine', 'intake', 'communication', 'export-worker'] as Service[]).map(start));
+    await Promise.all((['routing-engine', 'intake', 'communication', 'export-worker', 'realtime'] as Service[]).map(start));
     await start('gateway');
     await start('web-server');
 
@@ -339,6 +347,11 @@ async function main(): Promise<number> {
     // ---- the document flow, through the containerised gateway -------------------------------
     await documentFlow(url('gateway'), idpBase, receiver);
     record(true, 'the document flow');
+
+    // ---- the event stream: through the containerised gateway to realtime ------------------
+    const stream = await eventStreamCheck(url('gateway'), idpBase);
+    log(`realtime: ${stream.ok ? 'ok  ' : 'FAIL'} ${stream.what} — ${stream.evidence}`);
+    record(stream.ok, `realtime: ${stream.what} — ${stream.evidence}`);
 
     // ---- the browser app's server: the app, /config.json, its headers, /api/ to the gateway --
     for (const c of await webChecks({
@@ -363,7 +376,7 @@ async function main(): Promise<number> {
     await negativeControls(podman, runId, byService, perService);
 
     // ---- graceful stop: SIGTERM, drained, exit 0 ------------------------------------------
-    for (const s of ['web-server', 'gateway', 'routing-engine', 'intake', 'communication', 'export-worker'] as ImageName[]) {
+    for (const s of ['web-server', 'gateway', 'realtime', 'routing-engine', 'intake', 'communication', 'export-worker'] as ImageName[]) {
       const r = running.get(s)!;
       const t0 = Date.now();
       await podman.cmd(['stop', '-t', '20', r.name], { check: false });
@@ -395,7 +408,7 @@ async function main(): Promise<number> {
       ]),
     );
     console.log(
-      `start times with the four services starting together on ${cpus().length} cores; load average at their start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} (other work on the machine slows them)`,
+      `start times with the five services starting together on ${cpus().length} cores; load average at their start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} (other work on the machine slows them)`,
     );
   } catch (err) {
     failures.push((err as Error).message);
@@ -409,7 +422,7 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(
-    'all six images, their hardened containers, the document flow, the browser app through its server and the three negative controls',
+    'all seven images, their hardened containers, the document flow, the event stream, the browser app through its server and the three negative controls',
   );
   console.log(`test:images: ${passed} passed, 0 failed`);
   return 0;
@@ -619,6 +632,55 @@ function client(gateway: string) {
     }
     return { status: res.status, headers: res.headers, body: json };
   };
+}
+
+/**
+ * An official's event stream through the gateway: 200, text/event-stream, and the stream's
+ * opening (`retry:`) and a heartbeat arrive while the connection stays open. Then it is closed.
+ */
+async function eventStreamCheck(gateway: string, idpBase: string): Promise<Check> {
+  const what = 'GET /api/v1/events through the gateway answers text/event-stream and keeps sending';
+  const tokenRes = await fetch(`${idpBase}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ role: 'official', authority: 'amt-images' }),
+  });
+  if (!tokenRes.ok) return { what, ok: false, evidence: `dev IdP refused a token: ${tokenRes.status}` };
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 15_000);
+  try {
+    const res = await fetch(`${gateway}/api/v1/events`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
+    const type = res.headers.get('content-type') ?? '(none)';
+    if (res.status !== 200 || !type.startsWith('text/event-stream') || !res.body) {
+      return { what, ok: false, evidence: `${res.status} ${type}: ${(await res.text()).slice(0, 200)}` };
+    }
+    // the opening, then at least one more chunk (a heartbeat, REALTIME_HEARTBEAT_MS)
+    const reader = res.body.getReader();
+    let text = '';
+    let chunks = 0;
+    while (chunks < 2) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks++;
+      text += Buffer.from(value).toString('utf8');
+    }
+    await reader.cancel().catch(() => undefined);
+    const ok = chunks >= 2 && /^retry: \d+/m.test(text);
+    return {
+      what,
+      ok,
+      evidence: `${res.status} ${type}, ${chunks} chunks, ${text.length} bytes, opening ${JSON.stringify(text.slice(0, 12))}`,
+    };
+  } catch (e) {
+    return { what, ok: false, evidence: (e as Error).name };
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
 }
 
 async function documentFlow(gateway: string, idpBase: string, receiver: Awaited<ReturnType<typeof startReceiver>>): Promise<void> {
