@@ -11,6 +11,7 @@ import { communicationConfigSchema } from '../../apps/communication/src/communic
 import { exportWorkerConfigSchema } from '../../apps/export-worker/src/export-worker.config';
 import { gatewayConfigSchema } from '../../apps/gateway/src/gateway.config';
 import { intakeConfigSchema } from '../../apps/intake/src/intake.config';
+import { realtimeConfigSchema } from '../../apps/realtime/src/realtime.config';
 import { routingEngineConfigSchema } from '../../apps/routing-engine/src/routing-engine.config';
 import { webServerConfigSchema } from '../../apps/web-server/src/web-server.config';
 /* eslint-enable @nx/enforce-module-boundaries */
@@ -34,14 +35,16 @@ export const APPS = {
   communication: communicationConfigSchema,
   'export-worker': exportWorkerConfigSchema,
   'web-server': webServerConfigSchema,
+  realtime: realtimeConfigSchema,
 } satisfies Record<string, z.AnyZodObject>;
 export type App = keyof typeof APPS;
 export const APP_NAMES = Object.keys(APPS) as App[];
 /** Apps under apps/ that are never deployed. */
-// not services: the development IdP, the e2e specs, and the dvd command line (a client; people run it on their machines);
-// realtime is not in the deploy files yet (image, compose, k8s: a follow-up of #16, ADR 0021)
-export const NOT_DEPLOYED = ['dev-idp', 'e2e', 'cli', 'realtime'];
+// not services: the development IdP, the e2e specs, and the dvd command line (a client; people run it on their machines)
+export const NOT_DEPLOYED = ['dev-idp', 'e2e', 'cli'];
 export const AUTOSCALED: App[] = ['gateway', 'intake', 'export-worker'];
+/** Node's own variables (not the apps'), which compose and the manifests may set for an app: its Node options (tools/launcher/node-args.ts). */
+export const NODE_RUNTIME_ENV = ['NODE_OPTIONS'];
 /** Development tools that must appear in no deployed object. */
 export const DEV_ONLY = ['dev-idp', 's3rver'];
 

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ROUTES } from '@dvd/contracts';
+import { nodeArgsOf } from '../launcher/node-args';
 import { composeEnvKeys, ComposeService, composeValidator } from './compose-schema';
 import {
   ALL_APP_ENV,
@@ -42,6 +43,7 @@ import {
   K8S_BASE,
   K8S_OVERLAYS,
   MIGRATION_ENV,
+  NODE_RUNTIME_ENV,
   NOT_DEPLOYED,
   portVar,
   ROOT,
@@ -651,8 +653,28 @@ describe('deployment files', () => {
     // The other direction catches typos and leftovers: a variable set for an app that it
     // does not read has no effect.
     it.each(APP_NAMES)('%s: docker-compose.yml sets no variable the app does not read', (app) => {
-      const reads = new Set(envOf(app));
+      const reads = new Set([...envOf(app), ...NODE_RUNTIME_ENV]);
       expect(composeEnvKeys(services[app]).filter((v) => !reads.has(v))).toEqual([]);
+    });
+
+    // gateway and realtime hold the event streams and run with options of their own (ADR 0021)
+    it.each(APP_NAMES)('%s: runs with its Node options (tools/launcher/node-args.ts) in docker-compose.yml and deploy/k8s', (app) => {
+      const words = (v: unknown) => (typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : []);
+      const env = services[app].environment;
+      const compose = words(Array.isArray(env) ? env.find((e) => e.startsWith('NODE_OPTIONS='))?.slice(13) : env?.NODE_OPTIONS);
+      const container = named<Deployment>(base, 'Deployment', app)?.spec.template.spec.containers.find((c) => c.name === app);
+      const k8s = words(
+        (container?.env as Array<{ name: string; value?: string }> | undefined)?.find((e) => e.name === 'NODE_OPTIONS')?.value,
+      );
+      const want = nodeArgsOf(app);
+      expect({ app, compose: want.filter((a) => !compose.includes(a)), k8s: want.filter((a) => !k8s.includes(a)) }).toEqual({
+        app,
+        compose: [],
+        k8s: [],
+      });
+      // the image's own option stays where NODE_OPTIONS replaces it
+      if (compose.length) expect(compose).toContain('--enable-source-maps');
+      if (k8s.length) expect(k8s).toContain('--enable-source-maps');
     });
 
     it('deploy/k8s: every ConfigMap and Secret key is read by some app', () => {
