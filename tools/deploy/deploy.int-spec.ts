@@ -492,6 +492,13 @@ describe('deployment files', () => {
         expect(seconds(writeTimeout)).toBeGreaterThanOrEqual(serviceTimeoutS);
         // per-client limits on every route: a Traefik middleware that counts by source IP
         const middlewares = ofKind<Middleware>(rendered, 'Middleware');
+        // the event stream (SSE) reaches the gateway through a route of its own, whose in-flight
+        // limit allows the open streams of many users behind one address (each stream stays in flight)
+        const events = edgeRouteFor(edge.routes, '/api/v1/events');
+        expect({ service: events?.service, pathType: events?.pathType }).toEqual({ service: INGRESS_API_BACKEND, pathType: 'Exact' });
+        const inFlight = (r?: { middlewares: string[] }) =>
+          Math.max(0, ...middlewares.filter((m) => r?.middlewares.includes(m.metadata.name)).map((m) => m.spec.inFlightReq?.amount ?? 0));
+        expect(inFlight(events)).toBeGreaterThan(inFlight(edgeRouteFor(edge.routes, '/api/v1/documents')));
         for (const r of edge.routes) {
           const used = middlewares.filter((m) => r.middlewares.includes(m.metadata.name));
           expect({ route: r.path, connections: used.some((m) => m.spec.inFlightReq?.sourceCriterion?.ipStrategy !== undefined) }).toEqual({

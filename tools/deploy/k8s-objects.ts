@@ -289,41 +289,52 @@ export function seconds(duration: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0);
 }
 
-/** The edge of a rendered overlay: exactly one Ingress or one HTTPRoute, its host(s) and routes. */
+/**
+ * The edge of a rendered overlay: one HTTPRoute, or Ingresses (each one rule, all for the
+ * same host; several only where a path needs middlewares of its own), its host(s) and routes.
+ */
 export function edgeOf(objects: KObject[]): { kind: string; hosts: string[]; routes: EdgeRoute[] } {
   const ingresses = ofKind<Ingress>(objects, 'Ingress');
   const routes = ofKind<HttpRoute>(objects, 'HTTPRoute');
-  if (ingresses.length + routes.length !== 1)
-    throw new Error(`expected one Ingress or HTTPRoute, found ${ingresses.length + routes.length}`);
-  if (ingresses.length === 1) {
-    const spec = ingresses[0].spec;
-    if (spec.defaultBackend) throw new Error('the Ingress has a default backend');
-    if ((spec.rules ?? []).length !== 1) throw new Error('the Ingress has more than one rule');
-    const annotations = (ingresses[0].metadata as KMeta & { annotations?: Record<string, string> }).annotations ?? {};
-    const middlewares = (annotations['traefik.ingress.kubernetes.io/router.middlewares'] ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((m) => m.replace(/@kubernetescrd$/, '').replace(`${ingresses[0].metadata.namespace ?? ''}-`, ''));
-    const tlsHosts = (spec.tls ?? []).flatMap((t) => t.hosts ?? []);
-    const hosts = (spec.rules ?? []).map((r) => r.host ?? '');
-    if (JSON.stringify([...tlsHosts].sort()) !== JSON.stringify([...hosts].sort()))
-      throw new Error('the Ingress serves a host without TLS');
-    return {
-      kind: 'Ingress',
-      hosts,
-      routes: (spec.rules ?? []).flatMap((r) =>
-        (r.http?.paths ?? []).map((p) => {
-          if (p.pathType !== 'Exact' && p.pathType !== 'Prefix') throw new Error(`pathType ${p.pathType} of ${p.path}`);
-          return {
-            path: p.path ?? '/',
-            pathType: p.pathType,
-            service: p.backend.service?.name ?? '',
-            port: p.backend.service?.port?.name ?? p.backend.service?.port?.number ?? '',
-            middlewares,
-          };
-        }),
-      ),
-    };
+  if (ingresses.length > 0 === routes.length > 0 || routes.length > 1)
+    throw new Error(`expected Ingresses or one HTTPRoute, found ${ingresses.length} Ingresses and ${routes.length} HTTPRoutes`);
+  if (ingresses.length > 0) {
+    const hosts = new Set<string>();
+    const all: EdgeRoute[] = [];
+    for (const ingress of ingresses) {
+      const spec = ingress.spec;
+      const name = ingress.metadata.name;
+      if (spec.defaultBackend) throw new Error(`the Ingress ${name} has a default backend`);
+      if ((spec.rules ?? []).length !== 1) throw new Error(`the Ingress ${name} has other than one rule`);
+      const annotations = (ingress.metadata as KMeta & { annotations?: Record<string, string> }).annotations ?? {};
+      const middlewares = (annotations['traefik.ingress.kubernetes.io/router.middlewares'] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((m) => m.replace(/@kubernetescrd$/, '').replace(`${ingress.metadata.namespace ?? ''}-`, ''));
+      const tlsHosts = (spec.tls ?? []).flatMap((t) => t.hosts ?? []);
+      const ruleHosts = (spec.rules ?? []).map((r) => r.host ?? '');
+      if (JSON.stringify([...tlsHosts].sort()) !== JSON.stringify([...ruleHosts].sort()))
+        throw new Error(`the Ingress ${name} serves a host without TLS`);
+      for (const h of ruleHosts) hosts.add(h);
+      all.push(
+        ...(spec.rules ?? []).flatMap((r) =>
+          (r.http?.paths ?? []).map((p) => {
+            if (p.pathType !== 'Exact' && p.pathType !== 'Prefix') throw new Error(`pathType ${p.pathType} of ${p.path}`);
+            return {
+              path: p.path ?? '/',
+              pathType: p.pathType,
+              service: p.backend.service?.name ?? '',
+              port: p.backend.service?.port?.name ?? p.backend.service?.port?.number ?? '',
+              middlewares,
+            };
+          }),
+        ),
+      );
+    }
+    const key = (r: EdgeRoute) => `${r.pathType} ${r.path}`;
+    const twice = all.filter((r, i) => all.findIndex((o) => key(o) === key(r)) !== i);
+    if (twice.length) throw new Error(`paths in more than one Ingress: ${twice.map(key).join(', ')}`);
+    return { kind: 'Ingress', hosts: [...hosts], routes: all };
   }
   const spec = routes[0].spec;
   return {
