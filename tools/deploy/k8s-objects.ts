@@ -318,7 +318,7 @@ export function edgeOf(objects: KObject[]): { kind: string; hosts: string[]; rou
       for (const h of ruleHosts) hosts.add(h);
       all.push(
         ...(spec.rules ?? []).flatMap((r) =>
-          (r.http?.paths ?? []).map((p) => {
+          (r.http?.paths ?? []).map((p): EdgeRoute => {
             if (p.pathType !== 'Exact' && p.pathType !== 'Prefix') throw new Error(`pathType ${p.pathType} of ${p.path}`);
             return {
               path: p.path ?? '/',
