@@ -11,6 +11,7 @@ import { formatBytes } from '../common/format';
 import { describeError, isAbort } from '../common/errors';
 import { useAction } from '../common/hooks';
 import { AUTHORITY_ID, DOCUMENT_TYPE, REGION_KEY, SERVICE_KEY, SUGGESTED_DOCUMENT_TYPES, validReferenceNumber } from '../common/patterns';
+import { AuthorityCheckStatus, TransferBar } from '../common/transfer';
 import { Alert, Button, Field, FieldError, LiveRegion } from '../common/ui';
 import { currentReplyKey, ownerOf } from './reply-keys';
 
@@ -213,16 +214,7 @@ export function UploadForm({ onSent }: { onSent: (d: DvdDocument) => void }) {
           disabled={busy}
           required
         />
-        <div aria-live="polite" className="field-status">
-          {check.busy ? <p className="kern-body kern-body--small">{t('upload.checkingAuthority')}</p> : null}
-          {authority ? (
-            <p className="kern-body kern-body--small authority-ok" data-testid="authority-name">
-              <span className="kern-icon kern-icon--success kern-icon--small" aria-hidden="true" />{' '}
-              {t('upload.authorityFound', { name: authority.name })}
-            </p>
-          ) : null}
-          {check.error ? <p className="kern-body kern-body--small">{describeError(t, check.error)}</p> : null}
-        </div>
+        <AuthorityCheckStatus checking={check.busy} name={authority?.name ?? null} error={check.error} testId="authority-name" />
       </div>
       <Field
         id={ids.referenceNumber}
@@ -339,20 +331,14 @@ export function UploadForm({ onSent }: { onSent: (d: DvdDocument) => void }) {
       </div>
 
       {busy ? (
-        <div className="kern-progress">
-          <label className="kern-label" htmlFor="upload-progress">
-            {t(`upload.stage.${stage}`)}
-            {stage === 'uploading' && progress.total ? ` – ${percent} %` : ''}
-          </label>
-          <progress
-            id="upload-progress"
-            data-testid="upload-progress"
-            max={progress.total ?? 1}
-            value={stage === 'uploading' || stage === 'verifying' ? progress.loaded : 0}
-          >
-            {percent} %
-          </progress>
-        </div>
+        <TransferBar
+          id="upload-progress"
+          label={t(`upload.stage.${stage}`)}
+          percent={percent}
+          showPercent={stage === 'uploading' && !!progress.total}
+          max={progress.total ?? 1}
+          value={stage === 'uploading' || stage === 'verifying' ? progress.loaded : 0}
+        />
       ) : null}
       <LiveRegion>{announced}</LiveRegion>
 

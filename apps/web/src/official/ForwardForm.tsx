@@ -22,6 +22,7 @@ import { describeError, isAbort } from '../common/errors';
 import { useAction } from '../common/hooks';
 import type { KeyRing } from '../common/messages';
 import { AUTHORITY_ID } from '../common/patterns';
+import { AuthorityCheckStatus, TransferBar } from '../common/transfer';
 import { Alert, Button, Field, LiveRegion } from '../common/ui';
 
 type Stage = 'idle' | 'downloading' | 'decrypting' | 'encrypting' | 'uploading';
@@ -165,16 +166,7 @@ export function ForwardForm({
           disabled={busy}
           required
         />
-        <div aria-live="polite" className="field-status">
-          {check.busy ? <p className="kern-body kern-body--small">{t('upload.checkingAuthority')}</p> : null}
-          {target ? (
-            <p className="kern-body kern-body--small authority-ok" data-testid="forward-target-name">
-              <span className="kern-icon kern-icon--success kern-icon--small" aria-hidden="true" />{' '}
-              {t('upload.authorityFound', { name: target.name })}
-            </p>
-          ) : null}
-          {check.error ? <p className="kern-body kern-body--small">{describeError(t, check.error)}</p> : null}
-        </div>
+        <AuthorityCheckStatus checking={check.busy} name={target?.name ?? null} error={check.error} testId="forward-target-name" />
       </div>
       <div className="kern-btn-wrapper actions">
         <Button type="submit" icon="arrow-forward" busy={busy} disabled={ring.size === 0}>
@@ -187,21 +179,15 @@ export function ForwardForm({
         ) : null}
       </div>
       {busy ? (
-        <div className="kern-progress">
-          <label className="kern-label" htmlFor="forward-progress">
-            {t(`forward.stage.${stage}`)}
-            {transfer && progress.total ? ` – ${percent} %` : ''}
-          </label>
-          <progress
-            id="forward-progress"
-            data-testid="forward-progress"
-            data-stage={stage}
-            max={progress.total ?? 1}
-            value={transfer ? progress.loaded : 0}
-          >
-            {percent} %
-          </progress>
-        </div>
+        <TransferBar
+          id="forward-progress"
+          label={t(`forward.stage.${stage}`)}
+          percent={percent}
+          showPercent={transfer && !!progress.total}
+          max={progress.total ?? 1}
+          value={transfer ? progress.loaded : 0}
+          stage={stage}
+        />
       ) : null}
       <LiveRegion>{announced}</LiveRegion>
       {failure ? (
