@@ -450,6 +450,41 @@ describe('communication (real Postgres and RabbitMQ)', () => {
     });
   });
 
+  describe('events out of order', () => {
+    it('keeps the unit of a document.routed handled before its document.received (retried until the document is known)', async () => {
+      const doc = randomUUID();
+      await probe.publish('document.routed', {
+        documentId: doc,
+        authorityId: 'a1',
+        unitId: 'u-late',
+        ruleId: null,
+        revision: 1,
+        claimDeadline: 'P3D',
+      });
+      await probe.publish('document.received', {
+        documentId: doc,
+        citizenId: 'alice',
+        authorityId: 'a1',
+        documentType: 'X',
+        serviceKey: null,
+        regionKey: null,
+        referenceNumber: 'AZ-4',
+        createdAt: new Date().toISOString(),
+      });
+      // intake does not answer here, so the routed event is retried (5 s) and then finds the row
+      const unit = await pollUntil(
+        async () => {
+          const rows = (await app.get(DataSource).query(`SELECT unit_id FROM known_documents WHERE document_id = $1`, [doc])) as Array<{
+            unit_id: string | null;
+          }>;
+          return rows[0]?.unit_id ?? null;
+        },
+        { what: 'the unit of the early document.routed', timeoutMs: 30_000 },
+      );
+      expect(unit).toBe('u-late');
+    }, 45_000);
+  });
+
   const doc3 = randomUUID();
   describe('what citizens see of a thread', () => {
     beforeAll(async () => {
