@@ -380,7 +380,17 @@ describe('realtime events through the gateway: who sees what, resuming, two repl
       const text = await (await fetch(`http://127.0.0.1:${p.ports.realtime}/metrics`)).text();
       return Number(/^realtime_streams_open\{[^}]*\} (\d+)$/m.exec(text)?.[1]);
     };
-    const before = await open();
+    // streams earlier tests closed may still be ending at realtime: start from a count that holds still
+    let last = -1;
+    const before = await pollUntil(
+      async () => {
+        const now = await open();
+        const still = now === last;
+        last = now;
+        return still ? { now } : null;
+      },
+      { what: 'the open streams to settle', intervalMs: 250 },
+    ).then((r) => r.now);
     const s = await mustOpenEventStream(eventsUrl(), bearer('max'));
     await pollUntil(async () => (await open()) === before + 1, { what: 'the stream open at realtime' });
     await s.close();

@@ -184,7 +184,15 @@ describe('browser app: case workflow', () => {
     await login(official, 'official', 'sachbearbeiter-1', authorityA);
     await official.getByRole('heading', { level: 1, name: 'Posteingang' }).waitFor(WAIT);
     await official.getByTestId('document-row').first().waitFor(WAIT);
-    await official.getByLabel('Nur überfällige Dokumente').check();
+    // the inbox may re-render from a live update while the box is clicked: click until the filter is on
+    const overdueOnly = official.getByLabel('Nur überfällige Dokumente');
+    await pollUntil(
+      async () => {
+        if (!(await overdueOnly.isChecked())) await overdueOnly.click();
+        return /[?&]overdue=true/.test(official.url());
+      },
+      { what: 'the overdue filter on' },
+    );
     await official.getByRole('heading', { name: 'Überfällige Dokumente' }).waitFor(WAIT);
     await official.waitForURL(/[?&]overdue=true/);
     await pollUntil(async () => (await official.getByTestId('document-row').count()) === 4, {
