@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encryptCompact, makeEncryptionKey, pollUntil } from '@dvd/testing';
 import { apiCall, uploadDocument } from './http';
 import type { BenchPlatform } from './platform';
+import type { PhaseProfiler } from './profiler';
 import { startRssSampler } from './processes';
 import type { ApiResponse, BenchAuthority, BenchContext, TokenRequest, UploadOptions, UploadOutcome } from './types';
 import { mapLimit } from './util';
@@ -94,7 +95,12 @@ export async function jweOfSize(key: BenchAuthority['key'], bytes: number): Prom
   return Buffer.from(await encryptCompact(key, plaintext));
 }
 
-export async function createContext(platform: BenchPlatform, scale: number, log: (l: string) => void): Promise<BenchContext> {
+export async function createContext(
+  platform: BenchPlatform,
+  scale: number,
+  log: (l: string) => void,
+  extra: { profiler: PhaseProfiler | null; reps: number },
+): Promise<BenchContext> {
   const apiUrl = `${platform.gatewayUrl}/api/v1`;
   const token = mintToken(platform.idpUrl);
   const authority = await setUpAuthority(apiUrl, token, log);
@@ -113,6 +119,8 @@ export async function createContext(platform: BenchPlatform, scale: number, log:
     makeJwe: (bytes) => jweOfSize(authority.key, bytes),
     pidOf: (app) => platform.pidOf(app),
     rssSampler: (pids, intervalMs) => startRssSampler(pids, intervalMs),
+    profiler: extra.profiler,
+    reps: extra.reps,
     log,
   };
 }

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { BenchContext, BenchResult } from './types';
 import { MiB, round, sleep } from './util';
+import { platformPids } from './watch';
 
 /**
- * Peak RSS growth of the gateway and intake during one large upload (sampled every
+ * Peak RSS growth of every platform process (the store included) during one large upload (sampled every
  * 50 ms from /proc/<pid>/status): streaming should keep it flat whatever the size.
  * 95 MiB stays below the default MAX_UPLOAD_BYTES (100 MiB).
  */
 export async function benchUploadMemory(ctx: BenchContext): Promise<BenchResult[]> {
   const b = 'memory';
-  const pids: Record<string, number> = {};
-  for (const app of ['gateway', 'intake'] as const) {
-    const pid = ctx.pidOf(app);
-    if (pid !== null) pids[app] = pid;
-  }
+  const pids = platformPids(ctx);
   if (Object.keys(pids).length === 0) {
-    return [{ benchmark: b, metric: 'peak RSS growth', value: null, note: 'skipped: the gateway and intake PIDs are unknown' }];
+    return [{ benchmark: b, metric: 'peak RSS growth', value: null, note: 'skipped: the PIDs of the platform processes are unknown' }];
   }
   const token = await ctx.token({ role: 'citizen', sub: `bench-memory-${randomUUID().slice(0, 8)}` });
   const results: BenchResult[] = [];

@@ -9,8 +9,12 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { BASE_AMQP_URL, BASE_DATABASE_URL, freePort } from '@dvd/testing';
 import { generateDevIdentityKeys } from '@dvd/platform';
+// the launcher's Node options for the gateway, so that a second one runs as the first
+import { nodeArgsOf } from '../launcher/node-args';
 import { assertLoopback } from './http';
 import { externalPidFinder, findAppPid } from './processes';
+import { INSPECT_OPTION } from './profiler';
+import { BenchProcess, spawnNode } from './spawn';
 import type { AppName, DirectAccess, ServiceName } from './types';
 
 const run = promisify(execFile);
@@ -113,6 +117,8 @@ export async function spawnPlatform(o: {
   log: (line: string) => void;
   /** Receives `stop` at once, so that an interrupt during start-up cleans up too. */
   onStop?: (stop: () => Promise<void>) => void;
+  /** Every process with an inspector on a random loopback port, for CPU profiles (`--profile`). */
+  inspect?: boolean;
 }): Promise<BenchPlatform> {
   if (!existsSync(LAUNCHER)) throw new Error('dist/tools/launcher/launch.js is missing: run `npm run build` first (`npm run bench` does)');
   const id = randomBytes(4).toString('hex');
@@ -202,6 +208,7 @@ export async function spawnPlatform(o: {
       LOCAL_S3_PORT: String(ports.s3),
       WEB_PORT: String(ports.web),
       BIND_HOST: '127.0.0.1',
+      ...(o.inspect ? { NODE_OPTIONS: INSPECT_OPTION } : {}),
     };
 
     if (stopping) throw new Error('interrupted while starting');
@@ -221,6 +228,35 @@ export async function spawnPlatform(o: {
     o.log(`starting the platform (database ${dbName}, vhost ${vhost}, gateway port ${ports.gateway}; log in ${o.logFile})`);
     await launcherReady(launcher, exited, () => tail);
 
+    const idpUrl = `http://127.0.0.1:${ports['dev-idp']}`;
+    /** A second gateway as the launcher would start it, on a port of its own, with `overrides` (e.g. other upstreams). */
+    const spawnGateway = async (overrides: Record<string, string>): Promise<BenchProcess> => {
+      const port = await freePort();
+      const gateway = await spawnNode({
+        name: 'gateway (bench)',
+        script: join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js'),
+        nodeArgs: nodeArgsOf('gateway'),
+        env: {
+          ...env,
+          GATEWAY_PORT: String(port),
+          INTAKE_URL: `http://127.0.0.1:${ports.intake}`,
+          ROUTING_ENGINE_URL: `http://127.0.0.1:${ports['routing-engine']}`,
+          COMMUNICATION_URL: `http://127.0.0.1:${ports.communication}`,
+          EXPORT_WORKER_URL: `http://127.0.0.1:${ports['export-worker']}`,
+          REALTIME_URL: `http://127.0.0.1:${ports.realtime}`,
+          CITIZEN_ISSUER: `${idpUrl}/citizen`,
+          CITIZEN_JWKS_URI: `${idpUrl}/citizen/jwks.json`,
+          OFFICIAL_ISSUER: `${idpUrl}/official`,
+          OFFICIAL_JWKS_URI: `${idpUrl}/official/jwks.json`,
+          IDENTITY_SIGNING_KEY: identityKeys.gateway,
+          ...overrides,
+        },
+        log: logStream,
+        readyUrl: `http://127.0.0.1:${port}/health/ready`,
+      });
+      await track(`bench gateway pid ${gateway.pid}`, () => gateway.stop());
+      return gateway;
+    };
     const servicePorts: Record<ServiceName, number> = {
       intake: ports.intake,
       'routing-engine': ports['routing-engine'],
@@ -230,7 +266,7 @@ export async function spawnPlatform(o: {
     return {
       mode: 'spawned',
       gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
-      idpUrl: `http://127.0.0.1:${ports['dev-idp']}`,
+      idpUrl,
       direct: {
         ports: servicePorts,
         serviceUrl: (service) => `http://127.0.0.1:${servicePorts[service]}`,
@@ -241,7 +277,9 @@ export async function spawnPlatform(o: {
         redis: { url: redisUrl, prefix: redisPrefix },
         gatewayPort: ports.gateway,
         realtimePort: ports.realtime,
-        idpUrl: `http://127.0.0.1:${ports['dev-idp']}`,
+        idpUrl,
+        env,
+        spawnGateway,
       },
       pidOf: (app) => (launcher.pid === undefined ? null : findAppPid(app, launcher.pid)),
       outputTail: () => tail,

@@ -90,10 +90,60 @@ export function externalPidFinder(gatewayPort: number): (app: AppName) => number
   };
 }
 
+/** The script a platform process runs: the apps' main.js, the local store's own entry point. */
+function scriptOf(app: AppName): string {
+  return app === 'local-s3' ? 'dist/tools/launcher/local-s3-server.js' : `dist/apps/${app}/src/main.js`;
+}
+
 function isApp(pid: number, app: AppName): boolean {
+  const script = scriptOf(app);
   return !!readProc(pid, 'cmdline')
     ?.split('\0')
-    .some((arg) => arg.endsWith(`dist/apps/${app}/src/main.js`));
+    .some((arg) => arg.endsWith(script));
+}
+
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux (getconf CLK_TCK)
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds; null when it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  const stat = readProc(pid, 'stat');
+  if (!stat) return null;
+  // the fields after the command name (which may hold spaces) in parentheses
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime, stime
+}
+
+/** TCP ports `pid` listens on (its socket inodes matched against /proc/net/tcp{,6}). */
+export function listeningPortsOf(pid: number): number[] {
+  const inodes = new Set<string>();
+  let fds: string[] = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[3] === '0A' && inodes.has(cols[9])) ports.push(parseInt(cols[1].split(':')[1], 16));
+    }
+  }
+  return ports;
 }
 
 /** Samples every `intervalMs` (default 50 ms); the first sample, taken at once, is the baseline. */

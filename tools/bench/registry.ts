@@ -17,6 +17,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchGatewayCpu } from './gateway.bench';
 import { benchGatewayLatency } from './latency.bench';
 import { benchUploadMemory } from './memory.bench';
 import { benchRealtime } from './realtime.bench';
@@ -57,9 +58,15 @@ const optional = (name: string, description: string, timeoutMs: number, file: st
 });
 
 export const BENCHMARKS: BenchmarkEntry[] = [
+  builtIn('gateway', 'gateway CPU µs and req/s per proxied request vs a reference gateway, null upstream', 5 * 60_000, benchGatewayCpu),
   builtIn('latency', 'GET /documents/{id}: gateway vs intake direct', 5 * 60_000, benchGatewayLatency),
-  builtIn('uploads', '500 concurrent 1 MiB uploads by 500 citizens, time to ROUTED', 10 * 60_000, benchConcurrentUploads),
-  builtIn('throughput', 'upload MiB/s: gateway vs direct S3 PUT', 10 * 60_000, benchUploadThroughput),
+  builtIn(
+    'uploads',
+    '500 concurrent 1 MiB uploads by 500 citizens vs the same PUTs to the store; ROUTED',
+    20 * 60_000,
+    benchConcurrentUploads,
+  ),
+  builtIn('throughput', 'one 50 MiB upload vs a direct PUT to the store; RSS of every process, stalls', 10 * 60_000, benchUploadThroughput),
   builtIn('memory', 'RSS growth of gateway and intake during 50 and 95 MiB uploads', 5 * 60_000, benchUploadMemory),
   builtIn('sdk', 'SDK send and open of a 50 MiB file (MiB/s, client peak RSS) beside the raw upload', 5 * 60_000, benchSdk),
   optional(

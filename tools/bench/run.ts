@@ -6,6 +6,10 @@
  *
  *   BENCH_ONLY=latency,uploads   run only these (names in registry.ts); also `npm run bench -- --only realtime`
  *   BENCH_SCALE=0.1              scale counts down for a quick run (50 uploads instead of 500)
+ *   BENCH_REPS=3                 repetitions of every figure that has a goal (the median is printed; the JSON keeps all); also `--reps 1`
+ *   --profile                    (npm run bench -- --profile) CPU profiles of the gateway, intake and the store
+ *                                during the load phases: .cpuprofile files next to the results and the
+ *                                top self-time functions printed at the end
  *   BENCH_GATEWAY_URL=http://127.0.0.1:3000   use a running platform (its dev IdP: BENCH_IDP_URL,
  *                                default http://127.0.0.1:3100); direct-to-service measurements are skipped
  */
@@ -15,7 +19,8 @@ import { join, resolve } from 'node:path';
 import { createContext } from './context';
 import { BENCHMARKS } from './registry';
 import { BenchPlatform, ROOT, externalPlatform, spawnPlatform } from './platform';
-import type { BenchResult } from './types';
+import { PhaseProfiler } from './profiler';
+import type { BenchResult, Goal } from './types';
 import { MiB, withTimeout } from './util';
 
 const started = Date.now();
@@ -25,7 +30,7 @@ const log = (line: string) => console.log(`[bench +${((Date.now() - started) / 1
 function parseScale(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 1;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0 || v > 10) throw new Error(`BENCH_SCALE must be a number in (0, 10], got "${raw}"`);
+  if (!Number.isFinite(v) || v <= 0 || v > 10) throw new Error(`BENCH_SCALE (--scale) must be a number in (0, 10], got "${raw}"`);
   return v;
 }
 
@@ -47,6 +52,44 @@ function formatValue(v: BenchResult['value']): string {
   return v;
 }
 
+function parseReps(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 3;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1 || v > 20) throw new Error(`BENCH_REPS (--reps) must be an integer in [1, 20], got "${raw}"`);
+  return v;
+}
+
+function met(value: number, g: Goal): boolean {
+  switch (g.op) {
+    case '<=':
+      return value <= g.target;
+    case '>=':
+      return value >= g.target;
+    case '<':
+      return value < g.target;
+    case '==':
+      return value === g.target;
+  }
+}
+
+/** Every figure that has a goal: its median, the repetitions, the goal and whether it is met. */
+function goalsTable(results: BenchResult[]): string {
+  const withGoal = results.filter((r) => r.goal);
+  if (!withGoal.length) return '';
+  return table(
+    withGoal.map((r) => {
+      const ok = typeof r.value === 'number' && Number.isFinite(r.value) && met(r.value, r.goal!);
+      return {
+        benchmark: r.benchmark,
+        metric: r.metric,
+        value: r.value,
+        unit: r.unit,
+        note: `goal ${r.goal!.op} ${r.goal!.target}${r.unit === '×' ? '×' : ` ${r.unit ?? ''}`}: ${ok ? 'met' : 'NOT MET'}${r.reps ? `   (reps ${r.reps.join(', ')})` : ''}`,
+      };
+    }),
+  );
+}
+
 function table(results: BenchResult[]): string {
   const rows = [
     ['benchmark', 'metric', 'value', 'unit', 'note'],
@@ -58,7 +101,7 @@ function table(results: BenchResult[]): string {
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  ') + '  ----', ...rows.slice(1).map(line)].join('\n');
 }
 
-/** `--only a,b` and `--scale n` on the command line, as BENCH_ONLY and BENCH_SCALE. */
+/** `--only a,b`, `--scale n` and `--reps n` on the command line, as BENCH_ONLY, BENCH_SCALE and BENCH_REPS. */
 function argument(name: string): string | undefined {
   const args = process.argv.slice(2);
   const at = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -69,6 +112,8 @@ function argument(name: string): string | undefined {
 async function main(): Promise<number> {
   const scale = parseScale(argument('scale') ?? process.env.BENCH_SCALE);
   const only = selected(argument('only') ?? process.env.BENCH_ONLY);
+  const reps = parseReps(argument('reps') ?? process.env.BENCH_REPS);
+  const profiling = process.argv.includes('--profile');
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
   const outDir = resolve(process.env.BENCH_OUT_DIR ?? join(ROOT, 'bench-results'));
   mkdirSync(outDir, { recursive: true });
@@ -77,6 +122,12 @@ async function main(): Promise<number> {
   let failed = false;
   let platform: BenchPlatform | undefined;
   let stopPlatform: () => Promise<void> = async () => undefined;
+  let profiler: PhaseProfiler | null = null;
+  if (profiling) {
+    const dir = join(outDir, `profile-${stamp}`);
+    mkdirSync(dir, { recursive: true });
+    profiler = new PhaseProfiler(dir, log);
+  }
 
   const interrupted = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping the platform`);
@@ -88,9 +139,16 @@ async function main(): Promise<number> {
   try {
     platform = process.env.BENCH_GATEWAY_URL
       ? externalPlatform(process.env.BENCH_GATEWAY_URL)
-      : await spawnPlatform({ logFile: join(outDir, `bench-${stamp}.platform.log`), log, onStop: (stop) => (stopPlatform = stop) });
-    log(`platform: gateway ${platform.gatewayUrl} (${platform.mode}); scale ${scale}`);
-    const ctx = await createContext(platform, scale, log);
+      : await spawnPlatform({
+          logFile: join(outDir, `bench-${stamp}.platform.log`),
+          log,
+          onStop: (stop) => (stopPlatform = stop),
+          inspect: profiling,
+        });
+    log(
+      `platform: gateway ${platform.gatewayUrl} (${platform.mode}); scale ${scale}; ${reps} repetitions${profiling ? '; profiling' : ''}`,
+    );
+    const ctx = await createContext(platform, scale, log, { profiler, reps });
 
     for (const entry of BENCHMARKS) {
       if (only && !only.has(entry.name)) continue;
@@ -120,6 +178,7 @@ async function main(): Promise<number> {
     log(`FAILED: ${(err as Error)?.stack ?? String(err)}`);
     results.push({ benchmark: 'setup', metric: 'FAILED', value: null, note: (err as Error)?.message?.split('\n')[0] ?? String(err) });
   } finally {
+    profiler?.close();
     if (platform) log('stopping the platform');
     await (platform?.stop() ?? stopPlatform());
   }
@@ -130,6 +189,7 @@ async function main(): Promise<number> {
     mode: platform?.mode ?? null,
     gateway: platform?.gatewayUrl ?? null,
     scale,
+    reps,
     only: only ? [...only] : null,
     machine: {
       cpus: cpus().length,
@@ -141,9 +201,17 @@ async function main(): Promise<number> {
       loadAverageAtEnd: loadavg(),
     },
     results,
+    profiles: profiler?.summaries ?? null,
   };
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (profiler) console.log(profiler.report());
   console.log(`\n${table(results)}\n`);
+  const goals = goalsTable(results);
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  if (goals)
+    console.log(
+      `goals (median of ${reps}; load average at start ${load(loadAtStart)}, at end ${load(loadavg())}, ${cpus().length} cores):\n${goals}\n`,
+    );
   console.log(`results: ${outFile}`);
   return failed ? 1 : 0;
 }

@@ -1,106 +1,131 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { BenchContext, BenchResult, S3Target } from './types';
-import { MiB, mapLimit, ratio, round, tally } from './util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { directS3Client } from './direct-s3';
+import type { BenchContext, BenchResult, RssFigures } from './types';
+import { MiB, median, round, sleep } from './util';
+import { watchStalls, withRss } from './watch';
 
-interface Run {
-  mibPerS: number;
-  ms: number;
-  failures: string[];
-}
-
-async function timed(count: number, concurrency: number, bytes: number, one: (i: number) => Promise<string | null>): Promise<Run> {
-  const started = performance.now();
-  const failures = (
-    await mapLimit(
-      Array.from({ length: count }, (_, i) => i),
-      concurrency,
-      one,
-    )
-  ).filter((f): f is string => f !== null);
-  const ms = performance.now() - started;
-  return { ms, failures, mibPerS: ((count - failures.length) * bytes) / MiB / (ms / 1000) };
-}
-
-function s3Client(s3: S3Target): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
+const SIZE = 50 * MiB;
+const RSS_GOAL_MIB = 64;
+const STALL_GOAL_MS = 50;
 
 /**
- * Upload throughput through the whole platform (gateway → intake → S3, plus the row and
- * the event) against a plain PutObject of the same bytes to the same S3 store:
- * sequential and with concurrency 10.
+ * One 50 MiB upload through the whole platform (gateway → intake → S3, the row and the
+ * event) against one PUT of the same bytes straight to the same S3 store, in the same run
+ * (alternating which goes first): MiB/s of each and their ratio; while the platform's
+ * upload streams, the peak RSS growth of every process (the store included) and every
+ * service's longest event-loop stall. Each figure is the median of the repetitions.
  */
 export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchResult[]> {
   const b = 'throughput';
-  const count = ctx.scaled(20, 3);
-  const jwe = await ctx.makeJwe(5 * MiB);
-  const sizeNote = `${count} × ${(jwe.length / MiB).toFixed(2)} MiB`;
+  const jwe = await ctx.makeJwe(SIZE);
+  const mib = jwe.length / MiB;
   const token = await ctx.token({ role: 'citizen', sub: `bench-throughput-${randomUUID().slice(0, 8)}` });
-  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const s3 = ctx.direct ? s3Client(ctx.direct.s3) : null;
-  const results: BenchResult[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const s3 = ctx.direct ? directS3Client(ctx.direct.s3) : null;
+  const platform: number[] = [];
+  const direct: number[] = [];
+  const rss: Array<Record<string, RssFigures>> = [];
+  const stalls: Array<Record<string, number | null>> = [];
+  const upload = async (tag: string) => {
+    const r = await ctx.upload({ token, jwe, agent, referenceNumber: `BENCH-TP-${tag}`, timeoutMs: 300_000 });
+    if (r.status !== 201) throw new Error(`the ${mib.toFixed(1)} MiB upload failed: ${r.status} ${r.error ?? ''}`);
+    return r.ms;
+  };
+  const put = async () => {
+    const t0 = performance.now();
+    await s3!.send(
+      new PutObjectCommand({
+        Bucket: ctx.direct!.s3.bucket,
+        Key: `bench-direct/${randomUUID()}`,
+        Body: jwe,
+        ContentType: 'application/jose',
+      }),
+    );
+    return performance.now() - t0;
+  };
 
   try {
-    // warm-up, not counted: connections, JIT, the SDK's lazy initialisation
-    await ctx.upload({ token, jwe, agent, referenceNumber: 'BENCH-TP-WARMUP' });
-    await s3?.send(new PutObjectCommand({ Bucket: ctx.direct!.s3.bucket, Key: `bench-direct/${randomUUID()}`, Body: jwe }));
-    for (const concurrency of [1, 10]) {
-      const label = concurrency === 1 ? 'sequential' : `concurrency ${concurrency}`;
-      ctx.log(`throughput: ${sizeNote} ${label}, gateway then direct S3`);
-      const gateway = await timed(count, concurrency, jwe.length, async (i) => {
-        const r = await ctx.upload({ token, jwe, agent, referenceNumber: `BENCH-TP-${concurrency}-${i}` });
-        return r.status === 201 ? null : `${r.status} ${r.error ?? ''}`.trim();
-      });
-      results.push({
-        benchmark: b,
-        metric: `gateway upload ${label}`,
-        value: round(gateway.mibPerS),
-        unit: 'MiB/s',
-        note: `${sizeNote}, ${round(gateway.ms)} ms${gateway.failures.length ? `; failed: ${tally(gateway.failures)}` : ''}`,
-      });
-      if (!s3 || !ctx.direct) {
-        results.push({
-          benchmark: b,
-          metric: `direct S3 PUT ${label}`,
-          value: null,
-          note: 'skipped: no direct access (BENCH_GATEWAY_URL)',
-        });
-        continue;
-      }
-      const bucket = ctx.direct.s3.bucket;
-      const direct = await timed(count, concurrency, jwe.length, async () => {
-        try {
-          await s3.send(
-            new PutObjectCommand({ Bucket: bucket, Key: `bench-direct/${randomUUID()}`, Body: jwe, ContentType: 'application/jose' }),
+    // warm-up, not counted: connections, JIT, the SDK's lazy initialisation; small, so that
+    // the first repetition shows what a large upload costs a process that never had one
+    const small = await ctx.makeJwe(MiB);
+    const warm = await ctx.upload({ token, jwe: small, agent, referenceNumber: 'BENCH-TP-WARMUP' });
+    if (warm.status !== 201) throw new Error(`the warm-up upload failed: ${warm.status} ${warm.error ?? ''}`);
+    if (s3) await s3.send(new PutObjectCommand({ Bucket: ctx.direct!.s3.bucket, Key: `bench-direct/${randomUUID()}`, Body: small }));
+    for (let rep = 1; rep <= ctx.reps; rep++) {
+      const order = rep % 2 ? (['platform', 'direct'] as const) : (['direct', 'platform'] as const);
+      for (const who of order) {
+        await sleep(500); // the processes idle before each figure, RSS settles
+        if (who === 'platform') {
+          ctx.log(
+            `throughput: repetition ${rep}/${ctx.reps}: one ${mib.toFixed(1)} MiB upload through the gateway (RSS of every process sampled)`,
           );
-          return null;
-        } catch (err) {
-          return (err as Error).name ?? String(err);
+          const watch = await watchStalls(ctx);
+          const { result: ms, rss: figures } = await withRss(ctx, () => upload(`${rep}`));
+          stalls.push(await watch.stop());
+          rss.push(figures);
+          platform.push(mib / (ms / 1000));
+        } else if (s3) {
+          ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
+          direct.push(mib / ((await put()) / 1000));
         }
-      });
-      results.push(
-        {
-          benchmark: b,
-          metric: `direct S3 PUT ${label}`,
-          value: round(direct.mibPerS),
-          unit: 'MiB/s',
-          note: `${sizeNote}, ${round(direct.ms)} ms${direct.failures.length ? `; failed: ${tally(direct.failures)}` : ''}`,
-        },
-        { benchmark: b, metric: `gateway ÷ direct ${label}`, value: ratio(gateway.mibPerS, direct.mibPerS), unit: '×' },
-      );
+      }
+    }
+    if (ctx.profiler) {
+      const pids = { gateway: ctx.pidOf('gateway'), intake: ctx.pidOf('intake'), 'local-s3': ctx.pidOf('local-s3') };
+      await ctx.profiler.profile('upload-50mib', pids, () => upload('profiled'));
+      if (s3) await ctx.profiler.profile('direct-put-50mib', { 'local-s3': pids['local-s3'] }, put);
     }
   } finally {
     agent.destroy();
     s3?.destroy();
+  }
+
+  const note = `${mib.toFixed(1)} MiB, one at a time, ${ctx.reps} repetitions`;
+  const results: BenchResult[] = [
+    { benchmark: b, metric: 'platform upload', value: round(median(platform)), unit: 'MiB/s', reps: platform.map(round), note },
+  ];
+  if (direct.length) {
+    const ratios = direct.map((d, i) => round(platform[i] / d));
+    results.push(
+      { benchmark: b, metric: 'direct PUT', value: round(median(direct)), unit: 'MiB/s', reps: direct.map(round) },
+      {
+        benchmark: b,
+        metric: 'platform ÷ direct PUT',
+        value: round(median(ratios)),
+        unit: '×',
+        reps: ratios,
+        goal: { op: '>=', target: 0.7 },
+      },
+    );
+  }
+  // a process keeps the pages of its first large upload: the first repetition shows the real
+  // growth, later ones little, so the figure is the largest, not the median
+  for (const name of Object.keys(rss[0] ?? {})) {
+    const growth = rss.map((r) => round(r[name]?.growthMiB ?? Number.NaN));
+    results.push({
+      benchmark: b,
+      metric: `peak RSS growth during the upload: ${name}`,
+      value: round(Math.max(...growth)),
+      unit: 'MiB',
+      reps: growth,
+      goal: { op: '<', target: RSS_GOAL_MIB },
+      note: `largest of the repetitions; baseline ${round(rss[0][name].baselineMiB)} MiB`,
+      details: rss.map((r) => r[name]),
+    });
+  }
+  for (const service of Object.keys(stalls[0] ?? {})) {
+    const values = stalls.map((s) => s[service]).filter((v): v is number => v !== null);
+    if (!values.length) continue;
+    results.push({
+      benchmark: b,
+      metric: `longest event-loop stall: ${service}`,
+      value: round(median(values)),
+      unit: 'ms',
+      reps: values.map(round),
+      goal: { op: '<', target: STALL_GOAL_MS },
+    });
   }
   return results;
 }

@@ -1,9 +1,11 @@
 import type { DevIdentityKeys } from '@dvd/platform';
 import type { Agent } from 'node:http';
 import type { TestEncryptionKey } from '@dvd/testing';
+import type { PhaseProfiler } from './profiler';
+import type { BenchProcess } from './spawn';
 
 /** The processes the launcher starts (`node …/dist/apps/<app>/src/main.js`). */
-export type AppName = 'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'dev-idp';
+export type AppName = 'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'dev-idp' | 'local-s3';
 export type ServiceName = 'intake' | 'routing-engine' | 'communication' | 'export-worker';
 
 /** One row of the final table (and of the JSON file). */
@@ -18,6 +20,15 @@ export interface BenchResult {
   note?: string;
   /** Goes to the JSON file only (raw figures, an EXPLAIN plan, …). */
   details?: unknown;
+  /** The figure of every repetition (`value` is their median). */
+  reps?: number[];
+  /** What the figure should be (issue #17): printed in the goals table with whether it is met. */
+  goal?: Goal;
+}
+
+export interface Goal {
+  op: '<=' | '>=' | '<' | '==';
+  target: number;
 }
 
 export interface TokenRequest {
@@ -53,6 +64,10 @@ export interface DirectAccess {
   realtimePort: number;
   /** The development IdP (issuers `<idpUrl>/citizen`, `<idpUrl>/official`). */
   idpUrl: string;
+  /** The environment the launcher got (NODE_OPTIONS included when profiling). */
+  env: Record<string, string>;
+  /** A second gateway process as the launcher starts it, with `overrides`; stopped with the platform at the latest. */
+  spawnGateway(overrides: Record<string, string>): Promise<BenchProcess>;
 }
 
 /** The authority the bench registered through the gateway, ready to accept uploads. */
@@ -133,6 +148,10 @@ export interface BenchContext {
   pidOf(app: AppName): number | null;
   /** Starts sampling /proc/<pid>/status VmRSS; names are the keys of `pids`. */
   rssSampler(pids: Record<string, number>, intervalMs?: number): RssSampler;
+  /** CPU profiles around phases, with `--profile`; null otherwise. */
+  profiler: PhaseProfiler | null;
+  /** How often each figure with a goal is measured (its median is the value); 3 unless BENCH_REPS says otherwise. */
+  reps: number;
   log(line: string): void;
 }
 

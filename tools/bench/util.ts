@@ -56,3 +56,18 @@ export function tally(values: Array<string | number>): string {
     .map(([k, n]) => `${k}×${n}`)
     .join(', ');
 }
+
+/** The median of some numbers (NaN for none); the mean of the middle two for an even count. */
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs `fn` `reps` times (1-based index) and returns every result. */
+export async function repeat<T>(reps: number, fn: (rep: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 1; i <= reps; i++) out.push(await fn(i));
+  return out;
+}

@@ -1,0 +1,59 @@
+/**
+ * What every platform process does while a benchmark loads it: the longest event-loop
+ * stall of each service (`monitorEventLoopDelay`, read from prom-client's
+ * `nodejs_eventloop_lag_max_seconds`, which resets at every scrape) and the peak RSS
+ * growth of every process, the local S3 store included.
+ */
+import type { AppName, BenchContext, RssFigures } from './types';
+
+export const SERVICES_WITH_METRICS = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime'] as const;
+const PROCESSES: AppName[] = [...SERVICES_WITH_METRICS, 'dev-idp', 'local-s3'];
+
+function metricsUrl(ctx: BenchContext, service: (typeof SERVICES_WITH_METRICS)[number]): string | null {
+  if (service === 'gateway') return `${ctx.gatewayUrl}/metrics`;
+  if (service === 'realtime') return ctx.direct ? `http://127.0.0.1:${ctx.direct.realtimePort}/metrics` : null;
+  return ctx.direct ? `${ctx.direct.serviceUrl(service)}/metrics` : null;
+}
+
+/** The longest event-loop delay since the previous scrape, in ms (null when unknown). */
+async function maxLagMs(url: string): Promise<number | null> {
+  const text = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+    .then((r) => (r.ok ? r.text() : ''))
+    .catch(() => '');
+  const m = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([0-9.eE+-]+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : null;
+}
+
+/** Starts watching stalls (the scrape now resets each service's maximum); `stop()` reads them. */
+export async function watchStalls(ctx: BenchContext): Promise<{ stop(): Promise<Record<string, number | null>> }> {
+  const urls: Array<[string, string]> = [];
+  for (const s of SERVICES_WITH_METRICS) {
+    const url = metricsUrl(ctx, s);
+    if (url) urls.push([s, url]);
+  }
+  const scrape = async () => Object.fromEntries(await Promise.all(urls.map(async ([s, u]) => [s, await maxLagMs(u)] as const)));
+  await scrape();
+  return { stop: scrape };
+}
+
+/** PIDs of every platform process the bench can find. */
+export function platformPids(ctx: BenchContext): Record<string, number> {
+  const pids: Record<string, number> = {};
+  for (const app of PROCESSES) {
+    const pid = ctx.pidOf(app);
+    if (pid !== null) pids[app] = pid;
+  }
+  return pids;
+}
+
+/** Samples RSS of every platform process while `fn` runs. */
+export async function withRss<T>(ctx: BenchContext, fn: () => Promise<T>): Promise<{ result: T; rss: Record<string, RssFigures> }> {
+  const sampler = ctx.rssSampler(platformPids(ctx), 25);
+  try {
+    const result = await fn();
+    return { result, rss: sampler.stop() };
+  } catch (err) {
+    sampler.stop();
+    throw err;
+  }
+}
