@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { watchStalls, withRss } from './watch';
+import { watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -28,6 +28,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const direct: number[] = [];
   const rss: Array<Record<string, RssFigures>> = [];
   const stalls: Array<Record<string, number | null>> = [];
+  const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const upload = async (tag: string) => {
     const r = await ctx.upload({ token, jwe, agent, referenceNumber: `BENCH-TP-${tag}`, timeoutMs: 300_000 });
     if (r.status !== 201) throw new Error(`the ${mib.toFixed(1)} MiB upload failed: ${r.status} ${r.error ?? ''}`);
@@ -62,13 +63,17 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
             `throughput: repetition ${rep}/${ctx.reps}: one ${mib.toFixed(1)} MiB upload through the gateway (RSS of every process sampled)`,
           );
           const watch = await watchStalls(ctx);
-          const { result: ms, rss: figures } = await withRss(ctx, () => upload(`${rep}`));
+          const { result: timed, rss: figures } = await withRss(ctx, () => withCpu(ctx, () => upload(`${rep}`)));
+          const ms = timed.result;
+          cpu.platform.push(timed.cpuMs);
           stalls.push(await watch.stop());
           rss.push(figures);
           platform.push(mib / (ms / 1000));
         } else if (s3) {
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
-          direct.push(mib / ((await put()) / 1000));
+          const timed = await withCpu(ctx, put);
+          cpu.direct.push(timed.cpuMs);
+          direct.push(mib / (timed.result / 1000));
         }
       }
     }
@@ -99,6 +104,19 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
         goal: { op: '>=', target: 0.7 },
       },
     );
+  }
+  for (const path of ['platform', 'direct'] as const) {
+    const runs = cpu[path];
+    if (!runs.length) continue;
+    const names = Object.keys(runs[0]).filter((name) => runs.some((r) => (r[name] ?? 0) >= 5));
+    results.push({
+      benchmark: b,
+      metric: `CPU for the upload, ${path === 'platform' ? 'through the platform' : 'straight to the store'}`,
+      value: round(median(runs.map((r) => Object.values(r).reduce((a, v) => a + v, 0)))),
+      unit: 'ms',
+      note: names.map((name) => `${name} ${round(median(runs.map((r) => r[name] ?? 0)))}`).join(', '),
+      details: runs,
+    });
   }
   // a process keeps the pages of its first large upload: the first repetition shows the real
   // growth, later ones little, so the figure is the largest, not the median

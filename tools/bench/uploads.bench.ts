@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { watchStalls } from './watch';
+import { watchStalls, withCpu } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -102,6 +102,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   const platform: BurstRun[] = [];
   const direct: BurstRun[] = [];
   const stalls: Array<Record<string, number | null>> = [];
+  const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const started = performance.now();
   for (let rep = 1; rep <= ctx.reps; rep++) {
     const order = rep % 2 ? (['platform', 'direct'] as const) : (['direct', 'platform'] as const);
@@ -112,10 +113,14 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       );
       if (who === 'platform') {
         const watch = await watchStalls(ctx);
-        platform.push(await platformBurst(ctx, tokens, jwe, `${rep}`));
+        const { result, cpuMs } = await withCpu(ctx, () => platformBurst(ctx, tokens, jwe, `${rep}`));
+        platform.push(result);
+        cpu.platform.push(cpuMs);
         stalls.push(await watch.stop());
       } else {
-        direct.push(await directBurst(ctx, n, jwe));
+        const { result, cpuMs } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
+        direct.push(result);
+        cpu.direct.push(cpuMs);
       }
       await sleep(1000); // let the routing of the burst settle a little before the next
     }
@@ -168,6 +173,22 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         goal: { op: '<=', target: 1.5 },
       },
     );
+  }
+  // where the CPU of a burst goes, per upload: the floor under its p95 on shared cores
+  for (const path of ['platform', 'direct'] as const) {
+    const runs = cpu[path];
+    if (!runs.length) continue;
+    const perUpload = (name: string) => round(median(runs.map((r) => (r[name] ?? 0) / n)));
+    const names = Object.keys(runs[0]).filter((name) => runs.some((r) => (r[name] ?? 0) / n >= 0.05));
+    const total = round(median(runs.map((r) => Object.values(r).reduce((a, v) => a + v, 0) / n)));
+    results.push({
+      benchmark: b,
+      metric: `CPU per upload, ${path === 'platform' ? 'through the platform' : 'straight to the store'}`,
+      value: total,
+      unit: 'ms',
+      note: names.map((name) => `${name} ${perUpload(name)}`).join(', '),
+      details: runs,
+    });
   }
   for (const service of Object.keys(stalls[0] ?? {})) {
     const values = stalls.map((s) => s[service]).filter((v): v is number => v !== null);

@@ -4,6 +4,7 @@
  * `nodejs_eventloop_lag_max_seconds`, which resets at every scrape) and the peak RSS
  * growth of every process, the local S3 store included.
  */
+import { cpuSeconds } from './processes';
 import type { AppName, BenchContext, RssFigures } from './types';
 
 export const SERVICES_WITH_METRICS = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime'] as const;
@@ -56,4 +57,24 @@ export async function withRss<T>(ctx: BenchContext, fn: () => Promise<T>): Promi
     sampler.stop();
     throw err;
   }
+}
+
+/**
+ * CPU time (all threads) each platform process and the bench itself (the client) spend
+ * while `fn` runs, in ms: with every process on the same cores, a burst cannot end before
+ * the CPU it needs is spent, so this is the floor under its latency.
+ */
+export async function withCpu<T>(ctx: BenchContext, fn: () => Promise<T>): Promise<{ result: T; cpuMs: Record<string, number> }> {
+  const pids = platformPids(ctx);
+  const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+  const self0 = process.cpuUsage();
+  const result = await fn();
+  const self = process.cpuUsage(self0);
+  const cpuMs: Record<string, number> = { 'bench client': (self.user + self.system) / 1000 };
+  for (const [name, pid] of Object.entries(pids)) {
+    const a = before[name];
+    const b = cpuSeconds(pid);
+    if (a !== null && b !== null) cpuMs[name] = (b - a) * 1000;
+  }
+  return { result, cpuMs };
 }
