@@ -208,7 +208,10 @@ export async function spawnPlatform(o: {
       LOCAL_S3_PORT: String(ports.s3),
       WEB_PORT: String(ports.web),
       BIND_HOST: '127.0.0.1',
-      ...(o.inspect ? { NODE_OPTIONS: INSPECT_OPTION } : {}),
+      // BENCH_NODE_OPTIONS: V8 or Node flags for every platform process (e.g. to try GC settings)
+      ...(o.inspect || process.env.BENCH_NODE_OPTIONS
+        ? { NODE_OPTIONS: [o.inspect ? INSPECT_OPTION : '', process.env.BENCH_NODE_OPTIONS ?? ''].join(' ').trim() }
+        : {}),
     };
 
     if (stopping) throw new Error('interrupted while starting');

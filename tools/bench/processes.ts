@@ -104,13 +104,19 @@ function isApp(pid: number, app: AppName): boolean {
 
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
-/** CPU time (user + system, all threads) a process has used so far, in seconds; null when it is gone. */
-export function cpuSeconds(pid: number): number | null {
+/** CPU time a process (all its threads) has used so far in user space and in the kernel, in seconds; null when it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } | null {
   const stat = readProc(pid, 'stat');
   if (!stat) return null;
   // the fields after the command name (which may hold spaces) in parentheses
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime, stime
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S }; // utime, stime
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds; null when it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  const t = cpuTimes(pid);
+  return t ? t.user + t.system : null;
 }
 
 /** TCP ports `pid` listens on (its socket inodes matched against /proc/net/tcp{,6}). */

@@ -54,6 +54,8 @@ async function secondPair(d: DirectAccess) {
     AMQP_URL: d.amqpUrl,
     REDIS_URL: d.redis.url,
     REDIS_KEY_PREFIX: d.redis.prefix,
+    // BENCH_NODE_OPTIONS (and the inspector with --profile) as the launcher's processes got them
+    ...(d.env.NODE_OPTIONS ? { NODE_OPTIONS: d.env.NODE_OPTIONS } : {}),
   };
   const realtimePort = await freePort();
   const gatewayPort = await freePort();

@@ -7,6 +7,7 @@
  *   BENCH_ONLY=latency,uploads   run only these (names in registry.ts); also `npm run bench -- --only realtime`
  *   BENCH_SCALE=0.1              scale counts down for a quick run (50 uploads instead of 500)
  *   BENCH_REPS=3                 repetitions of every figure that has a goal (the median is printed; the JSON keeps all); also `--reps 1`
+ *   BENCH_NODE_OPTIONS=…         Node/V8 flags for every platform process (to try e.g. GC settings)
  *   --profile                    (npm run bench -- --profile) CPU profiles of the gateway, intake and the store
  *                                during the load phases: .cpuprofile files next to the results and the
  *                                top self-time functions printed at the end

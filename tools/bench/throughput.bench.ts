@@ -29,6 +29,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const rss: Array<Record<string, RssFigures>> = [];
   const stalls: Array<Record<string, number | null>> = [];
   const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
+  const kernel: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const upload = async (tag: string) => {
     const r = await ctx.upload({ token, jwe, agent, referenceNumber: `BENCH-TP-${tag}`, timeoutMs: 300_000 });
     if (r.status !== 201) throw new Error(`the ${mib.toFixed(1)} MiB upload failed: ${r.status} ${r.error ?? ''}`);
@@ -66,6 +67,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           const { result: timed, rss: figures } = await withRss(ctx, () => withCpu(ctx, () => upload(`${rep}`)));
           const ms = timed.result;
           cpu.platform.push(timed.cpuMs);
+          kernel.platform.push(timed.kernelMs);
           stalls.push(await watch.stop());
           rss.push(figures);
           platform.push(mib / (ms / 1000));
@@ -73,6 +75,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
           const timed = await withCpu(ctx, put);
           cpu.direct.push(timed.cpuMs);
+          kernel.direct.push(timed.kernelMs);
           direct.push(mib / (timed.result / 1000));
         }
       }
@@ -114,8 +117,13 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
       metric: `CPU for the upload, ${path === 'platform' ? 'through the platform' : 'straight to the store'}`,
       value: round(median(runs.map((r) => Object.values(r).reduce((a, v) => a + v, 0)))),
       unit: 'ms',
-      note: names.map((name) => `${name} ${round(median(runs.map((r) => r[name] ?? 0)))}`).join(', '),
-      details: runs,
+      note: names
+        .map(
+          (name) =>
+            `${name} ${round(median(runs.map((r) => r[name] ?? 0)))} (kernel ${round(median(kernel[path].map((r) => r[name] ?? 0)))})`,
+        )
+        .join(', '),
+      details: { cpuMs: runs, kernelMs: kernel[path] },
     });
   }
   // a process keeps the pages of its first large upload: the first repetition shows the real
