@@ -178,7 +178,7 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchResult[]> {
     pids['realtime-2'] = pair.realtimePid;
     client = startClient(planFile);
     pids['stream client'] = client.child.pid!;
-    for (const app of ['intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp'] as const) {
+    for (const app of ['intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 'local-s3'] as const) {
       const pid = ctx.pidOf(app);
       if (pid !== null) pids[app] = pid;
     }
