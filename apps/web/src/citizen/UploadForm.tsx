@@ -3,7 +3,7 @@
  * newest public key (SDK `sendDocument`), then uploaded with progress; only the JWE leaves
  * the device. The citizen's reply key (public half) goes along in the metadata.
  */
-import { DvdProblemError, sha256Hex, type Authority, type DvdDocument, type Jwk } from '@dvd/sdk';
+import { sha256Hex, type Authority, type DvdDocument, type Jwk } from '@dvd/sdk';
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useServices, useSession } from '../app/context';
@@ -11,7 +11,7 @@ import { formatBytes } from '../common/format';
 import { describeError, isAbort } from '../common/errors';
 import { useAction } from '../common/hooks';
 import { AUTHORITY_ID, DOCUMENT_TYPE, REGION_KEY, SERVICE_KEY, SUGGESTED_DOCUMENT_TYPES, validReferenceNumber } from '../common/patterns';
-import { AuthorityCheckStatus, TransferBar } from '../common/transfer';
+import { AuthorityCheckStatus, TransferBar, findAuthority } from '../common/transfer';
 import { Alert, Button, Field, FieldError, LiveRegion } from '../common/ui';
 import { currentReplyKey, ownerOf } from './reply-keys';
 
@@ -78,14 +78,7 @@ export function UploadForm({ onSent }: { onSent: (d: DvdDocument) => void }) {
       return null;
     }
     if (authority?.id === id) return authority;
-    const found = await check.run(async () => {
-      try {
-        return await client.getAuthority(id);
-      } catch (err) {
-        if (err instanceof DvdProblemError && err.status === 404) return null;
-        throw err;
-      }
-    });
+    const found = await check.run(() => findAuthority(client, id));
     setAuthority(found ?? null);
     setErrors((e) => ({ ...e, authorityId: found ? undefined : found === null ? t('upload.errors.authorityUnknown') : undefined }));
     return found ?? null;

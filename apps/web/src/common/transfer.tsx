@@ -2,8 +2,19 @@
  * Pieces the citizen's upload and the official's forward share: the answer to "is this
  * authority known?" beside its field, and the progress of an encrypted transfer.
  */
+import { DvdProblemError, type Authority, type DvdClient } from '@dvd/sdk';
 import { useTranslation } from 'react-i18next';
 import { describeError } from './errors';
+
+/** The authority with this id, or null when the platform knows none (404); other failures are thrown. */
+export async function findAuthority(client: DvdClient, id: string): Promise<Authority | null> {
+  try {
+    return await client.getAuthority(id);
+  } catch (err) {
+    if (err instanceof DvdProblemError && err.status === 404) return null;
+    throw err;
+  }
+}
 
 /** Announced politely: checking, the authority's name when found, or why it was not. */
 export function AuthorityCheckStatus({

@@ -10,7 +10,6 @@ import {
   decryptWith,
   encryptFor,
   DvdCryptoError,
-  DvdProblemError,
   type Authority,
   type DvdClient,
   type DvdDocument,
@@ -22,7 +21,7 @@ import { describeError, isAbort } from '../common/errors';
 import { useAction } from '../common/hooks';
 import type { KeyRing } from '../common/messages';
 import { AUTHORITY_ID } from '../common/patterns';
-import { AuthorityCheckStatus, TransferBar } from '../common/transfer';
+import { AuthorityCheckStatus, TransferBar, findAuthority } from '../common/transfer';
 import { Alert, Button, Field, LiveRegion } from '../common/ui';
 
 type Stage = 'idle' | 'downloading' | 'decrypting' | 'encrypting' | 'uploading';
@@ -71,14 +70,7 @@ export function ForwardForm({
       return null;
     }
     if (target?.id === id) return target;
-    const found = await check.run(async () => {
-      try {
-        return await client.getAuthority(id);
-      } catch (err) {
-        if (err instanceof DvdProblemError && err.status === 404) return null;
-        throw err;
-      }
-    });
+    const found = await check.run(() => findAuthority(client, id));
     setTarget(found ?? null);
     setTargetError(found === null ? t('forward.errors.unknown') : null);
     return found ?? null;
