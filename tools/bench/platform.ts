@@ -171,7 +171,7 @@ export async function spawnPlatform(o: {
     await track(`data folder ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
     await track(`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(redisUrl, redisPrefix));
 
-    const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'dev-idp', 's3', 'web'] as const;
+    const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'realtime-stream', 'dev-idp', 's3', 'web'] as const;
     const ports = {} as Record<(typeof names)[number], number>;
     for (const n of names) ports[n] = await freePort();
     const amqp = new URL(BASE_AMQP_URL);
@@ -204,6 +204,7 @@ export async function spawnPlatform(o: {
       COMMUNICATION_PORT: String(ports.communication),
       EXPORT_WORKER_PORT: String(ports['export-worker']),
       REALTIME_PORT: String(ports.realtime),
+      REALTIME_STREAM_PORT: String(ports['realtime-stream']),
       DEV_IDP_PORT: String(ports['dev-idp']),
       LOCAL_S3_PORT: String(ports.s3),
       WEB_PORT: String(ports.web),
@@ -247,6 +248,7 @@ export async function spawnPlatform(o: {
           COMMUNICATION_URL: `http://127.0.0.1:${ports.communication}`,
           EXPORT_WORKER_URL: `http://127.0.0.1:${ports['export-worker']}`,
           REALTIME_URL: `http://127.0.0.1:${ports.realtime}`,
+          REALTIME_STREAM_URL: `http://127.0.0.1:${ports['realtime-stream']}`,
           CITIZEN_ISSUER: `${idpUrl}/citizen`,
           CITIZEN_JWKS_URI: `${idpUrl}/citizen/jwks.json`,
           OFFICIAL_ISSUER: `${idpUrl}/official`,

@@ -58,11 +58,13 @@ async function secondPair(d: DirectAccess) {
     ...(d.env.NODE_OPTIONS ? { NODE_OPTIONS: d.env.NODE_OPTIONS } : {}),
   };
   const realtimePort = await freePort();
+  const streamPort = await freePort();
   const gatewayPort = await freePort();
   const realtime = startReplica('realtime', {
     ...common,
     ...devIdentityEnv(d.identityKeys, 'realtime'),
     REALTIME_PORT: String(realtimePort),
+    REALTIME_STREAM_PORT: String(streamPort),
     ROUTING_ENGINE_URL: d.serviceUrl('routing-engine'),
   });
   const gateway = startReplica('gateway', {
@@ -74,6 +76,7 @@ async function secondPair(d: DirectAccess) {
     COMMUNICATION_URL: d.serviceUrl('communication'),
     EXPORT_WORKER_URL: d.serviceUrl('export-worker'),
     REALTIME_URL: `http://127.0.0.1:${realtimePort}`,
+    REALTIME_STREAM_URL: `http://127.0.0.1:${streamPort}`,
     CITIZEN_ISSUER: `${d.idpUrl}/citizen`,
     CITIZEN_JWKS_URI: `${d.idpUrl}/citizen/jwks.json`,
     OFFICIAL_ISSUER: `${d.idpUrl}/official`,
@@ -127,8 +130,9 @@ function startClient(planFile: string) {
 /**
  * 10,000 concurrent event streams (`GET /api/v1/events`, Server-Sent Events) held by a client
  * process of their own through two gateway replicas, each in front of its own realtime replica
- * (a gateway holds two sockets per stream, and a process may not have more than 20,000 open
- * files here: two pairs, the client alternating). 5,000 distinct users (tokens minted as
+ * (the client holds a socket per stream, the gateways one each and share HTTP/2 connections to
+ * realtime; a process may not have more than 20,000 open files here: two pairs, the client
+ * alternating). 5,000 distinct users (tokens minted as
  * `npm run token` does), two streams each, one per gateway: 90 % citizens, 10 % officials of 10
  * authorities. While they are open, events are published to the broker in rounds such that
  * every stream gets exactly one per round (a status change per citizen, an overdue document per

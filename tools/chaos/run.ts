@@ -124,7 +124,7 @@ interface Result {
 async function startPlatform(infra: Infra, dataDir: string, bucket: string, logFile: WriteStream): Promise<Platform> {
   const launcher = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
   if (!existsSync(launcher)) throw new Error('dist/tools/launcher/launch.js is missing: run `npm run build` first (`npm run chaos` does)');
-  const names = [...SERVICES, 'realtime', 'dev-idp', 'web'] as const;
+  const names = [...SERVICES, 'realtime', 'realtime-stream', 'dev-idp', 'web'] as const;
   const ports = {} as Record<(typeof names)[number], number>;
   for (const n of names) ports[n] = await freePort();
   const env: Record<string, string> = {
@@ -146,6 +146,7 @@ async function startPlatform(infra: Infra, dataDir: string, bucket: string, logF
     COMMUNICATION_PORT: String(ports.communication),
     EXPORT_WORKER_PORT: String(ports['export-worker']),
     REALTIME_PORT: String(ports.realtime),
+    REALTIME_STREAM_PORT: String(ports['realtime-stream']),
     DEV_IDP_PORT: String(ports['dev-idp']),
     WEB_PORT: String(ports.web),
     BIND_HOST: '127.0.0.1',

@@ -257,8 +257,10 @@ describe('deployment files', () => {
         const service = named<Service>(base, 'Service', app);
         expect(service).toBeDefined();
         expect(selects(service?.spec.selector, podLabels)).toBe(true);
-        const http = container?.ports?.find((p) => p.name === 'http');
-        for (const p of service?.spec.ports ?? []) expect([http?.name, http?.containerPort]).toContain(p.targetPort ?? p.port);
+        // every Service port reaches a port the container declares (by name or number)
+        const declared = (container?.ports ?? []).flatMap((p) => [p.name, p.containerPort]);
+        expect(service?.spec.ports?.length).toBeGreaterThan(0);
+        for (const p of service?.spec.ports ?? []) expect(declared).toContain(p.targetPort ?? p.port);
       });
 
       it('has a PodDisruptionBudget that selects its pods', () => {

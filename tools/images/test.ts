@@ -228,8 +228,8 @@ async function main(): Promise<number> {
       (x) => x.stop(),
     );
 
-    const ports = {} as Record<ImageName | 'dev-idp' | 'web-health', number>;
-    for (const n of [...IMAGES, 'dev-idp', 'web-health'] as const) ports[n] = await freePort();
+    const ports = {} as Record<ImageName | 'dev-idp' | 'web-health' | 'realtime-stream', number>;
+    for (const n of [...IMAGES, 'dev-idp', 'web-health', 'realtime-stream'] as const) ports[n] = await freePort();
     const idpBase = `http://127.0.0.1:${ports['dev-idp']}`;
     await acquire('dev IdP', () => startDevIdp(ports['dev-idp'], idpBase), stopChild);
     const receiver = await acquire('receiver', startReceiver, (r) => r.close());
@@ -255,11 +255,13 @@ async function main(): Promise<number> {
       COMMUNICATION_PORT: String(ports.communication),
       EXPORT_WORKER_PORT: String(ports['export-worker']),
       REALTIME_PORT: String(ports.realtime),
+      REALTIME_STREAM_PORT: String(ports['realtime-stream']),
       INTAKE_URL: url('intake'),
       ROUTING_ENGINE_URL: url('routing-engine'),
       COMMUNICATION_URL: url('communication'),
       EXPORT_WORKER_URL: url('export-worker'),
       REALTIME_URL: url('realtime'),
+      REALTIME_STREAM_URL: `http://127.0.0.1:${ports['realtime-stream']}`,
       CITIZEN_ISSUER: `${idpBase}/citizen`,
       CITIZEN_JWKS_URI: `${idpBase}/citizen/jwks.json`,
       OFFICIAL_ISSUER: `${idpBase}/official`,

@@ -40,6 +40,8 @@ const ports = {
   'web-server': Number(env.WEB_PORT ?? 3200),
 };
 type App = keyof typeof ports;
+/** realtime's second port, for the gateway only: the event streams over HTTP/2 (ADR 0021). */
+const realtimeStreamPort = Number(env.REALTIME_STREAM_PORT ?? 3015);
 
 let stopping = false;
 
@@ -154,6 +156,9 @@ async function main() {
     COMMUNICATION_URL: env.COMMUNICATION_URL ?? `http://${host}:${ports.communication}`,
     EXPORT_WORKER_URL: env.EXPORT_WORKER_URL ?? `http://${host}:${ports['export-worker']}`,
     REALTIME_URL: env.REALTIME_URL ?? `http://${host}:${ports.realtime}`,
+    // realtime's HTTP/2 port for the gateway's event streams (ADR 0021)
+    REALTIME_STREAM_PORT: String(realtimeStreamPort),
+    REALTIME_STREAM_URL: env.REALTIME_STREAM_URL ?? `http://${host}:${realtimeStreamPort}`,
     // Seals authorities' ingest secrets (routing-engine) and opens them (export-worker); random per start unless configured.
     SECRETS_ENCRYPTION_KEYS: env.SECRETS_ENCRYPTION_KEYS || `dev:${randomBytes(32).toString('base64')}`,
     // Development: exports may go to a receiver on this machine over plain http.

@@ -20,7 +20,7 @@ const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
 export interface RunningPlatform {
   gateway: string;
   ports: Record<
-    'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'dev-idp' | 's3' | 'web',
+    'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'realtime-stream' | 'dev-idp' | 's3' | 'web',
     number
   >;
   output: () => string;
@@ -39,7 +39,7 @@ export interface RunningPlatform {
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
   if (!existsSync(LAUNCHER)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const [db, vhost, dataDir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-e2e-'))]);
-  const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'dev-idp', 's3', 'web'] as const;
+  const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'realtime-stream', 'dev-idp', 's3', 'web'] as const;
   const ports = {} as RunningPlatform['ports'];
   for (const n of names) ports[n] = await freePort();
   const identityKeys = generateDevIdentityKeys(uniqueName('e2e'));
@@ -61,6 +61,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     COMMUNICATION_PORT: String(ports.communication),
     EXPORT_WORKER_PORT: String(ports['export-worker']),
     REALTIME_PORT: String(ports.realtime),
+    REALTIME_STREAM_PORT: String(ports['realtime-stream']),
     DEV_IDP_PORT: String(ports['dev-idp']),
     LOCAL_S3_PORT: String(ports.s3),
     // the launcher's local store; passed on to the processes a spec starts beside it

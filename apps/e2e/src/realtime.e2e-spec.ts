@@ -272,6 +272,7 @@ describe('realtime events through the gateway: who sees what, resuming, two repl
         ...p.env,
         ...devIdentityEnv(p.identityKeys, 'realtime'),
         REALTIME_PORT: String(port),
+        REALTIME_STREAM_PORT: String(await freePort()),
         BIND_HOST: '127.0.0.1',
         ROUTING_ENGINE_URL: `http://127.0.0.1:${p.ports['routing-engine']}`,
         LOG_LEVEL: 'warn',

@@ -41,6 +41,14 @@ export const gatewayConfigSchema = z.object({
   COMMUNICATION_URL: url(['http', 'https'], 'http://127.0.0.1:3003'),
   EXPORT_WORKER_URL: url(['http', 'https'], 'http://127.0.0.1:3004'),
   REALTIME_URL: url(['http', 'https'], 'http://127.0.0.1:3005'),
+  /**
+   * realtime's stream port (ADR 0021): the event streams go there over HTTP/2, many per
+   * connection. `http:` is cleartext HTTP/2 (prior knowledge); `https:` needs a TLS endpoint
+   * that speaks h2 (a mesh sidecar), as realtime serves cleartext only.
+   */
+  REALTIME_STREAM_URL: url(['http', 'https'], 'http://127.0.0.1:3015'),
+  /** Event streams per connection to realtime; beyond it another connection is opened. */
+  REALTIME_STREAMS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(250),
   CITIZEN_ISSUER: z.string().min(1),
   CITIZEN_JWKS_URI: url(['http', 'https']),
   OFFICIAL_ISSUER: z.string().min(1),

@@ -31,7 +31,7 @@ export async function createGatewayApp(config: GatewayConfig) {
       'ratelimit-events',
     ),
   };
-  const stream = new EventStreamProxy(config.REALTIME_URL, log);
+  const stream = new EventStreamProxy(config.REALTIME_STREAM_URL, config.REALTIME_STREAMS_PER_CONNECTION, log);
   const shutdown = app.get(ShutdownState);
   // a draining gateway ends its event streams at once: the clients resume on another replica
   shutdown.onDrain(() => stream.closeAll());

@@ -1,8 +1,20 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Registry } from 'prom-client';
-import { InternalClient, METRICS_REGISTRY, PlatformModule, REDIS, ShutdownState, createLogger, identityVerification } from '@dvd/platform';
+import {
+  IDENTITY_VERIFIER,
+  IdentityVerifier,
+  InternalClient,
+  METRICS_REGISTRY,
+  PlatformModule,
+  REDIS,
+  ShutdownState,
+  createLogger,
+  identityVerification,
+} from '@dvd/platform';
+import { EventStreamServer } from './events/event-stream-server';
 import { EventsController } from './events/events.controller';
+import { StreamAdmission } from './events/stream-admission';
 import { RealtimeConfig } from './realtime.config';
 import { SessionHub } from './sessions/session-hub';
 import { StreamLimiter } from './sessions/stream-limiter';
@@ -15,6 +27,7 @@ class RealtimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
   constructor(
     private readonly log: EventLog,
     private readonly hub: SessionHub,
+    private readonly streams: EventStreamServer,
     @Inject(ShutdownState) private readonly shutdown: ShutdownState,
   ) {}
 
@@ -22,10 +35,12 @@ class RealtimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     // a draining replica ends its streams at once: the clients resume on another one
     this.shutdown.onDrain(() => this.hub.closeAll('draining'));
     await this.log.start();
+    await this.streams.listen();
   }
 
   async beforeApplicationShutdown() {
     this.hub.stop();
+    await this.streams.close();
     await this.log.stop();
   }
 }
@@ -84,6 +99,23 @@ export class RealtimeModule {
         {
           provide: UnitDirectory,
           useFactory: () => new UnitDirectory(new InternalClient(config.ROUTING_ENGINE_URL, config.SERVICE_SIGNING_KEY, 'realtime')),
+        },
+        {
+          provide: StreamAdmission,
+          inject: [EventLog, UnitDirectory, ShutdownState],
+          useFactory: (log: EventLog, units: UnitDirectory, shutdown: ShutdownState) => new StreamAdmission(log, units, shutdown),
+        },
+        {
+          provide: EventStreamServer,
+          inject: [IDENTITY_VERIFIER, StreamAdmission, SessionHub],
+          useFactory: (verifier: IdentityVerifier, admission: StreamAdmission, hub: SessionHub) =>
+            new EventStreamServer(
+              { port: config.REALTIME_STREAM_PORT, host: config.BIND_HOST, maxStreamsPerConnection: config.REALTIME_STREAMS_PER_CONNECTION },
+              verifier,
+              admission,
+              hub,
+              logger,
+            ),
         },
         RealtimeLifecycle,
       ],

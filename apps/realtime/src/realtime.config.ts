@@ -7,6 +7,13 @@ export const realtimeConfigSchema = z.object({
   ...commonEnv,
   AMQP_URL: amqpEnv.AMQP_URL,
   REALTIME_PORT: port(3005),
+  /**
+   * The stream port: `GET /api/v1/events` over cleartext HTTP/2 for the gateway, which carries
+   * many streams over each connection (ADR 0021). Inside the cluster only, like REALTIME_PORT.
+   */
+  REALTIME_STREAM_PORT: port(3015),
+  /** Streams one gateway connection may carry at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  REALTIME_STREAMS_PER_CONNECTION: bounded(1_000, 1, 100_000),
   BIND_HOST: z.string().default('0.0.0.0'),
   ...identityVerifyEnv,
   ...serviceSigningEnv,

@@ -1,3 +1,5 @@
+import http2 from 'node:http2';
+import { Readable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
 import { pollUntil } from './infra';
 
@@ -82,4 +84,48 @@ export async function mustOpenEventStream(url: string, headers: Record<string, s
   const opened = await openEventStream(url, headers);
   if (!opened.ok) throw new Error(`the stream was refused: ${opened.status} ${JSON.stringify(opened.problem)}`);
   return opened.stream;
+}
+
+/**
+ * Opens a stream over cleartext HTTP/2, as the gateway does on realtime's stream port (ADR
+ * 0021): one connection per stream here, closed with it. `readBody: false` opens it and never
+ * reads (a client too slow to keep up; its flow-control window closes).
+ */
+export async function openEventStreamH2(
+  url: string,
+  headers: Record<string, string> = {},
+  o: { path?: string; method?: string; readBody?: boolean } = {},
+): Promise<OpenedStream & { reset: Promise<number> }> {
+  const target = new URL(url);
+  const session = http2.connect(target.origin);
+  session.on('error', () => undefined);
+  const req = session.request({
+    ':method': o.method ?? 'GET',
+    ':path': o.path ?? `${target.pathname}${target.search}`,
+    accept: 'text/event-stream',
+    ...headers,
+  });
+  req.on('error', () => undefined);
+  const reset = new Promise<number>((resolve) => req.once('close', () => resolve(req.rstCode ?? 0)));
+  void reset.then(() => session.close());
+  const head = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('close', () => reject(new Error(`the HTTP/2 stream closed before an answer (code ${req.rstCode})`)));
+  });
+  const status = Number(head[':status']);
+  const webHeaders = new Headers();
+  for (const [k, v] of Object.entries(head)) if (!k.startsWith(':') && typeof v === 'string') webHeaders.set(k, v);
+  if (status !== 200) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return { ok: false, status, problem: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>, headers: webHeaders, reset };
+  }
+  const abort = new AbortController();
+  abort.signal.addEventListener('abort', () => req.close(http2.constants.NGHTTP2_CANCEL));
+  if (o.readBody === false) req.pause();
+  const body =
+    o.readBody === false
+      ? new ReadableStream<Uint8Array>({ start: (c) => void reset.then(() => c.close()) })
+      : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
+  return { ok: true, status: 200, stream: new EventStreamClient(status, webHeaders, body, abort), reset };
 }

@@ -1,10 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ApiError } from '@dvd/platform';
 import type { LogMessage } from '../stream/event-log';
 import { ReplayBuffer } from '../stream/replay-buffer';
 import { Listener, StreamEntry, mayReceive, toStreamEntry } from '../stream/stream-entry';
+import type { SseOutput } from './sse-output';
 import { CloseReason, SseSession, controlFrame } from './sse-session';
 import { StreamLimiter } from './stream-limiter';
 
@@ -18,7 +18,7 @@ export interface HubOptions {
 
 export interface OpenRequest {
   listener: Listener;
-  res: ServerResponse;
+  out: SseOutput;
   /** The client's Last-Event-ID, or null for a fresh start. */
   lastEventId: number | null;
   /** Token expiry, ms since the epoch. */
@@ -116,7 +116,7 @@ export class SessionHub {
    */
   async open(r: OpenRequest, userKey: string): Promise<SseSession | null> {
     if (this.sessions.size >= this.o.maxStreams) throw ApiError.unavailable('This replica holds as many streams as it may; retry');
-    const session = new SseSession(r.listener, userKey, r.res, r.expiresAt, {
+    const session = new SseSession(r.listener, userKey, r.out, r.expiresAt, {
       maxBufferedBytes: this.o.maxBufferedBytes,
       retryMs: 3_000,
       onClose: (s, reason) => this.closed(s, reason),
@@ -131,7 +131,7 @@ export class SessionHub {
         undefined,
         { 'Retry-After': String(Math.ceil(lease.retryAfterMs / 1000)) },
       );
-    if (r.res.destroyed) {
+    if (r.out.gone) {
       // the client went away meanwhile: nobody to answer
       void this.limiter.release(userKey, session.id);
       return null;

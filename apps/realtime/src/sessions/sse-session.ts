@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { StreamControl } from '@dvd/contracts';
 import type { Listener } from '../stream/stream-entry';
+import type { SseOutput } from './sse-output';
 
 export type CloseReason = 'client-gone' | 'slow-client' | 'token-expired' | 'draining' | 'evicted';
 
@@ -12,6 +12,13 @@ export interface SessionOptions {
   retryMs: number;
   onClose: (session: SseSession, reason: CloseReason) => void;
 }
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-store, no-transform',
+  // nginx and others: never buffer this response
+  'X-Accel-Buffering': 'no',
+} as const;
 
 /** The SSE frame of a control event (no id: it does not move the client's position). */
 export function controlFrame(control: StreamControl): string {
@@ -36,7 +43,7 @@ export class SseSession {
     readonly listener: Listener,
     /** The key under which the stream counts against its user's limit. */
     readonly userKey: string,
-    private readonly res: ServerResponse,
+    private readonly out: SseOutput,
     /** When the token expires (ms since the epoch). */
     readonly expiresAt: number,
     private readonly o: SessionOptions,
@@ -48,14 +55,8 @@ export class SseSession {
 
   /** Sends the response head and the reconnect delay; arms the expiry. */
   begin(): void {
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store, no-transform',
-      // nginx and others: never buffer this response
-      'X-Accel-Buffering': 'no',
-    });
-    this.res.flushHeaders();
-    this.res.once('close', () => this.close('client-gone'));
+    this.out.begin(SSE_HEADERS);
+    this.out.onClose(() => this.close('client-gone'));
     this.write(`retry: ${this.o.retryMs}\n\n`);
     const left = this.expiresAt - Date.now();
     // setTimeout holds at most 2^31-1 ms (24.8 days); no token lives that long
@@ -89,8 +90,8 @@ export class SseSession {
     this.closed = true;
     clearTimeout(this.expiry);
     if (reason === 'slow-client')
-      this.res.destroy(); // its buffer is not flushed first
-    else if (!this.res.writableEnded) this.res.end();
+      this.out.destroy(); // its buffer is not flushed first
+    else this.out.end();
     this.o.onClose(this, reason);
   }
 
@@ -101,7 +102,7 @@ export class SseSession {
 
   private write(frame: string) {
     if (this.closed) return;
-    this.res.write(frame);
-    if (this.res.writableLength > this.o.maxBufferedBytes) this.close('slow-client');
+    this.out.write(frame);
+    if (this.out.writableLength > this.o.maxBufferedBytes) this.close('slow-client');
   }
 }

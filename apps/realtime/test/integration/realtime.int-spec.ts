@@ -13,11 +13,13 @@ import {
   mountedPublicRoutes,
   mustOpenEventStream,
   openEventStream,
+  openEventStreamH2,
   pollUntil,
   registeredRoutesOf,
   testIdentityEnv,
   uniqueName,
 } from '@dvd/testing';
+import { EventStreamServer } from '../../src/events/event-stream-server';
 import { createRealtimeApp } from '../../src/main';
 import { realtimeConfigSchema } from '../../src/realtime.config';
 
@@ -44,6 +46,8 @@ function signed(user: User, path = '/api/v1/events', expiresInS = 3600, withExpi
 interface Replica {
   app: INestApplication;
   url: string;
+  /** The stream port: HTTP/2 for the gateway. */
+  h2: string;
 }
 
 describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
@@ -61,12 +65,13 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
       ROUTING_ENGINE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens: no unit filters here
       REALTIME_HEARTBEAT_MS: '300',
       REALTIME_MAX_STREAMS_PER_USER: '3',
+      REALTIME_STREAM_PORT: '0',
       ...env,
     });
     const app = await createRealtimeApp(config);
     await app.listen(0, '127.0.0.1');
     const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const replica = { app, url };
+    const replica = { app, url, h2: `http://127.0.0.1:${app.get(EventStreamServer).port}` };
     replicas.push(replica);
     await pollUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, {
       what: 'replica ready (stream caught up)',
@@ -300,6 +305,97 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
     expect(await metrics()).toMatch(/^realtime_streams_open\{[^}]*\} 0$/m);
     req.destroy();
   }, 120_000);
+
+  describe('the stream port (HTTP/2, for the gateway)', () => {
+    const openH2 = (r: Replica, user: User, query = '', headers: Record<string, string> = {}) =>
+      openEventStreamH2(`${r.h2}/api/v1/events${query}`, { ...signed(user, `/api/v1/events${query}`), ...headers });
+
+    it('delivers to the sessions allowed to see an event, as the HTTP/1.1 route does, and resumes with Last-Event-ID', async () => {
+      const [r1, r2] = replicas;
+      const carl: User = { userId: `carl-${randomUUID()}`, role: 'citizen' };
+      const opened = [await openH2(r1, carl), await openH2(r2, carl), await openH2(r1, o1), await openH2(r2, o2)];
+      const [carlOn1, carlOn2, o1On1, o2On2] = opened.map((o) => {
+        if (!o.ok) throw new Error(`refused: ${o.status}`);
+        return o.stream;
+      });
+      expect(carlOn1.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      expect(carlOn1.headers.get('cache-control')).toBe('no-store, no-transform');
+      const mine = statusChanged(carl.userId, 'a1');
+      await probe.publish('document.status-changed', mine);
+      const got1 = await carlOn1.waitFor((e) => e.data.documentId === mine.documentId, 'carl on replica 1');
+      const got2 = await carlOn2.waitFor((e) => e.data.documentId === mine.documentId, 'carl on replica 2');
+      expect(got1.id).toBe(got2.id);
+      await o1On1.waitFor((e) => e.data.documentId === mine.documentId, 'the official of a1');
+      const view = await settle([[o2On2, o2]]);
+      expect(view(o2On2)).toEqual([]); // another authority's
+      // carl goes away, misses one, and resumes on the other replica
+      await carlOn1.close();
+      const missed = statusChanged(carl.userId, 'a1');
+      await probe.publish('document.status-changed', missed);
+      await carlOn2.waitFor((e) => e.data.documentId === missed.documentId, 'carl on replica 2: the missed one');
+      const resumed = await openH2(r2, carl, '', { 'last-event-id': got1.id! });
+      if (!resumed.ok) throw new Error(`refused: ${resumed.status}`);
+      const again = await resumed.stream.waitFor((e) => e.data.documentId === missed.documentId, 'the missed event after resuming');
+      expect(resumed.stream.of().map((e) => e.data.documentId)).toEqual([missed.documentId]);
+      expect(again.event).toBe('document.status-changed');
+      await Promise.all([carlOn2, o1On1, o2On2, resumed.stream].map((st) => st.close()));
+    });
+
+    it('refuses what the HTTP/1.1 route refuses, with problem+json, and a replayed signature', async () => {
+      const r = replicas[0];
+      const refusal = async (p: ReturnType<typeof openEventStreamH2>) => {
+        const o = await p;
+        if (o.ok) {
+          await o.stream.close();
+          return { status: 200, type: undefined };
+        }
+        expect(o.headers.get('content-type')).toBe('application/problem+json');
+        return { status: o.status, type: o.problem.type };
+      };
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`))).toMatchObject({ status: 401 });
+      expect(await refusal(openH2(r, alice, '', { 'last-event-id': '12abc' }))).toMatchObject({ status: 400 });
+      expect(await refusal(openH2(r, alice, '?unitId=u1'))).toMatchObject({ status: 400 });
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`, signed(alice, '/api/v1/events', -10)))).toMatchObject({ status: 401 });
+      // signed for another path; another path or method; a service identity (the gateway's key never signs one)
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events?unitId=u1`, signed(o1)))).toMatchObject({ status: 401 });
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/other`, signed(alice, '/api/v1/other')))).toMatchObject({ status: 404 });
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`, signed(alice), { method: 'DELETE' }))).toMatchObject({ status: 404 });
+      expect(
+        await refusal(openEventStreamH2(`${r.h2}/api/v1/events`, signed({ userId: 'routing-engine', role: 'service' }))),
+      ).toMatchObject({ status: 401 });
+      // the same signed headers twice: the second is a replay
+      const once = signed(bob);
+      const first = await openEventStreamH2(`${r.h2}/api/v1/events`, once);
+      expect(first.status).toBe(200);
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`, once))).toMatchObject({ status: 401 });
+      if (first.ok) await first.stream.close();
+    });
+
+    it('drops a stream whose reader does not read (its flow-control window closes) instead of buffering for it', async () => {
+      const replica = await startReplica({ REALTIME_MAX_BUFFERED_BYTES: '65536' });
+      const metrics = async () => (await fetch(`${replica.url}/metrics`)).text();
+      const slow = `slow-${randomUUID()}`;
+      const opened = await openEventStreamH2(`${replica.h2}/api/v1/events`, signed({ userId: slow, role: 'citizen' }), { readBody: false });
+      expect(opened.status).toBe(200);
+      const other = await openH2(replica, bob);
+      if (!other.ok) throw new Error('refused');
+      let published = 0;
+      while (!/^realtime_streams_closed_total\{reason="slow-client"[^}]*\} 1$/m.test(await metrics())) {
+        if (published >= 100_000) throw new Error(`not dropped after ${published} events`);
+        await probe.publishMany(
+          'document.status-changed',
+          Array.from({ length: 1000 }, () => statusChanged(slow, 'a1')),
+        );
+        published += 1000;
+      }
+      expect(await opened.reset).toBe(8); // RST_STREAM CANCEL: realtime let go of it
+      // another stream of the replica is unaffected
+      const next = statusChanged('bob', 'a1');
+      await probe.publish('document.status-changed', next);
+      await other.stream.waitFor((e) => e.data.documentId === next.documentId, 'bob still served');
+      await other.stream.close();
+    }, 120_000);
+  });
 
   it('ends its streams when it drains, so that clients resume elsewhere', async () => {
     const replica = await startReplica();
