@@ -171,7 +171,18 @@ export async function spawnPlatform(o: {
     await track(`data folder ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
     await track(`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(redisUrl, redisPrefix));
 
-    const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'realtime-stream', 'dev-idp', 's3', 'web'] as const;
+    const names = [
+      'gateway',
+      'intake',
+      'routing-engine',
+      'communication',
+      'export-worker',
+      'realtime',
+      'realtime-stream',
+      'dev-idp',
+      's3',
+      'web',
+    ] as const;
     const ports = {} as Record<(typeof names)[number], number>;
     for (const n of names) ports[n] = await freePort();
     const amqp = new URL(BASE_AMQP_URL);

@@ -39,7 +39,18 @@ export interface RunningPlatform {
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
   if (!existsSync(LAUNCHER)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const [db, vhost, dataDir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-e2e-'))]);
-  const names = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime', 'realtime-stream', 'dev-idp', 's3', 'web'] as const;
+  const names = [
+    'gateway',
+    'intake',
+    'routing-engine',
+    'communication',
+    'export-worker',
+    'realtime',
+    'realtime-stream',
+    'dev-idp',
+    's3',
+    'web',
+  ] as const;
   const ports = {} as RunningPlatform['ports'];
   for (const n of names) ports[n] = await freePort();
   const identityKeys = generateDevIdentityKeys(uniqueName('e2e'));

@@ -53,6 +53,7 @@ describe('realtime events through the gateway: who sees what, resuming, two repl
 
   const recorder = new ResponseRecorder();
   const call = (...args: Parameters<ReturnType<typeof gatewayClient>>) => gatewayClient(p.gateway, recorder)(...args);
+  const PER_CONNECTION = 3;
   const eventsUrl = (query = '') => `${p.gateway}/api/v1/events${query}`;
   const bearer = (who: Who | 'platformAdmin') => ({ authorization: `Bearer ${tokens[who]}` });
 
@@ -131,7 +132,8 @@ describe('realtime events through the gateway: who sees what, resuming, two repl
   }
 
   beforeAll(async () => {
-    p = await startPlatform();
+    // few streams per HTTP/2 connection gateway → realtime, so that this run needs several
+    p = await startPlatform({ REALTIME_STREAMS_PER_CONNECTION: String(PER_CONNECTION) });
     vhost = decodeURIComponent(new URL(p.env.AMQP_URL).pathname.slice(1));
     receiver = createServer((req, res) => {
       req.resume();
@@ -396,6 +398,27 @@ describe('realtime events through the gateway: who sees what, resuming, two repl
     await pollUntil(async () => (await open()) === before + 1, { what: 'the stream open at realtime' });
     await s.close();
     await pollUntil(async () => (await open()) === before, { what: 'realtime to end the stream the client left' });
+  });
+
+  it('carries the streams to realtime over HTTP/2, at most REALTIME_STREAMS_PER_CONNECTION per connection', async () => {
+    const gauge = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${p.ports.realtime}/metrics`)).text();
+      return Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    };
+    const streams = [
+      ...(await Promise.all([1, 2, 3].map(() => mustOpenEventStream(eventsUrl(), bearer('max'))))),
+      ...(await Promise.all([1, 2, 3].map(() => mustOpenEventStream(eventsUrl(), bearer('berta'))))),
+    ];
+    const open = await pollUntil(
+      async () => ((await gauge('realtime_streams_open')) >= streams.length ? gauge('realtime_streams_open') : null),
+      {
+        what: 'the streams open at realtime',
+      },
+    );
+    const connections = await gauge('realtime_stream_connections');
+    expect(connections).toBeGreaterThanOrEqual(Math.ceil(open / PER_CONNECTION));
+    expect(connections).toBeGreaterThanOrEqual(3);
+    await Promise.all(streams.map((s) => s.close()));
   });
 
   it('ends the stream when the token expires', async () => {

@@ -107,14 +107,19 @@ export class RealtimeModule {
         },
         {
           provide: EventStreamServer,
-          inject: [IDENTITY_VERIFIER, StreamAdmission, SessionHub],
-          useFactory: (verifier: IdentityVerifier, admission: StreamAdmission, hub: SessionHub) =>
+          inject: [IDENTITY_VERIFIER, StreamAdmission, SessionHub, METRICS_REGISTRY],
+          useFactory: (verifier: IdentityVerifier, admission: StreamAdmission, hub: SessionHub, registry: Registry) =>
             new EventStreamServer(
-              { port: config.REALTIME_STREAM_PORT, host: config.BIND_HOST, maxStreamsPerConnection: config.REALTIME_STREAMS_PER_CONNECTION },
+              {
+                port: config.REALTIME_STREAM_PORT,
+                host: config.BIND_HOST,
+                maxStreamsPerConnection: config.REALTIME_STREAMS_PER_CONNECTION,
+              },
               verifier,
               admission,
               hub,
               logger,
+              registry,
             ),
         },
         RealtimeLifecycle,

@@ -118,7 +118,13 @@ export async function openEventStreamH2(
   if (status !== 200) {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    return { ok: false, status, problem: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>, headers: webHeaders, reset };
+    return {
+      ok: false,
+      status,
+      problem: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>,
+      headers: webHeaders,
+      reset,
+    };
   }
   const abort = new AbortController();
   abort.signal.addEventListener('abort', () => req.close(http2.constants.NGHTTP2_CANCEL));

@@ -62,7 +62,10 @@ export class EventStreamProxy {
     const c = this.connection();
     let upstream: ClientHttp2Stream;
     try {
-      upstream = c.session.request({ ':method': 'GET', ':path': path, ...headers, ...traceHeaders(activeTraceparent()) }, { endStream: true });
+      upstream = c.session.request(
+        { ':method': 'GET', ':path': path, ...headers, ...traceHeaders(activeTraceparent()) },
+        { endStream: true },
+      );
     } catch (err) {
       // the session closed between choosing and asking (ERR_HTTP2_INVALID_SESSION, …GOAWAY_SESSION)
       c.usable = false;
@@ -99,7 +102,8 @@ export class EventStreamProxy {
       this.open.delete(entry);
       // realtime reset the stream (a slow client, a draining replica) or the connection broke: the client's ends too.
       // A stream realtime ended has ended the response through `pipe` already.
-      if (!res.writableEnded) {
+      // (A client that went away first needs no answer.)
+      if (!res.writableEnded && !res.destroyed) {
         if (res.headersSent) res.destroy();
         else this.failed(Object.assign(new Error('stream closed before an answer'), { code: 'ERR_HTTP2_STREAM_CANCEL' }), res, requestId);
       }

@@ -2,6 +2,7 @@ import { type Http2Server, type Http2Session, type IncomingHttpHeaders, type Ser
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
+import { Gauge, Registry } from 'prom-client';
 import { ApiError, EMPTY_BODY_DIGEST, IdentityVerifier, genericError, requestIdFrom, toProblem } from '@dvd/platform';
 import { SessionHub } from '../sessions/session-hub';
 import { Http2Output } from '../sessions/sse-output';
@@ -29,6 +30,7 @@ const MAX_PATH = 2048;
 export class EventStreamServer {
   private readonly server: Http2Server;
   private readonly sessions = new Set<Http2Session>();
+  private readonly connections: Gauge;
 
   constructor(
     private readonly o: EventStreamServerOptions,
@@ -36,7 +38,13 @@ export class EventStreamServer {
     private readonly admission: StreamAdmission,
     private readonly hub: SessionHub,
     private readonly log: Logger,
+    registry: Registry,
   ) {
+    this.connections = new Gauge({
+      name: 'realtime_stream_connections',
+      help: 'HTTP/2 connections from gateways on the stream port (each carries many streams)',
+      registers: [registry],
+    });
     this.server = createServer({
       settings: { maxConcurrentStreams: o.maxStreamsPerConnection, enablePush: false },
       // the default (10 MB) counts every open stream's queued frames; a connection carries hundreds
@@ -45,7 +53,11 @@ export class EventStreamServer {
     });
     this.server.on('session', (session: Http2Session) => {
       this.sessions.add(session);
-      session.once('close', () => this.sessions.delete(session));
+      this.connections.set(this.sessions.size);
+      session.once('close', () => {
+        this.sessions.delete(session);
+        this.connections.set(this.sessions.size);
+      });
       // errors of a connection end its streams (each closes its session); nothing to crash for
       session.on('error', (err: NodeJS.ErrnoException) => this.log.debug({ code: err.code }, 'gateway connection failed'));
     });
@@ -99,7 +111,12 @@ export class EventStreamServer {
       if (!(err instanceof ApiError)) this.log.error({ err, requestId }, 'event stream failed');
       if (stream.headersSent || stream.destroyed) return;
       const body = JSON.stringify(toProblem(problem, EVENTS_PATH, requestId));
-      stream.respond({ ...problem.headers, ':status': problem.status, 'content-type': 'application/problem+json', 'x-request-id': requestId });
+      stream.respond({
+        ...problem.headers,
+        ':status': problem.status,
+        'content-type': 'application/problem+json',
+        'x-request-id': requestId,
+      });
       stream.end(body);
     }
   }

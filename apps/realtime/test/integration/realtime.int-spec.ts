@@ -355,7 +355,9 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
       expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`))).toMatchObject({ status: 401 });
       expect(await refusal(openH2(r, alice, '', { 'last-event-id': '12abc' }))).toMatchObject({ status: 400 });
       expect(await refusal(openH2(r, alice, '?unitId=u1'))).toMatchObject({ status: 400 });
-      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`, signed(alice, '/api/v1/events', -10)))).toMatchObject({ status: 401 });
+      expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events`, signed(alice, '/api/v1/events', -10)))).toMatchObject({
+        status: 401,
+      });
       // signed for another path; another path or method; a service identity (the gateway's key never signs one)
       expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/events?unitId=u1`, signed(o1)))).toMatchObject({ status: 401 });
       expect(await refusal(openEventStreamH2(`${r.h2}/api/v1/other`, signed(alice, '/api/v1/other')))).toMatchObject({ status: 404 });
