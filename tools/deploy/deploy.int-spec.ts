@@ -492,6 +492,12 @@ describe('deployment files', () => {
         const { readTimeout, writeTimeout } = values.ports.websecure.transport.respondingTimeouts;
         expect(seconds(readTimeout)).toBeGreaterThanOrEqual(serviceTimeoutS);
         expect(seconds(writeTimeout)).toBeGreaterThanOrEqual(serviceTimeoutS);
+        // Traefik lets go of an idle connection to a service before the service closes it
+        const idle = (values as { additionalArguments?: string[] }).additionalArguments
+          ?.map((a) => /^--serversTransport\.forwardingTimeouts\.idleConnTimeout=(.+)$/.exec(a)?.[1])
+          .find((v) => v !== undefined);
+        expect(idle).toBeDefined();
+        expect(seconds(idle!)).toBeLessThan(Number(configMap?.data?.HTTP_KEEP_ALIVE_TIMEOUT_MS) / 1000);
         // per-client limits on every route: a Traefik middleware that counts by source IP
         const middlewares = ofKind<Middleware>(rendered, 'Middleware');
         // the event stream (SSE) reaches the gateway through a route of its own, whose in-flight

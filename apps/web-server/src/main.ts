@@ -3,7 +3,7 @@
  * after the gateway). Serves dist/web/, /config.json and forwards /api/ to the gateway.
  */
 import { createServer, type Server } from 'node:http';
-import { ConfigError, createLogger, loadConfig } from '@dvd/platform/core';
+import { ConfigError, applyServerTimeouts, createLogger, loadConfig } from '@dvd/platform/core';
 import { createHealthApp, createWebApp } from './web-app';
 import { webServerConfigSchema } from './web-server.config';
 
@@ -20,9 +20,8 @@ function main(): void {
   const log = createLogger('web-server', config.LOG_LEVEL);
   const server: Server = createServer(createWebApp({ config, log }));
   // uploads stream through to the gateway: as long as the platform lets a request take (HTTP_REQUEST_TIMEOUT_MS)
-  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  // idle kept-alive connections outlive the edge's pool (HTTP_KEEP_ALIVE_TIMEOUT_MS)
+  applyServerTimeouts(server, config);
   // the health endpoints on a port of their own when WEB_HEALTH_PORT is set (not behind the Ingress)
   const health: Server | undefined = config.WEB_HEALTH_PORT === undefined ? undefined : createServer(createHealthApp({ config }));
   for (const s of [server, health]) {

@@ -30,6 +30,8 @@ import { publicRouteFor, routeTemplateFor, upstreamFor, upstreamUrls } from './r
 import { upstreamFailure } from './upstream-failure';
 
 export const API_BASE = '/api/v1';
+/** How long a kept-alive connection to a service may idle in the gateway's pool. */
+export const IDLE_UPSTREAM_SOCKET_MS = 30_000;
 
 /**
  * Request headers never forwarded: identity is ours to stamp, the token stays at the edge,
@@ -148,8 +150,12 @@ export function gatewayProxy(
 
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
     router: (req) => targets.get((req as GatewayRequest).dvd!.upstream),
-    // keep-alive to the services; without an agent every request would open a connection
-    agent: new Agent({ keepAlive: true, maxSockets: 1024 }),
+    // keep-alive to the services; without an agent every request would open a connection.
+    // An idle connection is let go after IDLE_UPSTREAM_SOCKET_MS, long before the service
+    // would close it (HTTP_KEEP_ALIVE_TIMEOUT_MS, 75 s): reusing one the service is closing
+    // at that moment fails the request (ECONNRESET), and Node's agent keeps idle sockets
+    // forever unless told otherwise. Requests in flight have UPSTREAM_TIMEOUT_MS instead.
+    agent: new Agent({ keepAlive: true, maxSockets: 1024, timeout: IDLE_UPSTREAM_SOCKET_MS }),
     changeOrigin: false,
     xfwd: false,
     proxyTimeout: config.UPSTREAM_TIMEOUT_MS,

@@ -1,6 +1,18 @@
+import { createServer } from 'node:http';
 import { z } from 'zod';
 import { generateDevIdentityKeys } from '../auth-context/identity-keys';
-import { ConfigError, amqpEnv, commonEnv, databaseEnv, identitySigningEnv, identityVerifyEnv, loadConfig, port, redisEnv } from './config';
+import {
+  ConfigError,
+  amqpEnv,
+  applyServerTimeouts,
+  commonEnv,
+  databaseEnv,
+  identitySigningEnv,
+  identityVerifyEnv,
+  loadConfig,
+  port,
+  redisEnv,
+} from './config';
 
 const schema = z.object({ ...databaseEnv, ...amqpEnv, ...identityVerifyEnv, PORT: port(3001) });
 const keys = generateDevIdentityKeys('spec');
@@ -84,5 +96,22 @@ describe('HTTP_REQUEST_TIMEOUT_MS', () => {
     const { HTTP_REQUEST_TIMEOUT_MS } = loadConfig(z.object(commonEnv), {});
     const seconds = (100 * 1024 * 1024 * 8) / 1_000_000; // ≈ 839 s
     expect(HTTP_REQUEST_TIMEOUT_MS / 1000).toBeGreaterThan(seconds);
+  });
+});
+
+describe('applyServerTimeouts', () => {
+  it('keeps idle connections open longer than the clients in front keep theirs, and bounds a whole request and its headers', () => {
+    const server = createServer();
+    const c = z.object(commonEnv).parse({});
+    applyServerTimeouts(server, c);
+    expect(server.keepAliveTimeout).toBe(75_000);
+    expect(server.requestTimeout).toBe(1_200_000);
+    expect(server.headersTimeout).toBe(60_000);
+    // without a request limit the headers still have one
+    applyServerTimeouts(server, { HTTP_REQUEST_TIMEOUT_MS: 0, HTTP_KEEP_ALIVE_TIMEOUT_MS: 90_000 });
+    expect([server.requestTimeout, server.headersTimeout, server.keepAliveTimeout]).toEqual([0, 60_000, 90_000]);
+    // Node refuses a headers timeout beyond the request's
+    applyServerTimeouts(server, { HTTP_REQUEST_TIMEOUT_MS: 10_000, HTTP_KEEP_ALIVE_TIMEOUT_MS: 90_000 });
+    expect(server.headersTimeout).toBe(10_000);
   });
 });

@@ -68,7 +68,29 @@ export const commonEnv = {
    * Node's own default (5 minutes) would cut it off. Edge proxies need at least as much.
    */
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_200_000),
+  /**
+   * How long an idle kept-alive connection stays open (Node's server.keepAliveTimeout, 5 s by
+   * default). Longer than the idle timeout of every client and proxy in front — the gateway's
+   * pool to the services (30 s), Traefik to the gateway and web-server (60 s, deploy/k8s/edge) —
+   * so that a service never closes a connection its client is just reusing: that race answers
+   * a burst after a few idle seconds with ECONNRESET/EPIPE, i.e. 503s.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(75_000),
 };
+
+/**
+ * Node's server timeouts from the platform's settings: a whole request (slow uploads), idle
+ * kept-alive connections (longer than any client's pool), and the headers of a request.
+ */
+export function applyServerTimeouts(
+  server: import('node:http').Server,
+  c: { HTTP_REQUEST_TIMEOUT_MS: number; HTTP_KEEP_ALIVE_TIMEOUT_MS: number },
+): void {
+  server.requestTimeout = c.HTTP_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = c.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  // the headers of a request within a minute; Node wants no more than the whole request's limit
+  server.headersTimeout = c.HTTP_REQUEST_TIMEOUT_MS === 0 ? 60_000 : Math.min(60_000, c.HTTP_REQUEST_TIMEOUT_MS);
+}
 
 export const databaseEnv = {
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/dvd'),

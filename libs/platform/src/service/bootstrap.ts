@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { z } from 'zod';
 import { IdentityVerifier, bodyDigestMiddleware, identityMiddleware, verifyBodyDigest } from '../auth-context/identity.guard';
-import { ConfigError, commonEnv, loadConfig } from '../config/config';
+import { ConfigError, applyServerTimeouts, commonEnv, loadConfig } from '../config/config';
 import { METRICS_REGISTRY } from '../health/health.controller';
 import { httpMetricsMiddleware } from '../health/metrics';
 import { ShutdownState } from '../health/shutdown-state';
@@ -45,8 +45,16 @@ export async function createServiceApp(module: DynamicModule, o: CreateAppOption
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   // a slow upload (100 MiB at 1 Mbit/s) must not hit Node's default of 5 minutes
-  const { HTTP_REQUEST_TIMEOUT_MS } = loadConfig(z.object({ HTTP_REQUEST_TIMEOUT_MS: commonEnv.HTTP_REQUEST_TIMEOUT_MS }));
-  (app.getHttpServer() as Server).requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+  // and idle kept-alive connections outlive every client's pool (no ECONNRESET on reuse)
+  applyServerTimeouts(
+    app.getHttpServer() as Server,
+    loadConfig(
+      z.object({
+        HTTP_REQUEST_TIMEOUT_MS: commonEnv.HTTP_REQUEST_TIMEOUT_MS,
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: commonEnv.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      }),
+    ),
+  );
   const tracker = new InFlight();
   inFlight.set(app, tracker);
   app.use(tracker.middleware());
