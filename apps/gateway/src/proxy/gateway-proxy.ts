@@ -158,6 +158,10 @@ export function gatewayProxy(
     agent: new Agent({ keepAlive: true, maxSockets: 1024, timeout: IDLE_UPSTREAM_SOCKET_MS }),
     changeOrigin: false,
     xfwd: false,
+    // the request target goes on byte for byte, as signed (signIdentity covers originalUrl);
+    // without it http-proxy re-parses every URL with the deprecated url.parse, which may
+    // rewrite it (a backslash becomes a slash) and cost ~5 % of the gateway's CPU per request
+    toProxy: true,
     proxyTimeout: config.UPSTREAM_TIMEOUT_MS,
     logger: undefined,
     on: {
