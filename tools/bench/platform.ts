@@ -293,6 +293,7 @@ export async function spawnPlatform(o: {
         redis: { url: redisUrl, prefix: redisPrefix },
         gatewayPort: ports.gateway,
         realtimePort: ports.realtime,
+        realtimeStreamPort: ports['realtime-stream'],
         idpUrl,
         env,
         spawnGateway,

@@ -7,7 +7,7 @@ import amqp from 'amqplib';
 import { EVENTS_EXCHANGE, EventEnvelope, EventMap, EventType } from '@dvd/contracts';
 import { devIdentityEnv } from '@dvd/platform';
 import { freePort, pollUntil } from '@dvd/testing';
-// the launcher's Node options for gateway and realtime, so that the second pair runs as the first
+// the launcher's Node options for gateway and realtime, so that the pairs here run as the launcher's would
 import { nodeArgsOf } from '../launcher/node-args';
 import { RAISE_OPEN_FILES, ROOT } from './platform';
 import type { BenchContext, BenchResult, DirectAccess, TokenRequest } from './types';
@@ -28,7 +28,7 @@ interface ClientMessage {
   [key: string]: unknown;
 }
 
-/** A second replica of an app, started like the launcher starts it (and with the open-files limit raised). */
+/** A replica of an app, started like the launcher starts it (and with the open-files limit raised). */
 function startReplica(app: 'gateway' | 'realtime', env: Record<string, string>): ChildProcess {
   return spawn('sh', ['-c', RAISE_OPEN_FILES, process.execPath, ...nodeArgsOf(app), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     env,
@@ -44,8 +44,20 @@ async function ready(url: string, what: string) {
   });
 }
 
-/** Starts realtime-2 and a gateway-2 in front of it, beside the launcher's gateway → realtime. */
-async function secondPair(d: DirectAccess) {
+interface RealtimeReplica {
+  url: string;
+  streamUrl: string;
+  pid: number;
+}
+
+/**
+ * Starts a gateway, as the launcher starts it, in front of a realtime replica: the one given,
+ * or a new one. A fresh gateway, not the launcher's: that one has carried the other
+ * benchmarks' uploads, and what its heap kept from them is not the streams' memory. (The
+ * launcher's realtime has only read the broker's stream; every replica does, and a third
+ * reader would take CPU from the two that deliver.)
+ */
+async function startPair(d: DirectAccess, existing?: RealtimeReplica) {
   const common = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -60,13 +72,20 @@ async function secondPair(d: DirectAccess) {
   const realtimePort = await freePort();
   const streamPort = await freePort();
   const gatewayPort = await freePort();
-  const realtime = startReplica('realtime', {
-    ...common,
-    ...devIdentityEnv(d.identityKeys, 'realtime'),
-    REALTIME_PORT: String(realtimePort),
-    REALTIME_STREAM_PORT: String(streamPort),
-    ROUTING_ENGINE_URL: d.serviceUrl('routing-engine'),
-  });
+  const realtime = existing
+    ? null
+    : startReplica('realtime', {
+        ...common,
+        ...devIdentityEnv(d.identityKeys, 'realtime'),
+        REALTIME_PORT: String(realtimePort),
+        REALTIME_STREAM_PORT: String(streamPort),
+        ROUTING_ENGINE_URL: d.serviceUrl('routing-engine'),
+      });
+  const target: RealtimeReplica = existing ?? {
+    url: `http://127.0.0.1:${realtimePort}`,
+    streamUrl: `http://127.0.0.1:${streamPort}`,
+    pid: realtime!.pid!,
+  };
   const gateway = startReplica('gateway', {
     ...common,
     ...devIdentityEnv(d.identityKeys, 'gateway'),
@@ -75,8 +94,8 @@ async function secondPair(d: DirectAccess) {
     ROUTING_ENGINE_URL: d.serviceUrl('routing-engine'),
     COMMUNICATION_URL: d.serviceUrl('communication'),
     EXPORT_WORKER_URL: d.serviceUrl('export-worker'),
-    REALTIME_URL: `http://127.0.0.1:${realtimePort}`,
-    REALTIME_STREAM_URL: `http://127.0.0.1:${streamPort}`,
+    REALTIME_URL: target.url,
+    REALTIME_STREAM_URL: target.streamUrl,
     CITIZEN_ISSUER: `${d.idpUrl}/citizen`,
     CITIZEN_JWKS_URI: `${d.idpUrl}/citizen/jwks.json`,
     OFFICIAL_ISSUER: `${d.idpUrl}/official`,
@@ -85,7 +104,7 @@ async function secondPair(d: DirectAccess) {
     RATE_LIMIT_OFFICIAL_PER_MIN: '1000000',
   });
   const stop = async () => {
-    for (const child of [gateway, realtime]) {
+    for (const child of realtime ? [gateway, realtime] : [gateway]) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
@@ -93,13 +112,13 @@ async function secondPair(d: DirectAccess) {
     }
   };
   try {
-    await ready(`http://127.0.0.1:${realtimePort}`, 'realtime-2 ready');
-    await ready(`http://127.0.0.1:${gatewayPort}`, 'gateway-2 ready');
+    await ready(target.url, 'realtime ready');
+    await ready(`http://127.0.0.1:${gatewayPort}`, 'gateway ready');
   } catch (err) {
     await stop();
     throw err;
   }
-  return { gatewayUrl: `http://127.0.0.1:${gatewayPort}`, gatewayPid: gateway.pid!, realtimePid: realtime.pid!, stop };
+  return { gatewayUrl: `http://127.0.0.1:${gatewayPort}`, gatewayPid: gateway.pid!, realtimePid: target.pid, stop };
 }
 
 /** The client process: forks with IPC, the open-files limit raised; `ask` sends a command and waits for the answer of a kind. */
@@ -162,9 +181,25 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchResult[]> {
   ];
   const tokens = await ctx.tokens(requests);
 
-  ctx.log('realtime: starting gateway-2 → realtime-2 beside gateway-1 → realtime-1');
-  const pair = await secondPair(d);
-  const gateways = [ctx.gatewayUrl, pair.gatewayUrl];
+  ctx.log("realtime: starting gateway-1 → the launcher's realtime (realtime-1), and gateway-2 → realtime-2");
+  const pairs: Array<Awaited<ReturnType<typeof startPair>>> = [];
+  const stopPairs = () => Promise.all(pairs.map((p) => p.stop()));
+  try {
+    const launchers = ctx.pidOf('realtime');
+    if (launchers === null) throw new Error("the launcher's realtime is not running");
+    pairs.push(
+      await startPair(d, {
+        url: `http://127.0.0.1:${d.realtimePort}`,
+        streamUrl: `http://127.0.0.1:${d.realtimeStreamPort}`,
+        pid: launchers,
+      }),
+    );
+    pairs.push(await startPair(d));
+  } catch (err) {
+    await stopPairs();
+    throw err;
+  }
+  const gateways = pairs.map((p) => p.gatewayUrl);
   const dir = await mkdtemp(join(tmpdir(), 'dvd-bench-rt-'));
   const planFile = join(dir, 'plan.json');
   let client: ReturnType<typeof startClient> | undefined;
@@ -177,15 +212,20 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchResult[]> {
     })).slice(0, total);
     await writeFile(planFile, JSON.stringify({ streams, concurrency: 200 }), { mode: 0o600 });
 
-    const pids: Record<string, number> = { 'gateway-1': ctx.pidOf('gateway')!, 'gateway-2': pair.gatewayPid };
-    pids['realtime-1'] = ctx.pidOf('realtime')!;
-    pids['realtime-2'] = pair.realtimePid;
+    const pids: Record<string, number> = {};
+    pairs.forEach((p, i) => {
+      pids[`gateway-${i + 1}`] = p.gatewayPid;
+      pids[`realtime-${i + 1}`] = p.realtimePid;
+    });
     client = startClient(planFile);
     pids['stream client'] = client.child.pid!;
     for (const app of ['intake', 'routing-engine', 'communication', 'export-worker', 'dev-idp', 'local-s3'] as const) {
       const pid = ctx.pidOf(app);
       if (pid !== null) pids[app] = pid;
     }
+    // the launcher's own gateway holds no streams here
+    const idleGateway = ctx.pidOf('gateway');
+    if (idleGateway !== null) pids["gateway (the launcher's)"] = idleGateway;
     const sampler = ctx.rssSampler(pids, 250);
 
     ctx.log(`realtime: opening ${streams.length} streams (200 at a time) through ${gateways.length} gateways`);
@@ -322,7 +362,7 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchResult[]> {
       await Promise.race([new Promise((r) => client!.child.once('exit', r)), sleep(10_000)]);
       if (client.child.exitCode === null) client.child.kill('SIGKILL');
     }
-    await pair.stop();
+    await stopPairs();
     await rm(dir, { recursive: true, force: true });
   }
 }

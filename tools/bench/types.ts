@@ -62,6 +62,8 @@ export interface DirectAccess {
   /** The ports of the gateway and realtime the launcher started (for another replica beside them). */
   gatewayPort: number;
   realtimePort: number;
+  /** realtime's HTTP/2 port for the gateway's event streams. */
+  realtimeStreamPort: number;
   /** The development IdP (issuers `<idpUrl>/citizen`, `<idpUrl>/official`). */
   idpUrl: string;
   /** The environment the launcher got (NODE_OPTIONS included when profiling). */
