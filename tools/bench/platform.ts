@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { BASE_AMQP_URL, BASE_DATABASE_URL, freePort } from '@dvd/testing';
+import { BASE_AMQP_URL, BASE_DATABASE_URL, freeLauncherPorts, freePort } from '@dvd/testing';
 import { generateDevIdentityKeys } from '@dvd/platform';
 // the launcher's Node options for the gateway, so that a second one runs as the first
 import { nodeArgsOf } from '../launcher/node-args';
@@ -171,20 +171,7 @@ export async function spawnPlatform(o: {
     await track(`data folder ${dataDir}`, () => rm(dataDir, { recursive: true, force: true }));
     await track(`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(redisUrl, redisPrefix));
 
-    const names = [
-      'gateway',
-      'intake',
-      'routing-engine',
-      'communication',
-      'export-worker',
-      'realtime',
-      'realtime-stream',
-      'dev-idp',
-      's3',
-      'web',
-    ] as const;
-    const ports = {} as Record<(typeof names)[number], number>;
-    for (const n of names) ports[n] = await freePort();
+    const ports = await freeLauncherPorts();
     const amqp = new URL(BASE_AMQP_URL);
     amqp.pathname = `/${encodeURIComponent(vhost)}`;
     const databaseUrl = withDatabase(BASE_DATABASE_URL, dbName);

@@ -6,11 +6,12 @@ import { join, resolve } from 'node:path';
 import { DevIdentityKeys, generateDevIdentityKeys } from '@dvd/platform';
 import {
   LOCAL_S3_KEYS,
+  LauncherPorts,
   OpenApiResponseValidator,
   ResponseRecorder,
   createTestDatabase,
   createTestVhost,
-  freePort,
+  freeLauncherPorts,
   uniqueName,
 } from '@dvd/testing';
 
@@ -19,10 +20,7 @@ const LAUNCHER = join(ROOT, 'dist', 'tools', 'launcher', 'launch.js');
 
 export interface RunningPlatform {
   gateway: string;
-  ports: Record<
-    'gateway' | 'intake' | 'routing-engine' | 'communication' | 'export-worker' | 'realtime' | 'realtime-stream' | 'dev-idp' | 's3' | 'web',
-    number
-  >;
+  ports: LauncherPorts;
   output: () => string;
   child: ChildProcess;
   env: Record<string, string>;
@@ -39,20 +37,7 @@ export interface RunningPlatform {
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
   if (!existsSync(LAUNCHER)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const [db, vhost, dataDir] = await Promise.all([createTestDatabase(), createTestVhost(), mkdtemp(join(tmpdir(), 'dvd-e2e-'))]);
-  const names = [
-    'gateway',
-    'intake',
-    'routing-engine',
-    'communication',
-    'export-worker',
-    'realtime',
-    'realtime-stream',
-    'dev-idp',
-    's3',
-    'web',
-  ] as const;
-  const ports = {} as RunningPlatform['ports'];
-  for (const n of names) ports[n] = await freePort();
+  const ports = await freeLauncherPorts();
   const identityKeys = generateDevIdentityKeys(uniqueName('e2e'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',

@@ -84,6 +84,28 @@ export async function queueSettled(vhost: string, queue: string, o: { timeoutMs?
   });
 }
 
+/** What `npm start`'s launcher listens on, by name (each has a `*_PORT` variable). */
+export const LAUNCHER_PORT_NAMES = [
+  'gateway',
+  'intake',
+  'routing-engine',
+  'communication',
+  'export-worker',
+  'realtime',
+  'realtime-stream',
+  'dev-idp',
+  's3',
+  'web',
+] as const;
+export type LauncherPorts = Record<(typeof LAUNCHER_PORT_NAMES)[number], number>;
+
+/** A free port for every one the launcher listens on: a platform of its own beside others. */
+export async function freeLauncherPorts(): Promise<LauncherPorts> {
+  const ports = {} as LauncherPorts;
+  for (const n of LAUNCHER_PORT_NAMES) ports[n] = await freePort();
+  return ports;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

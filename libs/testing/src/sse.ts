@@ -99,12 +99,15 @@ export async function openEventStreamH2(
   const target = new URL(url);
   const session = http2.connect(target.origin);
   session.on('error', () => undefined);
-  const req = session.request({
-    ':method': o.method ?? 'GET',
-    ':path': o.path ?? `${target.pathname}${target.search}`,
-    accept: 'text/event-stream',
-    ...headers,
-  });
+  const req = session.request(
+    {
+      ':method': o.method ?? 'GET',
+      ':path': o.path ?? `${target.pathname}${target.search}`,
+      accept: 'text/event-stream',
+      ...headers,
+    },
+    { endStream: true },
+  );
   req.on('error', () => undefined);
   const reset = new Promise<number>((resolve) => req.once('close', () => resolve(req.rstCode ?? 0)));
   void reset.then(() => session.close());

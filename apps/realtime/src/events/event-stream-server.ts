@@ -1,5 +1,5 @@
 import { type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream, createServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
@@ -16,6 +16,8 @@ export interface EventStreamServerOptions {
 }
 
 const EVENTS_PATH = '/api/v1/events';
+/** How long a stopping replica lets a gateway close its side of the ended streams. */
+const CLOSE_GRACE_MS = 1_000;
 /** A request path of at most this many characters (the contract's query is two short fields). */
 const MAX_PATH = 2048;
 
@@ -30,6 +32,8 @@ const MAX_PATH = 2048;
 export class EventStreamServer {
   private readonly server: Http2Server;
   private readonly sessions = new Set<Http2Session>();
+  /** The connections under the sessions: the server has closed only when they have. */
+  private readonly sockets = new Set<Socket>();
   private readonly connections: Gauge;
 
   constructor(
@@ -50,6 +54,10 @@ export class EventStreamServer {
       // the default (10 MB) counts every open stream's queued frames; a connection carries hundreds
       maxSessionMemory: 256,
       maxHeaderListPairs: 64,
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('session', (session: Http2Session) => {
       this.sessions.add(session);
@@ -78,11 +86,21 @@ export class EventStreamServer {
     });
   }
 
-  /** Takes no new connections and asks the gateways to go elsewhere (GOAWAY); the hub ends the streams. */
+  /**
+   * Takes no new connections and asks the gateways to go elsewhere (GOAWAY). The hub has
+   * ended the streams; a connection whose peer has not closed its side of one within
+   * CLOSE_GRACE_MS is cut, so that a stopping replica never waits on a client.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const session of this.sessions) session.close();
+    const cut = setTimeout(() => {
+      for (const session of this.sessions) session.destroy();
+      for (const socket of this.sockets) socket.destroy();
+    }, CLOSE_GRACE_MS);
+    cut.unref();
     await closed;
+    clearTimeout(cut);
   }
 
   private async handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { EventMap, Identity } from '@dvd/contracts';
@@ -108,6 +109,19 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
     return (stream: EventStreamClient) => stream.of().filter((e) => !isMarker(e));
   }
 
+  /** Events for a client that does not read, 1,000 at a time, until realtime drops it (at most 100,000). */
+  async function floodUntilDropped(metrics: () => Promise<string>, slow: string) {
+    let published = 0;
+    while (!/^realtime_streams_closed_total\{reason="slow-client"[^}]*\} 1$/m.test(await metrics())) {
+      if (published >= 100_000) throw new Error(`not dropped after ${published} events`);
+      await probe.publishMany(
+        'document.status-changed',
+        Array.from({ length: 1000 }, () => statusChanged(slow, 'a1')),
+      );
+      published += 1000;
+    }
+  }
+
   beforeAll(async () => {
     vhost = await createTestVhost();
     probe = await EventProbe.create(vhost.url, []);
@@ -116,7 +130,8 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const r of replicas) await r.app.close().catch(() => undefined);
+    // as a stopping replica does: its connections closed after the grace, not after their keep-alive (75 s)
+    for (const r of replicas) await drainAndClose(r.app, 1_000).catch(() => undefined);
     await probe?.close();
     await vhost?.drop();
   });
@@ -293,15 +308,7 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
     req.end();
     await pollUntil(async () => /^realtime_streams_open\{[^}]*\} 1$/m.test(await metrics()), { what: 'the slow stream open' });
     // events for the slow client until realtime gives up on it (a paused socket does not notice the close itself)
-    let published = 0;
-    while (!/^realtime_streams_closed_total\{reason="slow-client"[^}]*\} 1$/m.test(await metrics())) {
-      if (published >= 100_000) throw new Error(`not dropped after ${published} events`);
-      await probe.publishMany(
-        'document.status-changed',
-        Array.from({ length: 1000 }, () => statusChanged(slow, 'a1')),
-      );
-      published += 1000;
-    }
+    await floodUntilDropped(metrics, slow);
     expect(await metrics()).toMatch(/^realtime_streams_open\{[^}]*\} 0$/m);
     req.destroy();
   }, 120_000);
@@ -381,15 +388,7 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
       expect(opened.status).toBe(200);
       const other = await openH2(replica, bob);
       if (!other.ok) throw new Error('refused');
-      let published = 0;
-      while (!/^realtime_streams_closed_total\{reason="slow-client"[^}]*\} 1$/m.test(await metrics())) {
-        if (published >= 100_000) throw new Error(`not dropped after ${published} events`);
-        await probe.publishMany(
-          'document.status-changed',
-          Array.from({ length: 1000 }, () => statusChanged(slow, 'a1')),
-        );
-        published += 1000;
-      }
+      await floodUntilDropped(metrics, slow);
       expect(await opened.reset).toBe(8); // RST_STREAM CANCEL: realtime let go of it
       // another stream of the replica is unaffected
       const next = statusChanged('bob', 'a1');
@@ -397,6 +396,20 @@ describe('realtime (real RabbitMQ stream and Redis; two replicas)', () => {
       await other.stream.waitFor((e) => e.data.documentId === next.documentId, 'bob still served');
       await other.stream.close();
     }, 120_000);
+  });
+
+  it('stops without waiting for a gateway that keeps its side of an HTTP/2 stream open', async () => {
+    const replica = await startReplica();
+    const session = connect(replica.h2);
+    session.on('error', () => undefined);
+    // a request whose body never ends: refused, but the stream stays half open on realtime
+    const req = session.request({ ':method': 'POST', ':path': '/api/v1/events', ...signed(alice) });
+    req.on('error', () => undefined);
+    const status = await new Promise<number>((resolve) => req.once('response', (h) => resolve(Number(h[':status']))));
+    expect(status).toBe(404);
+    await drainAndClose(replica.app, 5_000);
+    replicas.splice(replicas.indexOf(replica), 1);
+    session.destroy();
   });
 
   it('ends its streams when it drains, so that clients resume elsewhere', async () => {
