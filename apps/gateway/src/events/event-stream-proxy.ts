@@ -51,11 +51,6 @@ export class EventStreamProxy {
     return this.open.size;
   }
 
-  /** Connections to realtime now (for tests and the bench). */
-  get openConnections(): number {
-    return this.connections.size;
-  }
-
   forward(req: IncomingMessage, res: ServerResponse, path: string, headers: Record<string, string>, requestId: string): void {
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);

@@ -206,7 +206,7 @@ export function gatewayProxy(
    * stamped, no body; every client identity header is dropped as always. The service serves
    * the path without an identity.
    */
-  async function handlePublic(req: GatewayRequest, res: Response, next: NextFunction, upstream: string): Promise<void> {
+  async function handlePublic(req: GatewayRequest, res: Response, upstream: string): Promise<void> {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
     if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
@@ -307,7 +307,7 @@ export function gatewayProxy(
     const publicRoute = publicRouteFor(req.method, req.path);
     if (publicRoute) {
       setRouteTemplate(req, publicRoute.template);
-      return handlePublic(req, res, next, upstreams[publicRoute.upstream]);
+      return handlePublic(req, res, upstreams[publicRoute.upstream]);
     }
     if (req.path !== API_BASE && !req.path.startsWith(`${API_BASE}/`)) return next();
     if (isEventStreamRequest(req)) return eventStream(req, res); // when not answered before Express (tests)
