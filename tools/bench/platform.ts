@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { BASE_AMQP_URL, BASE_DATABASE_URL, freeLauncherPorts, freePort } from '@dvd/testing';
-import { generateDevIdentityKeys } from '@dvd/platform';
+import { devIdentityEnv, generateDevIdentityKeys } from '@dvd/platform';
 // the launcher's Node options for the gateway, so that a second one runs as the first
 import { nodeArgsOf } from '../launcher/node-args';
 import { assertLoopback } from './http';
@@ -251,7 +251,7 @@ export async function spawnPlatform(o: {
           CITIZEN_JWKS_URI: `${idpUrl}/citizen/jwks.json`,
           OFFICIAL_ISSUER: `${idpUrl}/official`,
           OFFICIAL_JWKS_URI: `${idpUrl}/official/jwks.json`,
-          IDENTITY_SIGNING_KEY: identityKeys.gateway,
+          ...devIdentityEnv(identityKeys, 'gateway'),
           ...overrides,
         },
         log: logStream,

@@ -24,7 +24,8 @@ const env: Record<string, string | undefined> = { ...process.env };
 const identityKeys: DevIdentityKeys = env.DVD_DEV_IDENTITY_KEYS
   ? (JSON.parse(env.DVD_DEV_IDENTITY_KEYS) as DevIdentityKeys)
   : generateDevIdentityKeys();
-for (const v of ['DVD_DEV_IDENTITY_KEYS', 'IDENTITY_SIGNING_KEY', 'SERVICE_SIGNING_KEY', 'IDENTITY_VERIFY_KEYS']) delete env[v];
+for (const v of ['DVD_DEV_IDENTITY_KEYS', 'IDENTITY_SIGNING_KEY', 'SERVICE_SIGNING_KEY', 'IDENTITY_VERIFY_KEYS', 'IDENTITY_HMAC_KEYS'])
+  delete env[v];
 const root = resolve(__dirname, '..', '..', '..');
 const dataDir = resolve(root, env.DVD_DATA_DIR ?? '.data');
 const host = '127.0.0.1';

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '@dvd/contracts';
-import { METRICS_REGISTRY, REDIS, ShutdownState, createLogger, createServiceApp, runMain } from '@dvd/platform';
+import { METRICS_REGISTRY, REDIS, ShutdownState, createLogger, createServiceApp, requestBookkeeping, runMain } from '@dvd/platform';
 import Redis from 'ioredis';
 import { GatewayModule } from './app.module';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -44,14 +44,20 @@ export async function createGatewayApp(config: GatewayConfig) {
     app.get(METRICS_REGISTRY),
     () => shutdown.draining,
   );
-  app.use(handlers.middleware);
-  // the event stream is answered before Express: an open stream holds no framework objects (ADR 0021)
+  // The gateway's own routes are answered before Express: an open event stream holds no
+  // framework objects (ADR 0021), and a proxied request pays for no framework pass
+  // (docs/performance.md). Express serves the rest: docs, health, metrics.
   const server = app.getHttpServer() as Server;
   const [express] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
-    isEventStreamRequest(req) ? void handlers.eventStream(req, res) : express(req, res),
-  );
+  const bookkeeping = requestBookkeeping(app);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (isEventStreamRequest(req)) return void handlers.eventStream(req, res);
+    const path = handlers.ownPath(req);
+    if (path === null) return express(req, res);
+    bookkeeping(req, res);
+    handlers.answer(req, res, path);
+  });
   // The document is generated from libs/contracts (OpenAPI 3.1; @nestjs/swagger's type says 3.0).
   const document = buildOpenApiDocument() as unknown as OpenAPIObject;
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

@@ -1,11 +1,14 @@
 import { Identity, Role } from '@dvd/contracts';
 import {
   DevIdentityKeys,
+  VerifyKey,
   bodyDigest,
   devIdentityEnv,
   generateDevIdentityKeys,
   isStreamedContentType,
+  parseHmacKeys,
   parseSigningKey,
+  parseVerifyKeys,
   signIdentity,
   streamedBody,
 } from '@dvd/platform';
@@ -25,6 +28,17 @@ export const TEST_IDENTITY_KEYS: DevIdentityKeys = generateDevIdentityKeys('test
 
 /** The identity variables of one app under test (`IDENTITY_VERIFY_KEYS`, its own signing key if it has one). */
 export const testIdentityEnv = (app: string, keys = TEST_IDENTITY_KEYS) => devIdentityEnv(keys, app);
+
+/**
+ * The keys a service verifies identities with, as its IdentityVerifier holds them: the
+ * public set and the secret it shares with the gateway (ADR 0025).
+ */
+export function verifyKeysOf(service: string, keys = TEST_IDENTITY_KEYS): Map<string, VerifyKey> {
+  const map = parseVerifyKeys(keys.verifyKeys);
+  const shared = devIdentityEnv(keys, service).IDENTITY_HMAC_KEYS;
+  for (const k of shared ? parseHmacKeys(shared) : []) map.set(k.kid, { signer: k.signer, key: k.key });
+  return map;
+}
 
 /** The key a user's identity is signed with: a service's own key for role `service`, else the gateway's. */
 function keyFor(user: TestUser, keys: DevIdentityKeys): string {

@@ -1,6 +1,5 @@
 import { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { NextFunction, Request, Response } from 'express';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -11,9 +10,12 @@ import {
   MAX_DIGESTED_BODY_BYTES,
   bodyDigest,
   catalogueCounter,
+  genericError,
   initialiseLabels,
   isStreamedContentType,
   lingerAfterEarlyResponse,
+  SigningKey,
+  parseHmacKeys,
   parseSigningKey,
   requestIdFrom,
   sendProblem,
@@ -26,7 +28,7 @@ import { EventStreamProxy } from '../events/event-stream-proxy';
 import { EventTickets } from '../events/event-tickets';
 import { GatewayConfig } from '../gateway.config';
 import { RateLimiter } from '../rate-limit/rate-limiter';
-import { publicRouteFor, routeTemplateFor, upstreamFor, upstreamUrls } from './route-table';
+import { Upstream, publicRouteFor, routeTemplateFor, upstreamFor, upstreamUrls } from './route-table';
 import { upstreamFailure } from './upstream-failure';
 
 export const API_BASE = '/api/v1';
@@ -51,13 +53,15 @@ const DROPPED_REQUEST_HEADERS = [
   'x-forwarded-proto',
 ];
 
-type GatewayRequest = Request & { dvd?: { requestId: string; upstream: string; answered?: boolean; timedOut?: boolean; body?: Buffer } };
+type GatewayRequest = IncomingMessage & {
+  dvd?: { requestId: string; upstream: string; instance: string; answered?: boolean; timedOut?: boolean; body?: Buffer };
+};
 
 /**
  * Reads a body the identity signature digests, at most `max` bytes: null when it is
  * longer (the rest is left to the early-response handling), 'gone' when the client went away.
  */
-function readBounded(req: Request, max: number): Promise<Buffer | null | 'gone'> {
+function readBounded(req: IncomingMessage, max: number): Promise<Buffer | null | 'gone'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -113,8 +117,10 @@ export interface GatewayEvents {
 const hasBody = (req: IncomingMessage) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 export interface GatewayHandlers {
-  /** Express middleware: every route below /api/v1 (and the public ones) but the event stream. */
-  middleware: (req: Request, res: Response, next: NextFunction) => Promise<void>;
+  /** The path of a request the gateway answers itself (below /api/v1, or a public route); null for Express's (docs, health, metrics). */
+  ownPath: (req: IncomingMessage) => string | null;
+  /** Answers a request {@link ownPath} claimed (not the event stream): authenticate, rate-limit, sign, proxy. */
+  answer: (req: IncomingMessage, res: ServerResponse, path: string) => void;
   /**
    * `GET /api/v1/events`, answered before Express (ADR 0021): an open stream holds nothing of
    * Express, Nest or the request logger for its lifetime (kilobytes per stream, 5,000 streams
@@ -147,6 +153,11 @@ export function gatewayProxy(
   );
   // only the gateway holds this key; services verify with its public half (ADR 0014)
   const signingKey = parseSigningKey(config.IDENTITY_SIGNING_KEY);
+  // towards a service it shares a secret with, HMAC instead: a fortieth of the CPU (ADR 0025);
+  // during a rotation the last key of a service is the one to sign with
+  const sharedKeys = new Map<string, SigningKey>();
+  for (const key of config.IDENTITY_HMAC_KEYS ? parseHmacKeys(config.IDENTITY_HMAC_KEYS) : []) sharedKeys.set(key.audience, key);
+  const keyFor = (upstream: Upstream): SigningKey => sharedKeys.get(upstream) ?? signingKey;
 
   // http-proxy itself: http-proxy-middleware's path filter would url.parse every request
   // again (~3 % of the gateway's CPU) to decide what the middleware here has decided already
@@ -197,7 +208,7 @@ export function gatewayProxy(
     const problem = upstreamFailure(code, r.dvd?.timedOut === true);
     log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code, status: problem.status }, 'upstream failed');
     if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
-    sendProblem(res as ServerResponse, problem, r.originalUrl.split('?')[0], r.dvd?.requestId);
+    sendProblem(res as ServerResponse, problem, r.dvd?.instance, r.dvd?.requestId);
   });
   const proxy = (req: GatewayRequest, res: ServerResponse) => proxyServer.web(req, res, { target: targets.get(req.dvd!.upstream) });
 
@@ -206,15 +217,15 @@ export function gatewayProxy(
    * stamped, no body; every client identity header is dropped as always. The service serves
    * the path without an identity.
    */
-  async function handlePublic(req: GatewayRequest, res: Response, upstream: string): Promise<void> {
+  function handlePublic(req: GatewayRequest, res: ServerResponse, path: string, upstream: string): void {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
-    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
-      return sendProblem(res, ApiError.badRequest('This route takes no body'), req.path, requestId);
+    if (hasBody(req)) {
+      return sendProblem(res, ApiError.badRequest('This route takes no body'), path, requestId);
     }
     for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
     req.headers['x-request-id'] = requestId;
-    req.dvd = { requestId, upstream };
+    req.dvd = { requestId, upstream, instance: path };
     proxy(req, res);
   }
 
@@ -298,50 +309,58 @@ export function gatewayProxy(
     const headers: Record<string, string> = {
       accept: 'text/event-stream',
       ...(typeof req.headers['last-event-id'] === 'string' ? { 'last-event-id': req.headers['last-event-id'] } : {}),
-      ...signIdentity(signingKey, identity, 'GET', path, EMPTY_BODY_DIGEST),
+      ...signIdentity(keyFor('realtime'), identity, 'GET', path, EMPTY_BODY_DIGEST),
     };
     events.stream.forward(req, res, path, headers, requestId);
   }
 
-  async function middleware(req: GatewayRequest, res: Response, next: NextFunction): Promise<void> {
-    const publicRoute = publicRouteFor(req.method, req.path);
+  /**
+   * Every request below /api/v1 but the event stream, and the public routes: answered before
+   * Express (one framework pass per request was a third of the gateway's JavaScript, see
+   * docs/performance.md). The caller counts it in flight and in the metrics first.
+   */
+  async function api(req: GatewayRequest, res: ServerResponse, path: string): Promise<void> {
+    const publicRoute = publicRouteFor(req.method ?? 'GET', path);
     if (publicRoute) {
       setRouteTemplate(req, publicRoute.template);
-      return handlePublic(req, res, upstreams[publicRoute.upstream]);
+      return handlePublic(req, res, path, upstreams[publicRoute.upstream]);
     }
-    if (req.path !== API_BASE && !req.path.startsWith(`${API_BASE}/`)) return next();
-    if (isEventStreamRequest(req)) return eventStream(req, res); // when not answered before Express (tests)
+    const method = req.method ?? 'GET';
+    const below = path.slice(API_BASE.length);
     // the metrics' route label, also for requests refused here (401, 429); none for an unknown path
-    const template = routeTemplateFor(req.method, req.path.slice(API_BASE.length));
+    const template = routeTemplateFor(method, below);
     if (template) setRouteTemplate(req, `${API_BASE}${template}`);
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', requestId);
-    const instance = req.path;
     const fail = (err: ApiError) => {
       lingerAfterEarlyResponse(req, res); // a refused upload is not read on, only discarded
-      sendProblem(res, err, instance, requestId);
+      sendProblem(res, err, path, requestId);
     };
 
     const caller = await authenticate(req, res, requestId, fail, null);
     if (!caller) return;
     const identity: Identity = { ...caller, requestId };
-    const ticketRoute = req.method === 'POST' && pathOf(req.path) === TICKETS_PATH;
+    const ticketRoute = method === 'POST' && pathOf(path) === TICKETS_PATH;
     if (!(await admit(ticketRoute ? limiters.events : limiters.requests, identity, res, fail))) return;
 
     if (ticketRoute) {
       if (hasBody(req)) return fail(ApiError.badRequest('This route takes no body'));
       try {
-        const issued = await events.tickets.issue(caller);
-        res.status(200).setHeader('Cache-Control', 'no-store');
-        res.json(issued);
+        const issued = JSON.stringify(await events.tickets.issue(caller));
+        res.writeHead(200, {
+          'Cache-Control': 'no-store',
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(issued),
+        });
+        res.end(issued);
       } catch (err) {
         fail(err as ApiError);
       }
       return;
     }
-    if (pathOf(req.path) === EVENTS_PATH) return fail(ApiError.notFound('route')); // the stream is GET only
+    if (pathOf(path) === EVENTS_PATH) return fail(ApiError.notFound('route')); // the stream is GET only
 
-    const upstream = upstreamFor(req.path.slice(API_BASE.length));
+    const upstream = upstreamFor(below);
     if (!upstream) return fail(ApiError.notFound('route'));
     const declaredLength = Number(req.headers['content-length'] ?? 0);
     // Multipart framing and the JSON base64 variant add overhead on top of the payload.
@@ -368,10 +387,31 @@ export function gatewayProxy(
       delete req.headers['transfer-encoding'];
       req.headers['content-length'] = String(read.length);
     }
-    Object.assign(req.headers, signIdentity(signingKey, identity, req.method, req.originalUrl, signedBody));
-    req.dvd = { requestId, upstream: upstreams[upstream], body };
+    // the request target as it came, byte for byte (toProxy above): what the service verifies
+    Object.assign(req.headers, signIdentity(keyFor(upstream), identity, method, req.url ?? path, signedBody));
+    req.dvd = { requestId, upstream: upstreams[upstream], instance: path, body };
     proxy(req, res);
   }
 
-  return { middleware, eventStream };
+  /**
+   * The gateway's own requests (see {@link GatewayHandlers.ownPath}), answered; a failure
+   * of the gateway itself is a 500 problem, never an unhandled rejection.
+   */
+  function answer(req: IncomingMessage, res: ServerResponse, path: string): void {
+    api(req, res, path).catch((err: unknown) => {
+      // only the error's class: its message may quote input
+      log.error({ errorName: (err as Error)?.name }, 'gateway failed');
+      sendProblem(res, err instanceof ApiError ? err : genericError(500, 'An unexpected error occurred'), path);
+    });
+  }
+
+  function ownPath(req: IncomingMessage): string | null {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === API_BASE || path.startsWith(`${API_BASE}/`)) return path;
+    return publicRouteFor(req.method ?? 'GET', path) ? path : null;
+  }
+
+  return { ownPath, answer, eventStream };
 }

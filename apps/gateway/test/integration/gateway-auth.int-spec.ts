@@ -6,16 +6,8 @@ import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { KeyLike, SignJWT, decodeJwt, exportSPKI } from 'jose';
 import request from 'supertest';
-import {
-  ConfigError,
-  EMPTY_BODY_DIGEST,
-  MAX_DIGESTED_BODY_BYTES,
-  bodyDigest,
-  parseVerifyKeys,
-  streamedBody,
-  verifyIdentity,
-} from '@dvd/platform';
-import { TEST_IDENTITY_KEYS, testIdentityEnv, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
+import { ConfigError, EMPTY_BODY_DIGEST, MAX_DIGESTED_BODY_BYTES, bodyDigest, streamedBody, verifyIdentity } from '@dvd/platform';
+import { TEST_IDENTITY_KEYS, testIdentityEnv, verifyKeysOf, TEST_REDIS_URL, freePort, pollUntil, uniqueName } from '@dvd/testing';
 import { AuthenticationError, JwtVerifier } from '../../src/auth/jwt-verifier';
 import { gatewayConfigSchema, loadGatewayConfig } from '../../src/gateway.config';
 import { echoUpstream, jwksServer, keyPair } from './gateway-fixtures';
@@ -302,7 +294,10 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(h['x-request-id']).toBe('client-req-1');
     expect(h.authorization).toBeUndefined(); // the token stays at the edge
     expect(res.headers['x-request-id']).toBe('client-req-1');
-    const verified = verifyIdentity(parseVerifyKeys(TEST_IDENTITY_KEYS.verifyKeys), h, 'GET', res.body.url);
+    // towards intake the gateway signs with the secret it shares with intake alone (ADR 0025)
+    expect(h['x-identity-key-id']).toBe(TEST_IDENTITY_KEYS.hmac!.intake.kid);
+    expect(verifyIdentity(verifyKeysOf('communication'), h, 'GET', res.body.url)).toBe('unknown-key');
+    const verified = verifyIdentity(verifyKeysOf('intake'), h, 'GET', res.body.url);
     expect(typeof verified === 'string' ? verified : verified.signer).toBe('gateway');
     expect(typeof verified === 'string' ? verified : verified.body).toBe(EMPTY_BODY_DIGEST);
     expect(typeof verified === 'string' ? verified : verified.identity).toEqual({
@@ -379,7 +374,7 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.body.url).toBe(target);
-    const verified = verifyIdentity(parseVerifyKeys(TEST_IDENTITY_KEYS.verifyKeys), answer.body.headers, 'GET', target);
+    const verified = verifyIdentity(verifyKeysOf('intake'), answer.body.headers, 'GET', target);
     expect(typeof verified === 'string' ? verified : verified.signer).toBe('gateway');
   });
 

@@ -1,6 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { Identity, IdentityHeader } from '@dvd/contracts';
-import { generateDevIdentityKeys, generateIdentityKeyPair, parseSigningKey, parseVerifyKeys } from './identity-keys';
+import {
+  IdentityKeyError,
+  devIdentityEnv,
+  generateDevIdentityKeys,
+  generateHmacKey,
+  generateIdentityKeyPair,
+  parseHmacKeys,
+  parseSigningKey,
+  parseVerifyKeys,
+} from './identity-keys';
 import {
   EMPTY_BODY_DIGEST,
   IDENTITY_SIGNATURE_VERSION,
@@ -206,6 +215,81 @@ describe('who may sign what', () => {
     const exportWorker = parseSigningKey(keys.services['export-worker']);
     const h = signIdentity(exportWorker, { ...svc, userId: 'export-worker' }, 'GET', '/internal/x');
     expect(check(h, '/internal/x')).toBe('signer-not-allowed');
+  });
+});
+
+describe("identity signature (HMAC with the receiving service's own secret, ADR 0025)", () => {
+  const shared = (service: string) => JSON.stringify({ keys: [keys.hmac![service]] });
+  const verifierOf = (service: string) =>
+    new IdentityVerifier({ verifyKeys: keys.verifyKeys, hmacKeys: shared(service), service, callers: [] }, new ReplayGuard(null));
+  const [forIntake] = parseHmacKeys(shared('intake'));
+  const check = (service: string, h: Record<string, string>, path = '/api/v1/x', method = 'GET') => {
+    const v = verifierOf(service).verify(h, method, path);
+    return typeof v === 'string' ? v : v.identity;
+  };
+
+  it('round-trips at the service the secret is for, and nowhere else', () => {
+    const h = signIdentity(forIntake, id, 'GET', '/api/v1/x');
+    expect(h[IdentityHeader.signature]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(check('intake', h)).toEqual(id);
+    // another service holds another secret: a compromised intake cannot speak to communication
+    expect(check('communication', signIdentity(forIntake, id, 'GET', '/api/v1/x'))).toBe('unknown-key');
+    // the gateway's Ed25519 signature stays valid beside it (rolling out, rotating)
+    expect(check('intake', signIdentity(gateway, id, 'GET', '/api/v1/x'))).toEqual(id);
+  });
+
+  it('binds what Ed25519 binds: method, path, body, identity', () => {
+    expect(check('intake', signIdentity(forIntake, id, 'GET', '/api/v1/x'), '/api/v1/y')).toBe('bad-signature');
+    expect(check('intake', signIdentity(forIntake, id, 'GET', '/api/v1/x'), '/api/v1/x', 'DELETE')).toBe('bad-signature');
+    const h = signIdentity(forIntake, id, 'GET', '/api/v1/x');
+    expect(check('intake', { ...h, [IdentityHeader.role]: 'platform-admin' })).toBe('bad-signature');
+    expect(check('intake', { ...h, [IdentityHeader.body]: bodyDigest('{}') })).toBe('bad-signature');
+    // an Ed25519-length signature under the secret's key id, and the other way round
+    expect(check('intake', { ...h, [IdentityHeader.signature]: 'A'.repeat(86) })).toBe('malformed');
+    const ed = signIdentity(gateway, id, 'GET', '/api/v1/x');
+    expect(check('intake', { ...ed, [IdentityHeader.signature]: h[IdentityHeader.signature] })).toBe('malformed');
+  });
+
+  it('signs user roles only, never `service`', () => {
+    const svc: Identity = { userId: 'communication', role: 'service', authorityId: null, requestId: 'r' };
+    expect(check('intake', signIdentity(forIntake, svc, 'GET', '/internal/x'), '/internal/x')).toBe('signer-not-allowed');
+  });
+
+  it("refuses to start with another service's secret or a key id taken", () => {
+    const opts = { verifyKeys: keys.verifyKeys, callers: [], service: 'communication' };
+    expect(() => new IdentityVerifier({ ...opts, hmacKeys: shared('intake') }, new ReplayGuard(null))).toThrow(IdentityKeyError);
+    const clash = JSON.stringify({ keys: [{ ...keys.hmac!.communication, kid: gateway.kid }] });
+    expect(() => new IdentityVerifier({ ...opts, hmacKeys: clash }, new ReplayGuard(null))).toThrow(/kid of a verify key/);
+  });
+
+  it('accepts only 256 to 512 bit HS256 secrets with kid, signer "gateway" and aud', () => {
+    const good = generateHmacKey('k1', 'intake');
+    const set = (...k: object[]) => JSON.stringify({ keys: k });
+    expect(parseHmacKeys(set(good))).toHaveLength(1);
+    for (const bad of [
+      { ...good, k: Buffer.alloc(31).toString('base64url') },
+      { ...good, k: Buffer.alloc(65).toString('base64url') },
+      { ...good, kty: 'OKP' },
+      { ...good, alg: 'HS512' },
+      { ...good, aud: undefined },
+      { ...good, aud: 'Intake!' },
+      { ...good, signer: 'service:intake' },
+      { ...good, kid: undefined },
+    ])
+      expect(() => parseHmacKeys(set(bad))).toThrow(IdentityKeyError);
+    expect(() => parseHmacKeys(set(good, good))).toThrow(/twice/);
+    expect(() => parseHmacKeys(set())).toThrow(IdentityKeyError);
+  });
+
+  it('gives the gateway every secret and each service only its own', () => {
+    const gatewayEnv = devIdentityEnv(keys, 'gateway');
+    expect(
+      parseHmacKeys(gatewayEnv.IDENTITY_HMAC_KEYS)
+        .map((k) => k.audience)
+        .sort(),
+    ).toEqual(['communication', 'export-worker', 'intake', 'realtime', 'routing-engine']);
+    for (const service of ['communication', 'export-worker', 'intake', 'realtime', 'routing-engine'])
+      expect(parseHmacKeys(devIdentityEnv(keys, service).IDENTITY_HMAC_KEYS).map((k) => k.audience)).toEqual([service]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, sign, verify } from 'node:crypto';
+import { KeyObject, createHash, createHmac, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import { Identity, IdentityHeader, ROLES, Role } from '@dvd/contracts';
 import { SigningKey, VerifyKey } from './identity-keys';
 
@@ -113,9 +113,14 @@ export function newNonce(): string {
   return nonce;
 }
 
+/** The signature of the canonical text: HMAC-SHA256 with a shared secret (ADR 0025), else Ed25519. */
+function signatureOf(text: string, key: KeyObject): Buffer {
+  return key.type === 'secret' ? createHmac('sha256', key).update(text).digest() : sign(null, Buffer.from(text), key);
+}
+
 /**
  * The headers the gateway (or a service calling another service) sends downstream. The
- * Ed25519 signature binds the identity to the signer's key, method, path with query, body,
+ * signature (Ed25519, or HMAC with the receiving service's own secret) binds the identity to the signer's key, method, path with query, body,
  * time and a one-time id: captured headers work for nothing else and only once.
  */
 export function signIdentity(
@@ -139,7 +144,7 @@ export function signIdentity(
     [IdentityHeader.nonce]: nonce,
     [IdentityHeader.body]: body,
     ...(identity.expiresAt !== undefined ? { [IdentityHeader.expires]: String(identity.expiresAt) } : {}),
-    [IdentityHeader.signature]: sign(null, Buffer.from(text), signing.key).toString('base64url'),
+    [IdentityHeader.signature]: signatureOf(text, signing.key).toString('base64url'),
   };
 }
 
@@ -161,7 +166,7 @@ export interface VerifiedIdentity {
 export type IdentityRefusal = 'missing' | 'malformed' | 'unknown-key' | 'expired' | 'bad-signature';
 
 const NONCE = /^[A-Za-z0-9_-]{22}$/;
-const SIGNATURE = /^[A-Za-z0-9_-]{86}$/; // 64 bytes, base64url
+const SIGNATURE = /^(?:[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{86})$/; // HMAC-SHA256 32 bytes, Ed25519 64 bytes, base64url
 const DIGEST = /^sha-256=:[A-Za-z0-9+/]{43}=:$/;
 
 /** Checks the signature alone (key, time, format); who may sign what is the verifier's policy. */
@@ -189,6 +194,7 @@ export function verifyIdentity(
   if (!/^\d{1,12}$/.test(timestamp)) return 'malformed';
   const key = keys.get(kid);
   if (!key) return 'unknown-key';
+  if (signature.length !== (key.key.type === 'secret' ? 43 : 86)) return 'malformed';
   if (Math.abs(now / 1000 - Number(timestamp)) > IDENTITY_MAX_AGE_SECONDS) return 'expired';
   const identity: Identity = {
     userId,
@@ -198,6 +204,10 @@ export function verifyIdentity(
     ...(expires !== undefined ? { expiresAt: Number(expires) } : {}),
   };
   const text = canonicalIdentity({ kid, method, path, body, timestamp, nonce, identity });
-  if (!verify(null, Buffer.from(text), key.key, Buffer.from(signature, 'base64url'))) return 'bad-signature';
+  const given = Buffer.from(signature, 'base64url');
+  if (key.key.type === 'secret') {
+    const expected = createHmac('sha256', key.key).update(text).digest();
+    if (!timingSafeEqual(given, expected)) return 'bad-signature';
+  } else if (!verify(null, Buffer.from(text), key.key, given)) return 'bad-signature';
   return { identity, kid, signer: key.signer, nonce, body };
 }

@@ -5,7 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Identity, Role } from '@dvd/contracts';
 import { ApiError, sendProblem } from '../errors/problem';
 import { requestIdFrom } from '../logging/logger';
-import { VerifyKey, parseVerifyKeys } from './identity-keys';
+import { IdentityKeyError, VerifyKey, parseHmacKeys, parseVerifyKeys } from './identity-keys';
 import {
   EMPTY_BODY_DIGEST,
   IdentityRefusal,
@@ -47,6 +47,13 @@ export interface IdentityVerifierOptions {
   /** Services whose own key this service accepts, on `/internal/*` only (the trust matrix, ADR 0014). */
   callers: readonly string[];
   /**
+   * `IDENTITY_HMAC_KEYS` (ADR 0025): the secrets this service shares with the gateway, every
+   * one for this service (`aud`); the gateway's Ed25519 key stays valid beside them.
+   */
+  hmacKeys?: string;
+  /** This service's name: the only `aud` its HMAC keys may have. */
+  service?: string;
+  /**
    * Paths served to anyone, without an identity (the gateway's public routes, e.g. intake's
    * `/.well-known/jwks.json`); their handlers are `@Public()`. Exact paths, any query.
    */
@@ -68,7 +75,14 @@ export class IdentityVerifier {
     o: IdentityVerifierOptions,
     readonly replay: ReplayGuard,
   ) {
-    this.keys = parseVerifyKeys(o.verifyKeys);
+    const keys = parseVerifyKeys(o.verifyKeys);
+    for (const hmac of o.hmacKeys ? parseHmacKeys(o.hmacKeys) : []) {
+      // another service's secret here would let this one sign for that service
+      if (hmac.audience !== o.service) throw new IdentityKeyError(`HMAC key ${hmac.kid} is for another service`);
+      if (keys.has(hmac.kid)) throw new IdentityKeyError(`HMAC key ${hmac.kid} has the kid of a verify key`);
+      keys.set(hmac.kid, { signer: hmac.signer, key: hmac.key });
+    }
+    this.keys = keys;
     this.callers = new Set(o.callers);
     this.publicPaths = new Set(o.publicPaths ?? []);
   }

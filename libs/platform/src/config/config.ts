@@ -133,9 +133,21 @@ export const s3Env = {
 
 // ---- identity keys (ADR 0014) --------------------------------------------------------
 
-/** The gateway only: the private key that signs every user identity. */
+const hmacKeys = z
+  .string()
+  .refine(
+    (v) => isValidKey('hmac', v),
+    'must be a JWK Set of secret keys (kty oct, alg HS256, 32 to 64 bytes) with kid, signer "gateway" and aud',
+  )
+  .optional();
+
+/**
+ * The gateway only: the private key that signs every user identity, and (ADR 0025) the
+ * secret it shares with each service, which replaces the Ed25519 signature towards that service.
+ */
 export const identitySigningEnv = {
   IDENTITY_SIGNING_KEY: z.string().refine((v) => isValidKey('gateway', v), 'must be a private Ed25519 JWK with kid and signer "gateway"'),
+  IDENTITY_HMAC_KEYS: hmacKeys,
 };
 
 /**
@@ -145,6 +157,8 @@ export const identitySigningEnv = {
  */
 export const identityVerifyEnv = {
   IDENTITY_VERIFY_KEYS: z.string().refine((v) => isValidKey('verify', v), 'must be a JWK Set of public Ed25519 keys with kid and signer'),
+  /** The secrets this service shares with the gateway (ADR 0025): keys for this service only. */
+  IDENTITY_HMAC_KEYS: hmacKeys,
   ...redisEnv,
 };
 

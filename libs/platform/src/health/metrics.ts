@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRICS, MetricLabel, MetricNameOfType, NO_ROUTE_LABEL } from '@dvd/contracts';
 
@@ -116,11 +116,11 @@ export function routeTemplateOf(req: Request): string {
 }
 
 /**
- * Express middleware recording request durations (RED: rate and errors are the histogram's
- * count by status class). Labels: method, route template (see {@link routeTemplateOf}),
- * status class.
+ * Records request durations (RED: rate and errors are the histogram's count by status
+ * class). Labels: method, route template (see {@link routeTemplateOf}), status class.
+ * Call the returned function once per request, before it is answered.
  */
-export function httpMetricsMiddleware(registry: Registry) {
+export function httpRequestObserver(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
   const spec = METRICS.http_request_duration_seconds;
   const histogram = new Histogram({
     name: 'http_request_duration_seconds',
@@ -129,11 +129,10 @@ export function httpMetricsMiddleware(registry: Registry) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req, res) => {
     const end = histogram.startTimer();
     res.once('finish', () => {
-      end({ method: req.method, route: routeTemplateOf(req), status: `${Math.floor(res.statusCode / 100)}xx` });
+      end({ method: req.method ?? 'GET', route: routeTemplateOf(req as Request), status: `${Math.floor(res.statusCode / 100)}xx` });
     });
-    next();
   };
 }

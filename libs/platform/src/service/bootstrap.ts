@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { DynamicModule, INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { IdentityVerifier, bodyDigestMiddleware, identityMiddleware, verifyBodyDigest } from '../auth-context/identity.guard';
 import { ConfigError, applyServerTimeouts, commonEnv, loadConfig } from '../config/config';
 import { METRICS_REGISTRY } from '../health/health.controller';
-import { httpMetricsMiddleware } from '../health/metrics';
+import { httpRequestObserver } from '../health/metrics';
 import { ShutdownState } from '../health/shutdown-state';
 import { shutdownTracing } from '../telemetry/tracing';
 import { IDENTITY_VERIFIER } from './platform.module';
@@ -22,22 +22,32 @@ export interface CreateAppOptions {
 class InFlight {
   count = 0;
   draining = false;
-  middleware() {
-    return (_req: Request, res: Response, next: NextFunction) => {
-      this.count++;
-      // a request that arrives on a kept-alive connection while draining is served, but
-      // its connection is not kept: the client reconnects to another replica
-      if (this.draining) res.setHeader('Connection', 'close');
-      let done = false;
-      res.once('close', () => {
-        if (!done) this.count--;
-        done = true;
-      });
-      next();
-    };
+  track(res: ServerResponse): void {
+    this.count++;
+    // a request that arrives on a kept-alive connection while draining is served, but
+    // its connection is not kept: the client reconnects to another replica
+    if (this.draining) res.setHeader('Connection', 'close');
+    let done = false;
+    res.once('close', () => {
+      if (!done) this.count--;
+      done = true;
+    });
   }
 }
 const inFlight = new WeakMap<INestApplication, InFlight>();
+type Bookkeeping = (req: IncomingMessage, res: ServerResponse) => void;
+const bookkeeping = new WeakMap<INestApplication, Bookkeeping>();
+
+/**
+ * What the app does for every request before its routes: counts it in flight (the graceful
+ * drain waits for it) and records its duration (RED metrics). For a request a service answers
+ * before Express (the gateway's proxy, ADR 0021's event stream), call it first.
+ */
+export function requestBookkeeping(app: INestApplication): Bookkeeping {
+  const keep = bookkeeping.get(app);
+  if (!keep) throw new Error('requestBookkeeping: the app was not made by createServiceApp');
+  return keep;
+}
 
 /** Creates a service's Nest app with the platform's conventions. Used by main.ts and tests. */
 export async function createServiceApp(module: DynamicModule, o: CreateAppOptions = {}): Promise<NestExpressApplication> {
@@ -57,8 +67,16 @@ export async function createServiceApp(module: DynamicModule, o: CreateAppOption
   );
   const tracker = new InFlight();
   inFlight.set(app, tracker);
-  app.use(tracker.middleware());
-  app.use(httpMetricsMiddleware(app.get(METRICS_REGISTRY)));
+  const observe = httpRequestObserver(app.get(METRICS_REGISTRY));
+  const keep: Bookkeeping = (req, res) => {
+    tracker.track(res);
+    observe(req, res);
+  };
+  bookkeeping.set(app, keep);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    keep(req, res);
+    next();
+  });
   // PlatformModule.forService({ identity }) turns on signed identity on every path but health and metrics
   const verifier = app.get<IdentityVerifier | null>(IDENTITY_VERIFIER);
   if (verifier) {

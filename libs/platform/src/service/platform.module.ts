@@ -94,12 +94,12 @@ class ClientsLifecycle implements OnApplicationShutdown {
  * readiness: without it each replica remembers signatures on its own).
  */
 export function identityVerification(
-  config: { IDENTITY_VERIFY_KEYS: string; REDIS_URL: string; REDIS_KEY_PREFIX: string },
+  config: { IDENTITY_VERIFY_KEYS: string; IDENTITY_HMAC_KEYS?: string; REDIS_URL: string; REDIS_KEY_PREFIX: string },
   callers: readonly string[] = [],
   o: { publicPaths?: readonly string[] } = {},
 ): Pick<PlatformOptions, 'identity' | 'redis'> {
   return {
-    identity: { verifyKeys: config.IDENTITY_VERIFY_KEYS, callers, publicPaths: o.publicPaths },
+    identity: { verifyKeys: config.IDENTITY_VERIFY_KEYS, hmacKeys: config.IDENTITY_HMAC_KEYS, callers, publicPaths: o.publicPaths },
     redis: { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, optional: true },
   };
 }
@@ -135,7 +135,7 @@ export class PlatformModule {
         if (!identity) return null;
         // a Redis outage leaves each replica its own memory of seen signatures (ADR 0014)
         const replay = new ReplayGuard(redis, undefined, () => log.warn('replay check fell back to process memory (Redis unavailable)'));
-        return new IdentityVerifier(identity, replay);
+        return new IdentityVerifier({ ...identity, service: o.service }, replay);
       },
     });
     exportsList.push(IDENTITY_VERIFIER);
