@@ -197,6 +197,9 @@ export class PlatformModule {
           maxRetriesPerRequest: 1,
           enableOfflineQueue: false,
           commandTimeout: 1_000,
+          // the commands of one event-loop turn (a burst of requests' rate-limit and replay
+          // checks) leave in one write: a system call per turn, not per command
+          enableAutoPipelining: true,
         });
         redis.on('error', () => undefined); // reported by readiness and by the callers' fallbacks
         // give the first connection a moment, so the first requests do not see "not connected";
