@@ -1,6 +1,5 @@
-import { Agent, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import httpProxy from 'http-proxy';
+import { Agent as HttpAgent, IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { IDENTITY_HEADER_NAMES, Identity, ROLES } from '@dvd/contracts';
@@ -80,6 +79,47 @@ function readBounded(req: IncomingMessage, max: number): Promise<Buffer | null |
   });
 }
 
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded either way. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+/**
+ * Drops the hop-by-hop request headers (and those a `Connection` header names) in place,
+ * before the request goes to the service. The body keeps the client's framing
+ * (Content-Length, or chunked: Node chunks a body whose Transfer-Encoding says so), which
+ * the signature binds.
+ */
+function dropHopByHop(headers: IncomingMessage['headers']): void {
+  const connection = headers.connection;
+  if (typeof connection === 'string')
+    for (const token of connection.toLowerCase().split(',')) {
+      const name = token.trim();
+      if (!FRAMING.has(name)) delete headers[name];
+    }
+  for (const name of HOP_BY_HOP) delete headers[name];
+}
+/** What a `Connection` header cannot take away: the body's framing and its type. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'content-type', 'host']);
+
+/** The service's answer headers (raw, names as sent) without the hop-by-hop ones: the gateway frames and keeps its own connection. */
+function withoutHopByHopRaw(raw: string[]): string[] {
+  let connection: string[] = [];
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i].toLowerCase() === 'connection')
+      connection = connection.concat(
+        raw[i + 1]
+          .toLowerCase()
+          .split(',')
+          .map((h) => h.trim()),
+      );
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    // the framing, too: Node frames the answer for this client (length, chunked, or close)
+    if (!HOP_BY_HOP.has(name) && name !== 'transfer-encoding' && !connection.includes(name)) out.push(raw[i], raw[i + 1]);
+  }
+  return out;
+}
+
 const tooLargeToSign = () =>
   new ApiError(
     413,
@@ -139,11 +179,11 @@ export function gatewayProxy(
   draining: () => boolean = () => false,
 ): GatewayHandlers {
   const upstreams = upstreamUrls(config);
-  // parsed once: http-proxy would parse a target given as a string again on every request
+  // parsed once; the request's own target is the path (a path in a service's URL is ignored)
   const targets = new Map(
     Object.values(upstreams).map((u) => {
       const url = new URL(u);
-      return [u, { protocol: url.protocol, host: url.host, hostname: url.hostname, port: url.port, path: '/', pathname: '/' }] as const;
+      return [u, { protocol: url.protocol, hostname: url.hostname, port: url.port }] as const;
     }),
   );
   const rejections = catalogueCounter(metrics, 'dvd_rate_limit_rejections_total');
@@ -159,58 +199,73 @@ export function gatewayProxy(
   for (const key of config.IDENTITY_HMAC_KEYS ? parseHmacKeys(config.IDENTITY_HMAC_KEYS) : []) sharedKeys.set(key.audience, key);
   const keyFor = (upstream: Upstream): SigningKey => sharedKeys.get(upstream) ?? signingKey;
 
-  // http-proxy itself: http-proxy-middleware's path filter would url.parse every request
-  // again (~3 % of the gateway's CPU) to decide what the middleware here has decided already
-  const proxyServer = httpProxy.createProxyServer({
-    // keep-alive to the services; without an agent every request would open a connection.
-    // An idle connection is let go after IDLE_UPSTREAM_SOCKET_MS, long before the service
-    // would close it (HTTP_KEEP_ALIVE_TIMEOUT_MS, 75 s): reusing one the service is closing
-    // at that moment fails the request (ECONNRESET), and Node's agent keeps idle sockets
-    // forever unless told otherwise. Requests in flight have UPSTREAM_TIMEOUT_MS instead.
-    agent: new Agent({ keepAlive: true, maxSockets: 1024, timeout: IDLE_UPSTREAM_SOCKET_MS }),
-    changeOrigin: false,
-    xfwd: false,
-    // the request target goes on byte for byte, as signed (signIdentity covers originalUrl);
-    // without it http-proxy re-parses every URL with the deprecated url.parse, which may
-    // rewrite it (a backslash becomes a slash) and cost ~5 % of the gateway's CPU per request
-    toProxy: true,
-    proxyTimeout: config.UPSTREAM_TIMEOUT_MS,
-  });
-  proxyServer.on('proxyReq', (proxyReq, req, res) => {
+  // Keep-alive to the services; without an agent every request would open a connection.
+  // An idle connection is let go after IDLE_UPSTREAM_SOCKET_MS, long before the service
+  // would close it (HTTP_KEEP_ALIVE_TIMEOUT_MS, 75 s): reusing one the service is closing
+  // at that moment fails the request (ECONNRESET), and Node's agent keeps idle sockets
+  // forever unless told otherwise. Requests in flight have UPSTREAM_TIMEOUT_MS instead.
+  const pool = { keepAlive: true, maxSockets: 1024, timeout: IDLE_UPSTREAM_SOCKET_MS };
+  const agents = { 'http:': new HttpAgent(pool), 'https:': new HttpsAgent(pool) };
+
+  /** The service's failure before it answered, as a problem; after its answer, the client's connection ends. */
+  function failed(req: GatewayRequest, res: ServerResponse, err: Error): void {
+    const dvd = req.dvd!;
+    // after the answer: the rest of an upload the service refused early (e.g. 413) cannot
+    // be written any more; the answer itself goes on (an answer cut short ends the response, below)
+    if (dvd.answered) return void req.unpipe();
+    if (res.headersSent || res.destroyed) return;
+    dvd.answered = true;
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem = upstreamFailure(code, dvd.timedOut === true);
+    log.warn({ requestId: dvd.requestId, upstream: dvd.upstream, code, status: problem.status }, 'upstream failed');
+    lingerAfterEarlyResponse(req, res);
+    sendProblem(res, problem, dvd.instance, dvd.requestId);
+  }
+
+  /**
+   * Streams the request to its service and the answer back, never buffered, on Node's own
+   * client (ADR 0016 says why not http-proxy). The request target goes on byte for byte, as
+   * signed; hop-by-hop headers stay on their hop (RFC 9110 §7.6.1).
+   */
+  function proxy(req: GatewayRequest, res: ServerResponse): void {
+    const dvd = req.dvd!;
+    const target = targets.get(dvd.upstream)!;
+    const out = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
+      agent: agents[target.protocol as 'http:' | 'https:'],
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      timeout: config.UPSTREAM_TIMEOUT_MS,
+    });
+    out.once('timeout', () => {
+      dvd.timedOut = true;
+      out.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }));
+    });
+    out.on('error', (err) => failed(req, res, err));
+    req.once('error', (err) => failed(req, res, err));
+    // a client that leaves before the answer ends (a download, too) stops the service's work on it
+    res.once('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
     // a failed write to a client that went away is no crash (the request ends with it)
     res.on('error', () => undefined);
-    // http-proxy aborts on proxyTimeout with a plain "socket hang up": remember why
-    proxyReq.once('timeout', () => {
-      const r = req as GatewayRequest;
-      if (r.dvd) r.dvd.timedOut = true;
+    out.once('response', (up) => {
+      // the service answered; a later error writing the rest of the body (it refused the
+      // upload early, e.g. 413) must not replace that answer
+      dvd.answered = true;
+      lingerAfterEarlyResponse(req, res);
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, withoutHopByHopRaw(up.rawHeaders));
+      up.pipe(res);
+      // the service's answer cut short: the client's ends as well (it must not look complete)
+      up.once('error', () => res.destroy());
     });
-    // a body the signature digests was read here; send exactly those bytes on
-    const body = (req as GatewayRequest).dvd?.body;
-    if (body) proxyReq.write(body);
-  });
-  proxyServer.on('proxyRes', (proxyRes, req, res) => {
-    // the service answered; a later error writing the rest of the body (it refused the
-    // upload early, e.g. 413) must not replace that answer
-    (req as GatewayRequest).dvd!.answered = true;
-    lingerAfterEarlyResponse(req, res);
-    // the client went away during the answer (a download): stop reading the service's
-    res.once('close', () => {
-      if (!res.writableEnded) proxyRes.destroy();
-    });
-  });
-  proxyServer.on('error', (err, req, res) => {
-    const r = req as GatewayRequest;
-    if (r.dvd?.answered) {
-      r.unpipe();
-      return;
-    }
-    const code = (err as NodeJS.ErrnoException).code;
-    const problem = upstreamFailure(code, r.dvd?.timedOut === true);
-    log.warn({ requestId: r.dvd?.requestId, upstream: r.dvd?.upstream, code, status: problem.status }, 'upstream failed');
-    if ((res as Socket).destroy && !(res as ServerResponse).setHeader) return (res as Socket).destroy();
-    sendProblem(res as ServerResponse, problem, r.dvd?.instance, r.dvd?.requestId);
-  });
-  const proxy = (req: GatewayRequest, res: ServerResponse) => proxyServer.web(req, res, { target: targets.get(req.dvd!.upstream) });
+    // a body the signature digests was read already: send exactly those bytes on
+    if (dvd.body) out.end(dvd.body);
+    else req.pipe(out);
+  }
 
   /**
    * A public route of the registry (the receipt keys): no token, no rate limit, no identity
@@ -223,6 +278,7 @@ export function gatewayProxy(
     if (hasBody(req)) {
       return sendProblem(res, ApiError.badRequest('This route takes no body'), path, requestId);
     }
+    dropHopByHop(req.headers);
     for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
     req.headers['x-request-id'] = requestId;
     req.dvd = { requestId, upstream, instance: path };
@@ -368,6 +424,7 @@ export function gatewayProxy(
       return fail(new ApiError(413, 'payload-too-large', 'Content Too Large', `Uploads are limited to ${config.MAX_UPLOAD_BYTES} bytes`));
     }
 
+    dropHopByHop(req.headers);
     for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
     // The signature covers the body: multipart uploads stream (bound to length and type),
     // every other body is read here, bounded, and its sha-256 signed.

@@ -378,6 +378,23 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(typeof verified === 'string' ? verified : verified.signer).toBe('gateway');
   });
 
+  it('keeps hop-by-hop headers on their hop, both ways (RFC 9110 §7.6.1)', async () => {
+    const res = await request(app.getHttpServer())
+      .get('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('Connection', 'keep-alive, x-client-hop')
+      .set('X-Client-Hop', 'hop')
+      .set('Keep-Alive', 'timeout=5')
+      .set('TE', 'trailers')
+      .set('X-Echo-Hop', '1');
+    expect(res.status).toBe(200);
+    const h = res.body.headers as Record<string, string>;
+    expect([h['x-client-hop'], h['keep-alive'], h.te]).toEqual([undefined, undefined, undefined]);
+    expect(h['x-echo-hop']).toBe('1'); // an end-to-end header goes on
+    expect(res.headers['x-upstream-hop']).toBeUndefined();
+    expect(res.headers['x-upstream-end']).toBe('end');
+  });
+
   it('streams a multipart body through unchanged, its signature bound to length and content type', async () => {
     const body = Buffer.alloc(20 * 1024 * 1024, 7);
     body.write('begin', 0);

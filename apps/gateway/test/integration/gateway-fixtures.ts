@@ -37,6 +37,12 @@ export async function echoUpstream() {
       const r = { headers: req.headers, method: req.method!, url: req.url!, sha256: hash.digest('hex'), bytes };
       received.push(r);
       res.setHeader('content-type', 'application/json');
+      // asked to, it names a header of its own hop-by-hop (RFC 9110 §7.6.1), beside an end-to-end one
+      if (req.headers['x-echo-hop'] === '1') {
+        res.setHeader('connection', 'keep-alive, x-upstream-hop');
+        res.setHeader('x-upstream-hop', 'hop');
+        res.setHeader('x-upstream-end', 'end');
+      }
       res.end(JSON.stringify(r));
     });
   });

@@ -1,4 +1,5 @@
-import { Server, createServer } from 'node:http';
+import { once } from 'node:events';
+import { IncomingMessage, Server, ServerResponse, createServer, get as httpGet } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
@@ -20,6 +21,9 @@ describe('gateway: one upstream failure, one status and problem type (real gatew
   let token: string;
   let hangingRequestSeen: () => void;
   const hangingSeen = new Promise<void>((r) => (hangingRequestSeen = r));
+  /** Answers of the streaming service that began: the first kilobyte sent, the rest held back. */
+  const downloads: Array<(answer: ServerResponse) => void> = [];
+  const nextDownload = () => new Promise<ServerResponse>((r) => downloads.push(r));
 
   beforeAll(async () => {
     const key = await keyPair('RS256', 'c1');
@@ -28,7 +32,15 @@ describe('gateway: one upstream failure, one status and problem type (real gatew
     const resetting = createServer((req) => req.socket.destroy());
     // never answers: the gateway's UPSTREAM_TIMEOUT_MS must end the wait
     const hanging = createServer(() => hangingRequestSeen());
-    servers.push(jwks.server, resetting, hanging);
+    // starts a download and holds the rest back; `?die` drops the connection after the first kilobyte
+    const streaming = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(Buffer.alloc(1024), () => {
+        if (req.url?.endsWith('?die')) return void req.socket.destroy();
+        downloads.shift()?.(res);
+      });
+    });
+    servers.push(jwks.server, resetting, hanging, streaming);
     const config = gatewayConfigSchema.parse({
       LOG_LEVEL: 'silent',
       ...testIdentityEnv('gateway'),
@@ -41,7 +53,7 @@ describe('gateway: one upstream failure, one status and problem type (real gatew
       INTAKE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens: refused
       COMMUNICATION_URL: await listen(resetting),
       EXPORT_WORKER_URL: await listen(hanging),
-      ROUTING_ENGINE_URL: `http://127.0.0.1:${await freePort()}`,
+      ROUTING_ENGINE_URL: await listen(streaming),
       UPSTREAM_TIMEOUT_MS: '1000',
     });
     app = await createGatewayApp(config);
@@ -92,5 +104,38 @@ describe('gateway: one upstream failure, one status and problem type (real gatew
     expect(res.status).toBe(504);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 504, type: expect.stringMatching(/\/problems\/upstream-timeout$/) });
+  });
+
+  /** A GET straight to the gateway's socket (supertest would buffer the answer). */
+  async function getRaw(path: string) {
+    const server = app.getHttpServer() as Server;
+    if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    return httpGet({ host: '127.0.0.1', port, path: `/api/v1${path}`, headers: { authorization: `Bearer ${token}` } });
+  }
+
+  it("stops the service's answer when the client leaves during a download", async () => {
+    const answer = nextDownload();
+    const req = await getRaw('/authorities');
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    expect(res.statusCode).toBe(200);
+    await once(res, 'data');
+    const upstream = await answer;
+    req.destroy();
+    if (!upstream.destroyed) await once(upstream, 'close');
+    expect(upstream.writableFinished).toBe(false);
+  });
+
+  it("never passes off a service's answer cut short as complete", async () => {
+    const req = await getRaw('/authorities?die');
+    const outcome = await new Promise<string>((resolve) => {
+      req.once('error', () => resolve('no answer'));
+      req.once('response', (res: IncomingMessage) => {
+        res.on('error', () => undefined);
+        res.resume();
+        res.once('close', () => resolve(res.complete ? 'complete' : `incomplete ${res.statusCode}`));
+      });
+    });
+    expect(outcome).toBe('incomplete 200');
   });
 });
