@@ -381,12 +381,14 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
   it('keeps hop-by-hop headers on their hop, both ways (RFC 9110 §7.6.1)', async () => {
     const res = await request(app.getHttpServer())
       .get('/api/v1/documents')
-      .set('Authorization', `Bearer ${await citizenToken()}`)
-      .set('Connection', 'keep-alive, x-client-hop')
-      .set('X-Client-Hop', 'hop')
-      .set('Keep-Alive', 'timeout=5')
-      .set('TE', 'trailers')
-      .set('X-Echo-Hop', '1');
+      .set({
+        Authorization: `Bearer ${await citizenToken()}`,
+        Connection: 'keep-alive, x-client-hop',
+        'X-Client-Hop': 'hop',
+        'Keep-Alive': 'timeout=5',
+        TE: 'trailers',
+        'X-Echo-Hop': '1',
+      });
     expect(res.status).toBe(200);
     const h = res.body.headers as Record<string, string>;
     expect([h['x-client-hop'], h['keep-alive'], h.te]).toEqual([undefined, undefined, undefined]);
