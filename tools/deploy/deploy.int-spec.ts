@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ROUTES } from '@dvd/contracts';
+import { GATEWAY_UPSTREAMS, parseHmacKeys } from '@dvd/platform';
 import { nodeArgsOf } from '../launcher/node-args';
 import { composeEnvKeys, ComposeService, composeValidator } from './compose-schema';
 import {
@@ -140,6 +141,19 @@ describe('deployment files', () => {
       const broken = structuredClone(compose) as { services: Record<string, Json> };
       broken.services.gateway.healtcheck = {};
       expect(validate(broken)).toBe(false);
+    });
+
+    it('gives each service the secret the gateway signs with towards it, and no other service its secret (ADR 0025)', () => {
+      const env = (name: string) => (services[name].environment ?? {}) as Record<string, string>;
+      const gateway = parseHmacKeys(env('gateway').IDENTITY_HMAC_KEYS);
+      expect([...new Set(gateway.map((k) => k.audience))].sort()).toEqual([...GATEWAY_UPSTREAMS].sort());
+      for (const service of GATEWAY_UPSTREAMS) {
+        const own = parseHmacKeys(env(service).IDENTITY_HMAC_KEYS);
+        expect({ service, audiences: own.map((k) => k.audience) }).toEqual({ service, audiences: [service] });
+        // the gateway signs with the last key of a service: the service must hold that one
+        const signing = gateway.filter((k) => k.audience === service).at(-1)!;
+        expect({ service, holds: own.some((k) => k.kid === signing.kid && k.key.equals(signing.key)) }).toEqual({ service, holds: true });
+      }
     });
 
     it('publishes ports for the gateway and the web server, and the dev IdP on loopback only', () => {
