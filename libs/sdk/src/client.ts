@@ -2,7 +2,7 @@ import { sha256Hex, sleep, toBytes, type BytesLike } from './bytes';
 import { DvdCryptoError, DvdIntegrityError, DvdProblemError } from './errors';
 import { openEventStream, watchEvents, type DvdStreamItem, type WatchOptions } from './events';
 import { Transport, type TransportOptions } from './http';
-import { decryptMessage, decryptWith, encryptFor, encryptMessage, type DecryptionKey } from './jwe';
+import { decryptMessage, decryptWith, encryptForBytes, encryptMessage, type DecryptionKey } from './jwe';
 import { verifyReceipt, type VerifiedReceipt, type VerifyReceiptOptions } from './receipts';
 import { postForm, readBody, type ProgressListener } from './upload';
 import type {
@@ -130,6 +130,17 @@ async function* pages<T>(load: (cursor?: string) => Promise<Page<T>>): AsyncGene
   } while (cursor);
 }
 
+const JOSE = 'application/jose';
+
+/**
+ * A file encrypted for a key, as the Blob to upload, with the sha256 and size the platform
+ * must report back. The container's bytes exist once besides the Blob, and only in here.
+ */
+async function sealed(plaintext: Uint8Array, key: Parameters<typeof encryptForBytes>[1]) {
+  const bytes = await encryptForBytes(plaintext, key);
+  return { container: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: JOSE }), sha256: await sha256Hex(bytes), size: bytes.length };
+}
+
 /**
  * The DirektVermittlungDe API. One method per operation of the contract (named by its
  * `operationId`), plus what a client does around them: encrypt and send, download and open,
@@ -223,17 +234,19 @@ export class DvdClient {
    */
   async createDocument(
     metadata: DocumentMetadata,
-    jwe: string | Uint8Array,
+    jwe: string | Uint8Array | Blob,
     o: { idempotencyKey?: string; onProgress?: ProgressListener; signal?: AbortSignal } = {},
   ): Promise<DocumentCreated> {
     const key = o.idempotencyKey ?? crypto.randomUUID();
-    const payload = typeof jwe === 'string' ? new TextEncoder().encode(jwe) : jwe;
+    // one Blob for every attempt (a Blob copies what it is made of)
+    const payload =
+      jwe instanceof Blob ? jwe : new Blob([typeof jwe === 'string' ? jwe : (jwe as Uint8Array<ArrayBuffer>)], { type: JOSE });
     return this.http.withRetries(
       true,
       async () => {
         const form = new FormData();
         form.append('metadata', JSON.stringify(metadata));
-        form.append('encryptedPayload', new Blob([payload as Uint8Array<ArrayBuffer>], { type: 'application/jose' }), 'payload.jwe');
+        form.append('encryptedPayload', payload.type === JOSE ? payload : new Blob([payload], { type: JOSE }), 'payload.jwe');
         const res = await postForm(this.http, '/documents', form, {
           headers: { 'idempotency-key': key },
           onProgress: o.onProgress,
@@ -253,18 +266,16 @@ export class DvdClient {
     o.onStage?.('keys');
     const key = o.recipientKey ?? (await this.authorityKey(o.metadata.authorityId));
     o.onStage?.('encrypting');
-    const plaintext = await toBytes(o.file);
-    const jwe = new TextEncoder().encode(await encryptFor(plaintext, key)); // ASCII: one byte per character
-    const sha256 = await sha256Hex(jwe);
+    const { container, sha256, size } = await sealed(await toBytes(o.file), key);
     const idempotencyKey = o.idempotencyKey ?? crypto.randomUUID();
     o.onStage?.('uploading');
-    const { receipt, ...document } = await this.createDocument(o.metadata as DocumentMetadata, jwe, {
+    const { receipt, ...document } = await this.createDocument(o.metadata as DocumentMetadata, container, {
       idempotencyKey,
       onProgress: o.onProgress,
       signal: o.signal,
     });
     o.onStage?.('verifying');
-    if (document.payload.sha256 !== sha256 || document.payload.size !== jwe.length) {
+    if (document.payload.sha256 !== sha256 || document.payload.size !== size) {
       throw new DvdIntegrityError(`the platform stored other bytes than were sent (document ${document.id})`);
     }
     return { document, receipt, kid: key.kid!, sha256, idempotencyKey };
@@ -379,7 +390,7 @@ export class DvdClient {
       const stored = await this.getDocumentPayload(id, { expected: document.payload, signal: o.signal });
       const plaintext = await decryptWith(new TextDecoder().decode(stored), o.privateKey);
       const key = o.recipientKey ?? (await this.authorityKey(o.targetAuthorityId));
-      container = new TextEncoder().encode(await encryptFor(plaintext, key));
+      container = await encryptForBytes(plaintext, key);
     } else {
       container = typeof o.encryptedPayload === 'string' ? new TextEncoder().encode(o.encryptedPayload) : o.encryptedPayload;
     }

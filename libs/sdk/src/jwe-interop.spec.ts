@@ -1,5 +1,5 @@
 import { DvdCryptoError } from './errors';
-import { MESSAGE_CTY, decryptMessage, decryptWith, encryptFor, encryptMessage } from './jwe';
+import { MESSAGE_CTY, decryptMessage, decryptWith, encryptFor, encryptForBytes, encryptMessage } from './jwe';
 import { generateAuthorityKeyPair, generateReplyKeyPair, type KeyPair } from './keys';
 import {
   base64url,
@@ -75,6 +75,17 @@ describe.each(cases)('JWE interop with Web Crypto: %s (%s + A256GCM)', (_name, a
       expect(header.epk).toMatchObject({ kty: 'EC', crv: 'P-256' });
       expect(header.epk).not.toHaveProperty('d');
     }
+    const opened = await webCryptoDecrypt(jwe, pair.privateJwk!);
+    expect(byteDifference(opened.plaintext, plaintext)).toBeUndefined();
+  });
+
+  it.each(PAYLOADS)('SDK as bytes (encryptForBytes) → Web Crypto: %s', async (_label, size) => {
+    const plaintext = randomBytes(size);
+    const bytes = await encryptForBytes(plaintext, pair.publicJwk);
+    // the compact serialization, one ASCII byte per character: nothing else in the buffer
+    const jwe = new TextDecoder('ascii', { fatal: true }).decode(bytes);
+    expect(jwe).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/);
+    expect(protectedHeader(jwe)).toMatchObject({ alg, enc: 'A256GCM', kid: pair.kid });
     const opened = await webCryptoDecrypt(jwe, pair.privateJwk!);
     expect(byteDifference(opened.plaintext, plaintext)).toBeUndefined();
   });
