@@ -207,7 +207,7 @@ export function gatewayProxy(
   const pool = { keepAlive: true, maxSockets: 1024, timeout: IDLE_UPSTREAM_SOCKET_MS };
   const agents = { 'http:': new HttpAgent(pool), 'https:': new HttpsAgent(pool) };
 
-  /** The service's failure before it answered, as a problem; after its answer, the client's connection ends. */
+  /** A failure on the way to the service: before it answered, a problem (503, 504 or 502); after, only the rest of an upload is dropped. */
   function failed(req: GatewayRequest, res: ServerResponse, err: Error): void {
     const dvd = req.dvd!;
     // after the answer: the rest of an upload the service refused early (e.g. 413) cannot
