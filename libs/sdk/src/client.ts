@@ -238,15 +238,17 @@ export class DvdClient {
     o: { idempotencyKey?: string; onProgress?: ProgressListener; signal?: AbortSignal } = {},
   ): Promise<DocumentCreated> {
     const key = o.idempotencyKey ?? crypto.randomUUID();
-    // one Blob for every attempt (a Blob copies what it is made of)
+    // one Blob for every attempt (a Blob copies bytes and strings it is made of, not another Blob)
     const payload =
-      jwe instanceof Blob ? jwe : new Blob([typeof jwe === 'string' ? jwe : (jwe as Uint8Array<ArrayBuffer>)], { type: JOSE });
+      jwe instanceof Blob && jwe.type === JOSE
+        ? jwe
+        : new Blob([typeof jwe === 'string' || jwe instanceof Blob ? jwe : (jwe as Uint8Array<ArrayBuffer>)], { type: JOSE });
     return this.http.withRetries(
       true,
       async () => {
         const form = new FormData();
         form.append('metadata', JSON.stringify(metadata));
-        form.append('encryptedPayload', payload.type === JOSE ? payload : new Blob([payload], { type: JOSE }), 'payload.jwe');
+        form.append('encryptedPayload', payload, 'payload.jwe');
         const res = await postForm(this.http, '/documents', form, {
           headers: { 'idempotency-key': key },
           onProgress: o.onProgress,

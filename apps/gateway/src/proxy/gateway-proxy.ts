@@ -102,20 +102,14 @@ const FRAMING = new Set(['content-length', 'transfer-encoding', 'content-type', 
 
 /** The service's answer headers (raw, names as sent) without the hop-by-hop ones: the gateway frames and keeps its own connection. */
 function withoutHopByHopRaw(raw: string[]): string[] {
-  let connection: string[] = [];
+  const named = new Set<string>();
   for (let i = 0; i < raw.length; i += 2)
-    if (raw[i].toLowerCase() === 'connection')
-      connection = connection.concat(
-        raw[i + 1]
-          .toLowerCase()
-          .split(',')
-          .map((h) => h.trim()),
-      );
+    if (raw[i].toLowerCase() === 'connection') for (const token of raw[i + 1].toLowerCase().split(',')) named.add(token.trim());
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     // the framing, too: Node frames the answer for this client (length, chunked, or close)
-    if (!HOP_BY_HOP.has(name) && name !== 'transfer-encoding' && !connection.includes(name)) out.push(raw[i], raw[i + 1]);
+    if (!HOP_BY_HOP.has(name) && name !== 'transfer-encoding' && !named.has(name)) out.push(raw[i], raw[i + 1]);
   }
   return out;
 }
@@ -444,7 +438,7 @@ export function gatewayProxy(
       delete req.headers['transfer-encoding'];
       req.headers['content-length'] = String(read.length);
     }
-    // the request target as it came, byte for byte (toProxy above): what the service verifies
+    // the request target as it came, byte for byte (`proxy` sends req.url on): what the service verifies
     Object.assign(req.headers, signIdentity(keyFor(upstream), identity, method, req.url ?? path, signedBody));
     req.dvd = { requestId, upstream: upstreams[upstream], instance: path, body };
     proxy(req, res);

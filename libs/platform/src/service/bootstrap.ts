@@ -41,7 +41,7 @@ const bookkeeping = new WeakMap<INestApplication, Bookkeeping>();
 /**
  * What the app does for every request before its routes: counts it in flight (the graceful
  * drain waits for it) and records its duration (RED metrics). For a request a service answers
- * before Express (the gateway's proxy, ADR 0021's event stream), call it first.
+ * before Express (the gateway's proxy), call it first.
  */
 export function requestBookkeeping(app: INestApplication): Bookkeeping {
   const keep = bookkeeping.get(app);
