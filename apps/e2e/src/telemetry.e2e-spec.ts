@@ -177,10 +177,14 @@ describe('telemetry: one trace per upload across the broker, trace ids in the lo
         if (!id) return null;
         const spans = spansOf(id);
         const byId = new Map(spans.map((s) => [s.spanId, s]));
-        // complete: communication handled both the upload's document.received and routing-engine's document.routed
-        const commConsumers = spans.filter((s) => s.service === 'communication' && s.kind === SPAN_KIND.consumer);
-        const fromServices = new Set(commConsumers.map((s) => byId.get(s.parentSpanId ?? '')?.service));
-        return fromServices.has('intake') && fromServices.has('routing-engine') ? id : null;
+        // complete: communication handled both the upload's document.received and routing-engine's
+        // document.routed, and intake handled document.routed too (its span may be exported last)
+        const publishers = (service: string) =>
+          new Set(
+            spans.filter((s) => s.service === service && s.kind === SPAN_KIND.consumer).map((s) => byId.get(s.parentSpanId ?? '')?.service),
+          );
+        const communication = publishers('communication');
+        return communication.has('intake') && communication.has('routing-engine') && publishers('intake').has('routing-engine') ? id : null;
       },
       {
         what: 'the spans of the upload from every service',
