@@ -41,6 +41,7 @@ export function uploadDocument(apiUrl: string, authorityId: string, o: UploadOpt
     referenceNumber: o.referenceNumber ?? `BENCH-${randomBytes(4).toString('hex')}`,
     authorityId,
     documentType: o.documentType ?? 'BENCHMARK',
+    payloadSize: o.jwe.length,
   };
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\nContent-Type: application/json\r\n\r\n` +

@@ -322,7 +322,8 @@ describe('DvdClient: retries', () => {
     for (const call of calls) {
       const parts = await formParts(call);
       expect(parts.map(([name]) => name)).toEqual(['metadata', 'encryptedPayload']);
-      expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual(METADATA);
+      // the payload's length is declared, so that the platform can store it in one piece
+      expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual({ ...METADATA, payloadSize: jwe.length });
       expect(new TextDecoder().decode(parts[1][1])).toBe(jwe);
     }
 
@@ -392,8 +393,8 @@ describe('DvdClient: sendDocument and getDocumentPayload', () => {
 
     const parts = await formParts(calls[1]);
     expect(parts.map(([name]) => name)).toEqual(['metadata', 'encryptedPayload']);
-    expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual(METADATA);
     const uploaded = parts[1][1];
+    expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual({ ...METADATA, payloadSize: uploaded.length });
     expect(result).toMatchObject({ kid: authority.kid, sha256: sha256(uploaded), idempotencyKey: calls[1].headers.get('idempotency-key') });
     expect(result.receipt).toBe('h.p.s');
     expect(result.document).not.toHaveProperty('receipt');

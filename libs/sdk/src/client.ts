@@ -247,7 +247,8 @@ export class DvdClient {
       true,
       async () => {
         const form = new FormData();
-        form.append('metadata', JSON.stringify(metadata));
+        // the declared size lets the platform stream the payload to storage in one piece (ADR 0026)
+        form.append('metadata', JSON.stringify({ ...metadata, payloadSize: payload.size }));
         form.append('encryptedPayload', payload, 'payload.jwe');
         const res = await postForm(this.http, '/documents', form, {
           headers: { 'idempotency-key': key },

@@ -1,4 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 
 /** The keys s3rver accepts. Passed explicitly: without keys the services use the AWS default credential chain. */
@@ -27,6 +32,7 @@ export async function startLocalS3(o: { directory: string; port?: number; addres
     vhostBuckets: false,
     configureBuckets: (o.buckets ?? []).map((name) => ({ name })),
   });
+  atomicPuts(server);
   const address = await server.run();
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   return {
@@ -39,5 +45,48 @@ export async function startLocalS3(o: { directory: string; port?: number; addres
       server.httpServer?.closeAllConnections();
       await closing;
     },
+  };
+}
+
+/**
+ * A PUT takes effect only once its body has arrived whole, as on S3: s3rver writes straight
+ * into the object's file and ends it when the request ends, so a request cut short (the
+ * uploader gave up, a payload failed its check half-way) became a stored object of fewer
+ * bytes, sometimes after the uploader had already deleted the key. Here the body goes to a
+ * file of another name (s3rver lists only its own suffix) that is renamed when complete and
+ * removed when the request breaks off; the metadata is written after it, as s3rver does.
+ */
+function atomicPuts(server: S3rver): void {
+  const store = server.store;
+  store.putObject = async (object) => {
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const partial = `${objectPath}.${randomUUID()}.partial`;
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      if (Buffer.isBuffer(object.content)) {
+        md5.update(object.content);
+        size = object.content.length;
+        await writeFile(partial, object.content);
+      } else {
+        const measure = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            md5.update(chunk);
+            size += chunk.length;
+            cb(null, chunk);
+          },
+        });
+        // a request whose connection breaks before its Content-Length is complete fails here
+        await pipeline(object.content, measure, createWriteStream(partial));
+      }
+      await rename(partial, objectPath);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
   };
 }

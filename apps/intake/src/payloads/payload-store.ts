@@ -18,6 +18,8 @@ export interface StoredPayload {
 }
 
 export class PayloadTooLarge extends Error {}
+/** The payload is not as long as the metadata's `payloadSize` declared. */
+export class PayloadSizeMismatch extends Error {}
 export class StorageFailed extends Error {}
 
 const tooLarge = (max: number) => new ApiError(413, 'payload-too-large', 'Content Too Large', `The encrypted payload exceeds ${max} bytes`);
@@ -77,6 +79,10 @@ export class PayloadStore {
   toApiError(err: unknown): unknown {
     if (err instanceof ApiError) return err;
     if (err instanceof PayloadTooLarge) return tooLarge(this.config.MAX_UPLOAD_BYTES);
+    if (err instanceof PayloadSizeMismatch) {
+      const detail = 'The encrypted payload is not as long as payloadSize declares';
+      return ApiError.badRequest(detail, [{ field: 'payloadSize', message: 'must be the number of bytes of encryptedPayload' }]);
+    }
     if (err instanceof JweValidationError)
       return ApiError.unprocessable(err.rule, err.detail, [{ field: 'encryptedPayload', message: err.detail }]);
     if (isInfrastructureError(err)) {
@@ -86,11 +92,21 @@ export class PayloadStore {
     return err;
   }
 
-  /** Records the pending object, then streams `source` into it; `written()` says whether an object may exist. */
-  async write(objectKey: string, source: Readable, activeKids: Set<string>, onPending: () => void): Promise<StoredPayload> {
+  /**
+   * Records the pending object, then streams `source` into it; `onPending` is called once an
+   * object may exist. With `declaredSize` the object is written in one request of that length,
+   * and a source of another length fails with PayloadSizeMismatch before the store takes it.
+   */
+  async write(
+    objectKey: string,
+    source: Readable,
+    activeKids: Set<string>,
+    onPending: () => void,
+    declaredSize?: number,
+  ): Promise<StoredPayload> {
     await this.db.query(`INSERT INTO pending_objects (object_key) VALUES ($1)`, [objectKey]);
     onPending();
-    return this.streamToStorage(source, objectKey, activeKids);
+    return this.streamToStorage(source, objectKey, activeKids, declaredSize);
   }
 
   /** In the commit's transaction: the object is now the document's. Swept meanwhile (the object is gone) → StorageFailed. */
@@ -111,7 +127,12 @@ export class PayloadStore {
     }
   }
 
-  private async streamToStorage(source: Readable, objectKey: string, activeKids: Set<string>): Promise<StoredPayload> {
+  private async streamToStorage(
+    source: Readable,
+    objectKey: string,
+    activeKids: Set<string>,
+    declaredSize?: number,
+  ): Promise<StoredPayload> {
     const hash = createHash('sha256');
     let size = 0;
     let summary: JweSummary | undefined;
@@ -119,14 +140,24 @@ export class PayloadStore {
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
+        // more than declared: fail before the store has more bytes than the request's length
+        if (declaredSize !== undefined && size > declaredSize) return cb(new PayloadSizeMismatch());
         hash.update(chunk);
         cb(null, chunk);
+      },
+      // fewer than declared: fail rather than end the body, or the store would wait for the rest
+      flush(cb) {
+        cb(declaredSize !== undefined && size !== declaredSize ? new PayloadSizeMismatch() : null);
       },
     });
     const inspector = new JweInspector({ acceptKids: (kids) => kids.some((k) => activeKids.has(k)) });
     const body = new PassThrough();
     const abort = new AbortController();
-    const upload = this.storage.upload(objectKey, body, { signal: abort.signal, contentType: 'application/jose' });
+    const upload = this.storage.upload(objectKey, body, {
+      signal: abort.signal,
+      contentType: 'application/jose',
+      contentLength: declaredSize,
+    });
     upload.catch(() => body.destroy(new StorageFailed()));
     const flow = pipeline(
       source,
@@ -138,7 +169,7 @@ export class PayloadStore {
     const [flowResult, uploadResult] = await Promise.allSettled([flow, upload]);
     if (flowResult.status === 'rejected') {
       const reason: unknown = flowResult.reason;
-      if (reason instanceof PayloadTooLarge || reason instanceof JweValidationError) throw reason;
+      if (reason instanceof PayloadTooLarge || reason instanceof PayloadSizeMismatch || reason instanceof JweValidationError) throw reason;
       if (uploadResult.status === 'rejected') throw new StorageFailed();
       throw reason instanceof StorageFailed ? reason : ApiError.badRequest('The upload ended before it was complete');
     }

@@ -81,6 +81,8 @@ export class UploadService {
 
   private async prepare(raw: unknown): Promise<Prepared> {
     const meta = parseOrThrow(DocumentMetadataSchema, raw, 'The metadata are invalid');
+    // refused before a byte of the payload is read
+    if (meta.payloadSize !== undefined && meta.payloadSize > this.config.MAX_UPLOAD_BYTES) throw new PayloadTooLarge();
     let replyKey: Jwk | null = null;
     if (meta.replyKey) {
       try {
@@ -121,7 +123,7 @@ export class UploadService {
     const objectKey = `documents/${documentId}`;
     let objectWritten = false;
     const write = (prepared: Prepared, source: Readable): Promise<StoredPayload> =>
-      this.payloads.write(objectKey, source, prepared.activeKids, () => (objectWritten = true));
+      this.payloads.write(objectKey, source, prepared.activeKids, () => (objectWritten = true), prepared.meta.payloadSize);
 
     try {
       let prepared: Prepared;
@@ -238,8 +240,10 @@ export class UploadService {
 
   // ---- idempotent replay -----------------------------------------------------------------
 
+  /** What an Idempotency-Key compares: the metadata and the payload's hash (which covers its declared size). */
   private fingerprint(meta: DocumentMetadata, payloadSha256: string): string {
-    return createHash('sha256').update(canonicalJson(meta)).update('\n').update(payloadSha256).digest('hex');
+    const { payloadSize: _size, ...described } = meta;
+    return createHash('sha256').update(canonicalJson(described)).update('\n').update(payloadSha256).digest('hex');
   }
 
   /** The same key again: hash what was sent (storing nothing) and answer the first response, or 422. */

@@ -114,6 +114,23 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
       expect((await get(official('a1'), path)).status).toBe(200);
     });
 
+    it('stores a payload of the declared payloadSize byte for byte; a replay without the size answers the same document', async () => {
+      const jwe = await encryptCompact(key, 1_500_000);
+      const m = meta();
+      const res = await upload(citizen('alice'), { ...m, payloadSize: jwe.length }, jwe, { 'idempotency-key': 'declared-1' });
+      expect(res.status).toBe(201);
+      receivedEvents++;
+      expect(res.body.payload).toEqual({ size: jwe.length, sha256: sha256(jwe) });
+      expect(res.body).not.toHaveProperty('payloadSize');
+      const download = await get(citizen('alice'), `/api/v1/documents/${res.body.id}/payload`);
+      expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(jwe));
+      // the declared size is not part of what the key compares: the payload's hash covers it
+      const replay = await upload(citizen('alice'), m, jwe, { 'idempotency-key': 'declared-1' });
+      expect(replay.status).toBe(201);
+      expect(replay.body.id).toBe(res.body.id);
+      expect(await intake.counts()).toMatchObject({ pending: 0 });
+    });
+
     it('accepts the application/json variant with a JWE in JSON serialization (citizen key as second recipient)', async () => {
       const citizenKey = await makeEncryptionKey('citizen-own');
       const jwe = await encryptJson([key, citizenKey], randomBytes(10_000));
@@ -239,6 +256,56 @@ describe('document uploads (real Postgres, RabbitMQ, local S3)', () => {
       });
       expect(result.status).toBe(413);
       expect(result.sentBytes).toBeLessThan(body.length);
+    });
+
+    it.each([
+      ['shorter than', 1],
+      ['longer than', -1],
+      ['far longer than', -200_000],
+    ])('400 for a payload %s its declared payloadSize, naming the field', async (_n, off) => {
+      const jwe = await encryptCompact(key, 300_000);
+      const res = await upload(citizen('carol'), meta({ payloadSize: jwe.length + off }), jwe);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+      expect(res.body.errors).toEqual([{ field: 'payloadSize', message: expect.any(String) }]);
+    });
+
+    it.each([0, -5, 1.5, '300'])('400 for the payloadSize %p', async (payloadSize) => {
+      const res = await upload(citizen('carol'), meta({ payloadSize }), await encryptCompact(key, 100));
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('payloadSize');
+    });
+
+    it('400 for a JSON upload whose payload is not its declared payloadSize', async () => {
+      const jwe = await encryptCompact(key, 1000);
+      const res = await post(
+        citizen('carol'),
+        JSON.stringify({ metadata: meta({ payloadSize: jwe.length + 7 }), encryptedPayload: Buffer.from(jwe).toString('base64') }),
+        'application/json',
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: 'payloadSize', message: expect.any(String) }]);
+    });
+
+    it('413 for a declared payloadSize above MAX_UPLOAD_BYTES before a byte of the payload arrives', async () => {
+      const { body, contentType } = documentUpload(meta({ payloadSize: MAX + 1 }), Buffer.alloc(0));
+      // everything up to the payload's part headers; the request never ends, yet it is answered
+      const head = body.subarray(0, body.indexOf('\r\n\r\n', body.indexOf('encryptedPayload')) + 4);
+      const path = '/api/v1/documents';
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${intake.base}${path}`, {
+          method: 'POST',
+          headers: { ...signedHeaders(citizen('carol'), 'POST', path, { contentType, chunked: true }), 'content-type': contentType },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.write(head);
+      });
+      expect(status).toBe(413);
     });
 
     it('413 for a JSON upload whose payload exceeds the limit', async () => {

@@ -49,6 +49,20 @@ export const DocumentMetadataSchema = z
     serviceKey: ServiceKey.optional(),
     regionKey: RegionKey.optional(),
     replyKey: JwkSchema.optional().openapi({ description: "The citizen's public JWK; officials encrypt replies to it." }),
+    payloadSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .openapi({
+        format: 'int64',
+        description:
+          'Bytes of `encryptedPayload`, declared up front (recommended; the SDK always sends it). A payload of another ' +
+          'length is refused with `400` and nothing is stored; more than `MAX_UPLOAD_BYTES` is refused with `413` before ' +
+          'a byte of it is read. With it the payload is streamed to object storage in one piece rather than in parts, ' +
+          'which is faster (ADR 0026). Not part of what an Idempotency-Key compares: the payload itself is.',
+      }),
   })
   .strict()
   .openapi('DocumentMetadata', { description: 'What the citizen declares about the document. Unknown fields → `400`.' });

@@ -141,6 +141,49 @@ describe('ObjectStorage against the local S3 server', () => {
     expect(await storage.exists('broken/object')).toBe(false);
   });
 
+  it('with a declared length sends 20 MiB in one streamed PutObject: no multipart upload, the ETag is the md5 of the bytes', async () => {
+    const size = 20 * 1024 * 1024;
+    const upHash = createHash('sha256');
+    const md5 = createHash('md5');
+    const source = randomStream(size, upHash);
+    source.on('data', (c: Buffer) => md5.update(c));
+    const commands: string[] = [];
+    storage.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'testRecordCommands' },
+    );
+    try {
+      await storage.upload('declared/object', source, { contentLength: size, contentType: 'application/jose' });
+    } finally {
+      storage.client.middlewareStack.remove('testRecordCommands');
+    }
+    expect(commands).toEqual(['PutObjectCommand']);
+    const object = await storage.download('declared/object');
+    expect(object.contentLength).toBe(size);
+    // a multipart object's ETag is "<md5 of the part md5s>-<parts>"
+    expect(object.eTag).toBe(`"${md5.digest('hex')}"`);
+    const downHash = createHash('sha256');
+    for await (const c of object.body) downHash.update(c as Buffer);
+    expect(downHash.digest('hex')).toBe(upHash.digest('hex'));
+  });
+
+  it('with a declared length, ends the request and leaves no object when the source fails mid-way', async () => {
+    let n = 0;
+    const failing = new Readable({
+      read() {
+        n++;
+        if (n > 3) this.destroy(new Error('client went away'));
+        else this.push(randomBytes(1024 * 1024));
+      },
+    });
+    // the store waits for the rest of the declared 10 MiB unless the request is ended: the promise settling is the proof
+    await expect(storage.upload('broken/declared', failing, { contentLength: 10 * 1024 * 1024 })).rejects.toThrow();
+    expect(await storage.exists('broken/declared')).toBe(false);
+  });
+
   it('deletes idempotently', async () => {
     await storage.upload('small', Readable.from([Buffer.from('x')]));
     expect(await storage.exists('small')).toBe(true);

@@ -2,6 +2,8 @@ import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ObjectIdentifier, S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@nestjs/common';
+import { ConfigError } from '../config/config';
 
 type S3Sdk = typeof import('@aws-sdk/client-s3');
 type LibStorage = typeof import('@aws-sdk/lib-storage');
@@ -22,7 +24,21 @@ function sdk() {
   });
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
-import { ConfigError } from '../config/config';
+const storageLog = new Logger('ObjectStorage');
+/** The SDK's own text (fixed sentences), never an argument that might carry a key or data. */
+const sdkText = (args: unknown[]) => (typeof args[0] === 'string' ? args[0].slice(0, 200) : 'AWS SDK message');
+/**
+ * The SDK's warnings into our log (without a logger it writes some to the console), e.g. that
+ * a failed streamed request is not retried. Everything else is dropped: the SDK logs every
+ * command's input and every failed command, which reach our code as results and rejections.
+ */
+const sdkLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (...args: unknown[]) => storageLog.warn(sdkText(args)),
+  error: () => undefined,
+};
 
 export interface ObjectStorageOptions {
   endpoint?: string;
@@ -68,6 +84,7 @@ export class ObjectStorage {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
+      logger: sdkLogger,
       requestHandler: new http.NodeHttpHandler({
         httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
         httpsAgent: new Agent({ keepAlive: true, maxSockets }),
@@ -92,13 +109,44 @@ export class ObjectStorage {
   }
 
   /**
-   * Streams `body` into the object `key` (multipart for large bodies, 8 MiB parts). If the
-   * stream fails or `signal` aborts, the multipart upload is aborted so nothing remains.
+   * Streams `body` into the object `key`. With `contentLength` (the caller guarantees that
+   * `body` yields exactly that many bytes, or fails) in one PutObject, the bytes passed on as
+   * they arrive; without it as a multipart upload (8 MiB parts; a body shorter than one part
+   * is sent as one PutObject once it has ended). If the stream fails or `signal` aborts, the
+   * request or the multipart upload is aborted so nothing remains.
    */
-  async upload(key: string, body: Readable, opts: { contentType?: string; signal?: AbortSignal } = {}): Promise<void> {
+  async upload(
+    key: string,
+    body: Readable,
+    opts: { contentType?: string; contentLength?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const contentType = opts.contentType ?? 'application/octet-stream';
+    if (opts.contentLength !== undefined) {
+      // a failing body ends the request (the store would wait for the rest of its length);
+      // a streamed body is never retried by the SDK (it cannot be replayed): the caller answers 503
+      const abort = new AbortController();
+      const onError = () => abort.abort();
+      body.once('error', onError);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal;
+      try {
+        await this.client.send(
+          new (sdk().s3.PutObjectCommand)({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentLength: opts.contentLength,
+            ContentType: contentType,
+          }),
+          { abortSignal: signal },
+        );
+      } finally {
+        body.off('error', onError);
+      }
+      return;
+    }
     const upload = new (sdk().storage.Upload)({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: opts.contentType ?? 'application/octet-stream' },
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
       partSize: 8 * 1024 * 1024,
       queueSize: 2,
       leavePartsOnError: false,
