@@ -141,4 +141,31 @@ describe('JweInspector', () => {
     );
     expect(await chunked(whole, [1, 2, 3, 70, 500])).toBe('ok');
   });
+
+  it('finds a foreign byte anywhere in the ciphertext, at any alignment of the bytes in memory and any cut', async () => {
+    const segments = compactRsa.split('.');
+    const ctStart = segments.slice(0, 3).join('.').length + 1;
+    const ctLength = segments[3].length;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: ctLength - 1 }),
+        fc.constantFrom(0x25, 0x2e, 0x0a, 0x20, 0x00, 0xff, 0x2b, 0x3d, 0x2f, 0x60, 0x7b),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 1, max: 40 }),
+        async (at, byte, shift, chunkSize) => {
+          // the container at byte offset `shift` of its memory (the check reads two bytes at a time)
+          const data = Buffer.alloc(compactRsa.length + shift).subarray(shift);
+          data.write(compactRsa, 'latin1');
+          data[ctStart + at] = byte;
+          expect(await outcome(data)).toBe('malformed-jwe');
+          expect(await outcome(data, undefined, chunkSize)).toBe('malformed-jwe');
+        },
+      ),
+      { numRuns: 300 },
+    );
+    const aligned = Buffer.alloc(compactRsa.length + 1).subarray(1);
+    aligned.write(compactRsa, 'latin1');
+    expect(await outcome(aligned)).toBe('ok');
+    expect(await outcome(aligned, undefined, 3)).toBe('ok');
+  });
 });
