@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { watchStalls, withCpu, withRss } from './watch';
+import { watchGc, watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -28,6 +28,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const direct: number[] = [];
   const rss: Array<Record<string, RssFigures>> = [];
   const stalls: Array<Record<string, number | null>> = [];
+  const gc: Array<Record<string, number | null>> = [];
   const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const kernel: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const upload = async (tag: string) => {
@@ -64,7 +65,9 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
             `throughput: repetition ${rep}/${ctx.reps}: one ${mib.toFixed(1)} MiB upload through the gateway (RSS of every process sampled)`,
           );
           const watch = await watchStalls(ctx);
+          const gcWatch = await watchGc(ctx);
           const { result: timed, rss: figures } = await withRss(ctx, () => withCpu(ctx, () => upload(`${rep}`)));
+          gc.push(await gcWatch.stop());
           const ms = timed.result;
           cpu.platform.push(timed.cpuMs);
           kernel.platform.push(timed.kernelMs);
@@ -126,6 +129,16 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
       details: { cpuMs: runs, kernelMs: kernel[path] },
     });
   }
+  const gcNames = Object.keys(gc[0] ?? {}).filter((s) => gc.some((r) => (r[s] ?? 0) >= 1));
+  if (gcNames.length)
+    results.push({
+      benchmark: b,
+      metric: 'garbage collection during the upload',
+      value: round(median(gc.map((r) => Object.values(r).reduce<number>((a, v) => a + (v ?? 0), 0)))),
+      unit: 'ms',
+      note: gcNames.map((s) => `${s} ${round(median(gc.map((r) => r[s] ?? 0)))}`).join(', '),
+      details: gc,
+    });
   // a process keeps the pages of its first large upload: the first repetition shows the real
   // growth, later ones little, so the figure is the largest, not the median
   for (const name of Object.keys(rss[0] ?? {})) {

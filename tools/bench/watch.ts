@@ -37,6 +37,36 @@ export async function watchStalls(ctx: BenchContext): Promise<{ stop(): Promise<
   return { stop: scrape };
 }
 
+/** Time spent in garbage collection so far (prom-client's `nodejs_gc_duration_seconds`, every kind), in ms. */
+async function gcMs(url: string): Promise<number | null> {
+  const text = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+    .then((r) => (r.ok ? r.text() : ''))
+    .catch(() => '');
+  let total: number | null = null;
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum(?:\{[^}]*\})? ([0-9.eE+-]+)$/gm))
+    total = (total ?? 0) + Number(m[1]) * 1000;
+  return total;
+}
+
+/** Starts measuring each service's garbage-collection time; `stop()` answers the ms spent since. */
+export async function watchGc(ctx: BenchContext): Promise<{ stop(): Promise<Record<string, number | null>> }> {
+  const urls: Array<[string, string]> = [];
+  for (const s of SERVICES_WITH_METRICS) {
+    const url = metricsUrl(ctx, s);
+    if (url) urls.push([s, url]);
+  }
+  const read = async () => Object.fromEntries(await Promise.all(urls.map(async ([s, u]) => [s, await gcMs(u)] as const)));
+  const start = await read();
+  return {
+    stop: async () => {
+      const end = await read();
+      return Object.fromEntries(
+        Object.entries(end).map(([s, v]) => [s, v === null || start[s] === null ? null : v - (start[s] as number)]),
+      );
+    },
+  };
+}
+
 /** PIDs of every platform process the bench can find. */
 export function platformPids(ctx: BenchContext): Record<string, number> {
   const pids: Record<string, number> = {};
