@@ -535,7 +535,7 @@ describe('DvdClient: forwardDocument with the private key', () => {
     ]);
     const parts = await formParts(calls[3]);
     expect(parts.map(([name]) => name)).toEqual(['metadata', 'encryptedPayload']);
-    expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual({ targetAuthorityId: 'landkreis' });
+    expect(JSON.parse(new TextDecoder().decode(parts[0][1]))).toEqual({ targetAuthorityId: 'landkreis', payloadSize: parts[1][1].length });
     expect(calls[3].headers.get('idempotency-key')).toBeTruthy();
     const jwe = new TextDecoder().decode(parts[1][1]);
     expect(byteDifference(await decryptWith(jwe, to.privateJwk!), file)).toBeUndefined();

@@ -403,7 +403,7 @@ export class DvdClient {
       true,
       async () => {
         const form = new FormData();
-        form.append('metadata', JSON.stringify({ targetAuthorityId: o.targetAuthorityId }));
+        form.append('metadata', JSON.stringify({ targetAuthorityId: o.targetAuthorityId, payloadSize: container.length }));
         form.append('encryptedPayload', new Blob([container as Uint8Array<ArrayBuffer>], { type: 'application/jose' }), 'payload.jwe');
         const res = await postForm(this.http, `/documents/${enc(id)}/forward`, form, {
           headers: { 'idempotency-key': key },

@@ -18,7 +18,7 @@ import { ReceiptSigner } from '../receipts/receipt-signer';
 import { canonicalJson } from './canonical-json';
 import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { parseMetadataJson, receiveMultipart } from './multipart-upload';
-import { PayloadStore, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
+import { PayloadStore, PayloadTooLarge, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
 import { DocumentMetrics } from '../documents/document-metrics';
 
 interface Target {
@@ -80,6 +80,8 @@ export class ForwardService {
 
   private async target(raw: unknown, original: DocumentEntity): Promise<Target> {
     const meta = parseOrThrow(DocumentForwardMetadataSchema, raw, 'The metadata are invalid');
+    // refused before a byte of the payload is read
+    if (meta.payloadSize !== undefined && meta.payloadSize > this.config.MAX_UPLOAD_BYTES) throw new PayloadTooLarge();
     if (meta.targetAuthorityId === original.authorityId) {
       throw ApiError.unprocessable('same-authority', 'The document is already at this authority; forward it to another one', [
         { field: 'targetAuthorityId', message: "is the document's own authority" },
@@ -106,7 +108,7 @@ export class ForwardService {
         onMetadata: (text) => this.target(parseMetadataJson(text), original),
         onPayload: async (stream, t: Target) => ({
           target: t,
-          stored: await this.payloads.write(objectKey, stream, t.activeKids, () => (objectWritten = true)),
+          stored: await this.payloads.write(objectKey, stream, t.activeKids, () => (objectWritten = true), t.meta.payloadSize),
         }),
       });
       return await this.commit(who, original.id, newId, objectKey, target, stored, lease);
@@ -220,9 +222,11 @@ export class ForwardService {
     );
   }
 
+  /** What an Idempotency-Key compares: the target and the payload's hash (which covers its declared size). */
   private fingerprint(originalId: string, meta: DocumentForwardMetadata, payloadSha256: string): string {
+    const { payloadSize: _size, ...target } = meta;
     return createHash('sha256')
-      .update(canonicalJson({ forward: originalId, meta }))
+      .update(canonicalJson({ forward: originalId, meta: target }))
       .update('\n')
       .update(payloadSha256)
       .digest('hex');

@@ -78,9 +78,9 @@ describe('case workflow at intake: receipts, accept, reject, forward, history', 
     return res.body;
   }
 
-  const forwardParts = (target: string, jwe: string) =>
+  const forwardParts = (target: string, jwe: string, payloadSize?: number) =>
     multipartBody([
-      { name: 'metadata', value: JSON.stringify({ targetAuthorityId: target }), contentType: 'application/json' },
+      { name: 'metadata', value: JSON.stringify({ targetAuthorityId: target, payloadSize }), contentType: 'application/json' },
       { name: 'encryptedPayload', value: jwe, filename: 'p.jwe', contentType: 'application/jose' },
     ]);
 
@@ -362,6 +362,35 @@ describe('case workflow at intake: receipts, accept, reject, forward, history', 
       expect((await call(admin('a1'), 'POST', `/api/v1/documents/${doc.id}/accept`)).status).toBe(409);
       const twice = await postMultipart(admin('a1'), path, forwardParts('b1', jwe));
       expect(twice.status).toBe(409);
+    });
+
+    it('stores a payload of the declared payloadSize; refuses another length with 400 and a too large one with 413, keeping nothing', async () => {
+      const stored = async () => {
+        const { documents, pending, idempotency } = await intake.counts();
+        return { documents, pending, idempotency };
+      };
+      const doc = await upload(citizen('ines'));
+      const path = `/api/v1/documents/${doc.id}/forward`;
+      const jwe = await encryptCompact(b1, 200_000);
+      const before = await stored();
+      const objects = (await intake.objectKeys()).length;
+      for (const declared of [jwe.length + 1, jwe.length - 1]) {
+        const res = await postMultipart(admin('a1'), path, forwardParts('b1', jwe, declared));
+        expect(res.status).toBe(400);
+        expect(res.body.errors).toEqual([{ field: 'payloadSize', message: expect.any(String) }]);
+      }
+      const tooLarge = await postMultipart(admin('a1'), path, forwardParts('b1', jwe, 1024 ** 4));
+      expect(tooLarge.status).toBe(413);
+      expect(await stored()).toEqual(before);
+      expect((await intake.objectKeys()).length).toBe(objects);
+
+      const res = await postMultipart(admin('a1'), path, forwardParts('b1', jwe, jwe.length));
+      expect(res.status).toBe(200);
+      expect(res.body.forwarded.payload.size).toBe(jwe.length);
+      const dl = await fetch(`${intake.base}/api/v1/documents/${res.body.forwarded.id}/payload`, {
+        headers: signedHeaders(official('b1'), 'GET', `/api/v1/documents/${res.body.forwarded.id}/payload`),
+      });
+      expect(await dl.text()).toBe(jwe);
     });
 
     it('refuses a container the target cannot open, an unknown target and the own authority, keeping nothing', async () => {

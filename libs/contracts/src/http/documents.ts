@@ -41,6 +41,21 @@ export const DECIDED_STATUSES: readonly string[] = DECISION_STATUSES;
 export const isDecidedStatus = (status: string): boolean => DECIDED_STATUSES.includes(status);
 export const MIB = 1024 * 1024;
 
+/** The declared length of `encryptedPayload` in an upload's or a forward's metadata (ADR 0026). */
+const PayloadSize = z
+  .number()
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .openapi({
+    format: 'int64',
+    description:
+      'Bytes of `encryptedPayload`, declared up front (recommended; the SDK always sends it). A payload of another ' +
+      'length is refused with `400` and nothing is stored; more than `MAX_UPLOAD_BYTES` is refused with `413` before ' +
+      'a byte of it is read. With it the payload is streamed to object storage in one piece rather than in parts, ' +
+      'which is faster (ADR 0026). Not part of what an Idempotency-Key compares: the payload itself is.',
+  });
+
 export const DocumentMetadataSchema = z
   .object({
     referenceNumber: ReferenceNumber,
@@ -49,20 +64,7 @@ export const DocumentMetadataSchema = z
     serviceKey: ServiceKey.optional(),
     regionKey: RegionKey.optional(),
     replyKey: JwkSchema.optional().openapi({ description: "The citizen's public JWK; officials encrypt replies to it." }),
-    payloadSize: z
-      .number()
-      .int()
-      .min(1)
-      .max(Number.MAX_SAFE_INTEGER)
-      .optional()
-      .openapi({
-        format: 'int64',
-        description:
-          'Bytes of `encryptedPayload`, declared up front (recommended; the SDK always sends it). A payload of another ' +
-          'length is refused with `400` and nothing is stored; more than `MAX_UPLOAD_BYTES` is refused with `413` before ' +
-          'a byte of it is read. With it the payload is streamed to object storage in one piece rather than in parts, ' +
-          'which is faster (ADR 0026). Not part of what an Idempotency-Key compares: the payload itself is.',
-      }),
+    payloadSize: PayloadSize.optional(),
   })
   .strict()
   .openapi('DocumentMetadata', { description: 'What the citizen declares about the document. Unknown fields → `400`.' });
@@ -287,6 +289,7 @@ export const DocumentRejectSchema = z
 export const DocumentForwardMetadataSchema = z
   .object({
     targetAuthorityId: AuthorityId.openapi({ description: 'The authority that is responsible; must be registered and another one.' }),
+    payloadSize: PayloadSize.optional(),
   })
   .strict()
   .openapi('DocumentForwardMetadata', { description: 'Where the document goes. Unknown fields → `400`.' });
