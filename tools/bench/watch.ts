@@ -16,6 +16,16 @@ function metricsUrl(ctx: BenchContext, service: (typeof SERVICES_WITH_METRICS)[n
   return ctx.direct ? `${ctx.direct.serviceUrl(service)}/metrics` : null;
 }
 
+/** Each service whose metrics the bench can read, with their URL. */
+function metricsUrls(ctx: BenchContext): Array<[string, string]> {
+  const urls: Array<[string, string]> = [];
+  for (const s of SERVICES_WITH_METRICS) {
+    const url = metricsUrl(ctx, s);
+    if (url) urls.push([s, url]);
+  }
+  return urls;
+}
+
 /** The longest event-loop delay since the previous scrape, in ms (null when unknown). */
 async function maxLagMs(url: string): Promise<number | null> {
   const text = await fetch(url, { signal: AbortSignal.timeout(10_000) })
@@ -27,11 +37,7 @@ async function maxLagMs(url: string): Promise<number | null> {
 
 /** Starts watching stalls (the scrape now resets each service's maximum); `stop()` reads them. */
 export async function watchStalls(ctx: BenchContext): Promise<{ stop(): Promise<Record<string, number | null>> }> {
-  const urls: Array<[string, string]> = [];
-  for (const s of SERVICES_WITH_METRICS) {
-    const url = metricsUrl(ctx, s);
-    if (url) urls.push([s, url]);
-  }
+  const urls = metricsUrls(ctx);
   const scrape = async () => Object.fromEntries(await Promise.all(urls.map(async ([s, u]) => [s, await maxLagMs(u)] as const)));
   await scrape();
   return { stop: scrape };
@@ -50,11 +56,7 @@ async function gcMs(url: string): Promise<number | null> {
 
 /** Starts measuring each service's garbage-collection time; `stop()` answers the ms spent since. */
 export async function watchGc(ctx: BenchContext): Promise<{ stop(): Promise<Record<string, number | null>> }> {
-  const urls: Array<[string, string]> = [];
-  for (const s of SERVICES_WITH_METRICS) {
-    const url = metricsUrl(ctx, s);
-    if (url) urls.push([s, url]);
-  }
+  const urls = metricsUrls(ctx);
   const read = async () => Object.fromEntries(await Promise.all(urls.map(async ([s, u]) => [s, await gcMs(u)] as const)));
   const start = await read();
   return {

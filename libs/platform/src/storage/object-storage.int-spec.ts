@@ -22,6 +22,18 @@ function randomStream(totalBytes: number, hash: ReturnType<typeof createHash>): 
   });
 }
 
+/** `chunks` random chunks of `chunkSize` bytes, then an error (a client that went away). */
+function failingAfter(chunks: number, chunkSize: number): Readable {
+  let n = 0;
+  return new Readable({
+    read() {
+      n++;
+      if (n > chunks) this.destroy(new Error('client went away'));
+      else this.push(randomBytes(chunkSize));
+    },
+  });
+}
+
 describe('ObjectStorage against the local S3 server', () => {
   let s3: LocalS3;
   let dir: string;
@@ -129,15 +141,7 @@ describe('ObjectStorage against the local S3 server', () => {
   });
 
   it('leaves no object when the source stream fails mid-way', async () => {
-    let n = 0;
-    const failing = new Readable({
-      read() {
-        n++;
-        if (n > 3) this.destroy(new Error('client went away'));
-        else this.push(randomBytes(4 * 1024 * 1024));
-      },
-    });
-    await expect(storage.upload('broken/object', failing)).rejects.toThrow();
+    await expect(storage.upload('broken/object', failingAfter(3, 4 * 1024 * 1024))).rejects.toThrow();
     expect(await storage.exists('broken/object')).toBe(false);
   });
 
@@ -171,16 +175,8 @@ describe('ObjectStorage against the local S3 server', () => {
   });
 
   it('with a declared length, ends the request and leaves no object when the source fails mid-way', async () => {
-    let n = 0;
-    const failing = new Readable({
-      read() {
-        n++;
-        if (n > 3) this.destroy(new Error('client went away'));
-        else this.push(randomBytes(1024 * 1024));
-      },
-    });
     // the store waits for the rest of the declared 10 MiB unless the request is ended: the promise settling is the proof
-    await expect(storage.upload('broken/declared', failing, { contentLength: 10 * 1024 * 1024 })).rejects.toThrow();
+    await expect(storage.upload('broken/declared', failingAfter(3, 1024 * 1024), { contentLength: 10 * 1024 * 1024 })).rejects.toThrow();
     expect(await storage.exists('broken/declared')).toBe(false);
   });
 
