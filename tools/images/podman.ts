@@ -107,6 +107,9 @@ export function run(
       if (o.onLine && partial) o.onLine(partial);
       resolvePromise({ code, stdout, stderr });
     });
+    // a program that exits without reading its input (podman refusing a container at once)
+    // closes the pipe: EPIPE on it is no failure of ours, the exit code says what happened
+    child.stdin!.on('error', () => undefined);
     child.stdin!.end(o.input ?? '');
   });
 }
