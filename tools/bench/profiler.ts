@@ -49,7 +49,51 @@ export interface ProfileSummary {
   busyMs: number;
   top: SelfTimeRow[];
   byPackage: SelfTimeRow[];
+  /** Where the garbage comes from: V8's sampling heap profiler over the same phase (`.heapprofile`). */
+  allocations?: { file: string; totalMiB: number; top: AllocationRow[] };
 }
+
+export interface AllocationRow {
+  name: string;
+  /** MiB allocated at this function during the phase (sampled; freed or not). */
+  mib: number;
+  sharePct: number;
+}
+
+/** V8's sampling heap profile: allocation sites as a tree, each with the bytes sampled there. */
+export interface HeapProfileNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children?: HeapProfileNode[];
+}
+
+/** Bytes allocated per function (self), largest first. */
+export function summariseAllocations(head: HeapProfileNode, top = 12): { totalMiB: number; top: AllocationRow[] } {
+  const perFunction = new Map<string, number>();
+  let total = 0;
+  const stack: HeapProfileNode[] = [head];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.selfSize > 0) {
+      const f = n.callFrame;
+      const name =
+        !f.url && f.functionName.startsWith('(')
+          ? f.functionName
+          : `${f.functionName || '(anonymous)'} (${shortUrl(f.url) || 'native'}:${f.lineNumber + 1})`;
+      perFunction.set(name, (perFunction.get(name) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    if (n.children) stack.push(...n.children);
+  }
+  const rows = [...perFunction.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, bytes]) => ({ name, mib: round(bytes / 2 ** 20), sharePct: total > 0 ? round((100 * bytes) / total) : 0 }));
+  return { totalMiB: round(total / 2 ** 20), top: rows };
+}
+
+/** One heap sample per this many bytes allocated on average (V8's default is 32 KiB). */
+const HEAP_SAMPLING_BYTES = 16 * 1024;
 
 /** Where a function comes from: a package, Node's own code, ours (apps/… or libs/…), or V8. */
 export function packageOf(url: string): string {
@@ -196,6 +240,13 @@ export class PhaseProfiler {
       await s.send('Profiler.enable');
       await s.send('Profiler.setSamplingInterval', { interval: SAMPLING_INTERVAL_US });
       await s.send('Profiler.start');
+      // what is allocated during the phase, also what is freed again: the garbage the collector sweeps
+      await s.send('HeapProfiler.enable');
+      await s.send('HeapProfiler.startSampling', {
+        samplingInterval: HEAP_SAMPLING_BYTES,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
       started.push([name, s]);
     }
     try {
@@ -204,9 +255,13 @@ export class PhaseProfiler {
       for (const [name, s] of started) {
         try {
           const { profile } = await s.send<{ profile: CpuProfile }>('Profiler.stop');
+          const heap = await s.send<{ profile: { head: HeapProfileNode } }>('HeapProfiler.stopSampling');
           const file = join(this.dir, `${label}.${name}.cpuprofile`);
           writeFileSync(file, JSON.stringify(profile));
-          this.summaries.push({ label, process: name, file, ...summariseProfile(profile) });
+          const heapFile = join(this.dir, `${label}.${name}.heapprofile`);
+          writeFileSync(heapFile, JSON.stringify(heap.profile));
+          const allocations = { file: heapFile, ...summariseAllocations(heap.profile.head) };
+          this.summaries.push({ label, process: name, file, ...summariseProfile(profile), allocations });
         } catch (err) {
           this.log(`profile ${label}: ${name} failed: ${(err as Error).message}`);
         }
@@ -227,6 +282,11 @@ export class PhaseProfiler {
       out.push('   self %   self ms  function');
       for (const r of s.top.slice(0, top)) out.push(`   ${String(r.sharePct).padStart(6)}  ${String(r.selfMs).padStart(8)}  ${r.name}`);
       out.push('   by package: ' + s.byPackage.map((r) => `${r.name} ${r.sharePct}%`).join(', '));
+      if (s.allocations) {
+        out.push(`   allocated ${s.allocations.totalMiB} MiB (sampled, ${s.allocations.file}):`);
+        for (const r of s.allocations.top.slice(0, 8))
+          out.push(`   ${String(r.sharePct).padStart(6)}  ${String(r.mib).padStart(8)}  ${r.name}`);
+      }
     }
     return out.join('\n');
   }
