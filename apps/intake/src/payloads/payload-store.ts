@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { DataSource, EntityManager, TypeORMError } from 'typeorm';
-import { ApiError, JweInspector, JweSummary, JweValidationError, ObjectStorage, jweValidatingStream } from '@dvd/platform';
+import { ApiError, JweInspector, JweSummary, JweValidationError, ObjectStorage } from '@dvd/platform';
 import { INTAKE_CONFIG } from '../intake-config.token';
 import { IntakeConfig } from '../intake.config';
 
@@ -137,21 +137,31 @@ export class PayloadStore {
     let size = 0;
     let summary: JweSummary | undefined;
     source.once('limit', () => source.destroy(new PayloadTooLarge()));
-    const meter = new Transform({
+    const inspector = new JweInspector({ acceptKids: (kids) => kids.some((k) => activeKids.has(k)) });
+    // one pass, one stream: counted, hashed and checked as JWE, then on to the store (the body
+    // the S3 client reads); every stage more would be one more hand-over per chunk
+    const body = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
         // more than declared: fail before the store has more bytes than the request's length
         if (declaredSize !== undefined && size > declaredSize) return cb(new PayloadSizeMismatch());
+        try {
+          inspector.push(chunk);
+        } catch (err) {
+          return cb(err as Error);
+        }
         hash.update(chunk);
         cb(null, chunk);
       },
       // fewer than declared: fail rather than end the body, or the store would wait for the rest
       flush(cb) {
-        cb(declaredSize !== undefined && size !== declaredSize ? new PayloadSizeMismatch() : null);
+        if (declaredSize !== undefined && size !== declaredSize) return cb(new PayloadSizeMismatch());
+        inspector.finish().then((s) => {
+          summary = s;
+          cb();
+        }, cb);
       },
     });
-    const inspector = new JweInspector({ acceptKids: (kids) => kids.some((k) => activeKids.has(k)) });
-    const body = new PassThrough();
     const abort = new AbortController();
     const upload = this.storage.upload(objectKey, body, {
       signal: abort.signal,
@@ -159,12 +169,7 @@ export class PayloadStore {
       contentLength: declaredSize,
     });
     upload.catch(() => body.destroy(new StorageFailed()));
-    const flow = pipeline(
-      source,
-      meter,
-      jweValidatingStream(inspector, (s) => (summary = s)),
-      body,
-    );
+    const flow = pipeline(source, body);
     flow.catch(() => abort.abort());
     const [flowResult, uploadResult] = await Promise.allSettled([flow, upload]);
     if (flowResult.status === 'rejected') {

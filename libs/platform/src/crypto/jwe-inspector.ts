@@ -1,4 +1,3 @@
-import { Transform, TransformCallback } from 'node:stream';
 import { B64URL, JweValidationError, fail } from './jwe-inspector-errors';
 import { JSON_LIMITS, JsonContainerParts, JsonObject, JweJsonScanner } from './jwe-inspector-json';
 
@@ -287,26 +286,6 @@ export class JweInspector {
   get bytes() {
     return this.total;
   }
-}
-
-/** A pass-through stream that refuses (errors) as soon as the bytes are not a valid container. */
-export function jweValidatingStream(inspector: JweInspector, onSummary?: (s: JweSummary) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try {
-        inspector.push(chunk);
-      } catch (err) {
-        return cb(err as Error);
-      }
-      cb(null, chunk);
-    },
-    flush(cb: TransformCallback) {
-      inspector.finish().then((s) => {
-        onSummary?.(s);
-        cb();
-      }, cb);
-    },
-  });
 }
 
 /** Inspects a whole container held in memory (JSON uploads, message blobs). */
