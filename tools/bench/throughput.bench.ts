@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { watchGc, watchStalls, withCpu, withRss } from './watch';
+import { gcResult, watchGc, watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -129,16 +129,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
       details: { cpuMs: runs, kernelMs: kernel[path] },
     });
   }
-  const gcNames = Object.keys(gc[0] ?? {}).filter((s) => gc.some((r) => (r[s] ?? 0) >= 1));
-  if (gcNames.length)
-    results.push({
-      benchmark: b,
-      metric: 'garbage collection during the upload',
-      value: round(median(gc.map((r) => Object.values(r).reduce<number>((a, v) => a + (v ?? 0), 0)))),
-      unit: 'ms',
-      note: gcNames.map((s) => `${s} ${round(median(gc.map((r) => r[s] ?? 0)))}`).join(', '),
-      details: gc,
-    });
+  results.push(...gcResult(b, 'garbage collection during the upload', gc));
   // a process keeps the pages of its first large upload: the first repetition shows the real
   // growth, later ones little, so the figure is the largest, not the median
   for (const name of Object.keys(rss[0] ?? {})) {

@@ -4,7 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { watchStalls, withCpu } from './watch';
+import { gcResult, watchGc, watchStalls, withCpu } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -102,6 +102,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   const platform: BurstRun[] = [];
   const direct: BurstRun[] = [];
   const stalls: Array<Record<string, number | null>> = [];
+  const gc: Array<Record<string, number | null>> = [];
   const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const kernel: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
   const started = performance.now();
@@ -114,11 +115,13 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       );
       if (who === 'platform') {
         const watch = await watchStalls(ctx);
+        const gcWatch = await watchGc(ctx);
         const { result, cpuMs, kernelMs } = await withCpu(ctx, () => platformBurst(ctx, tokens, jwe, `${rep}`));
         platform.push(result);
         cpu.platform.push(cpuMs);
         kernel.platform.push(kernelMs);
         stalls.push(await watch.stop());
+        gc.push(await gcWatch.stop());
       } else {
         const { result, cpuMs, kernelMs } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
         direct.push(result);
@@ -194,6 +197,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       details: { cpuMs: runs, kernelMs: kernel[path] },
     });
   }
+  results.push(...gcResult(b, 'garbage collection during a burst', gc));
   for (const service of Object.keys(stalls[0] ?? {})) {
     const values = stalls.map((s) => s[service]).filter((v): v is number => v !== null);
     if (!values.length) continue;

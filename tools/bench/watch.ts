@@ -5,7 +5,8 @@
  * growth of every process, the local S3 store included.
  */
 import { cpuTimes } from './processes';
-import type { AppName, BenchContext, RssFigures } from './types';
+import type { AppName, BenchContext, BenchResult, RssFigures } from './types';
+import { median, round } from './util';
 
 export const SERVICES_WITH_METRICS = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime'] as const;
 const PROCESSES: AppName[] = [...SERVICES_WITH_METRICS, 'dev-idp', 'local-s3'];
@@ -67,6 +68,22 @@ export async function watchGc(ctx: BenchContext): Promise<{ stop(): Promise<Reco
       );
     },
   };
+}
+
+/** The row for the GC time of each repetition (`watchGc`): the total's median, per service in the note. */
+export function gcResult(benchmark: string, metric: string, runs: Array<Record<string, number | null>>): BenchResult[] {
+  const names = Object.keys(runs[0] ?? {}).filter((s) => runs.some((r) => (r[s] ?? 0) >= 1));
+  if (!names.length) return [];
+  return [
+    {
+      benchmark,
+      metric,
+      value: round(median(runs.map((r) => Object.values(r).reduce<number>((a, v) => a + (v ?? 0), 0)))),
+      unit: 'ms',
+      note: names.map((s) => `${s} ${round(median(runs.map((r) => r[s] ?? 0)))}`).join(', '),
+      details: runs,
+    },
+  ];
 }
 
 /** PIDs of every platform process the bench can find. */
