@@ -9,7 +9,7 @@ import { threadNotFound } from '../threads/thread-access';
 import { Slot, ThreadEntity } from '../threads/thread.entity';
 import { ThreadService } from '../threads/thread.service';
 import { utc } from '../threads/utc';
-import { AppointmentBookings } from './appointment-bookings';
+import { AppointmentBookings, retryingBookingDeadlocks } from './appointment-bookings';
 import { appointmentCalendar } from './appointment-calendar';
 
 type Appointment = NonNullable<ThreadEntity['appointment']>;
@@ -50,6 +50,11 @@ export class AppointmentService {
   /** The citizen confirms a proposed slot; the same slot again changes nothing. */
   async confirm(who: Identity, id: string, start: string): Promise<ThreadEntity> {
     if (who.role !== 'citizen') throw threadNotFound();
+    // a booking that lost a deadlock to a concurrent one is tried again (see isBookingDeadlock)
+    return retryingBookingDeadlocks(() => this.confirmOnce(who, id, start));
+  }
+
+  private confirmOnce(who: Identity, id: string, start: string): Promise<ThreadEntity> {
     return this.db.transaction(async (manager) => {
       const thread = await this.threads.getVisible(who, id, manager, true);
       const appointment = appointmentOf(thread);
