@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -106,14 +106,48 @@ export async function freeLauncherPorts(): Promise<LauncherPorts> {
   return ports;
 }
 
+/** Ports handed out by this process: never twice (a server may not be listening on it yet). */
+const handedOut = new Set<number>();
+const PORT_BASE = 20_000;
+const PORT_BLOCK = 1_200;
+
+/**
+ * A free port on 127.0.0.1 for a server a test (or the bench) starts and the port is passed
+ * to. Taken below the kernel's ephemeral range (32768 and up), where outgoing connections get
+ * their local ports, from a block of its own per Jest worker (`JEST_WORKER_ID`): between
+ * choosing a port and a server binding it (seconds, for a platform's service) no other suite
+ * picks it. With port 0 one could, and a platform's gateway once reached another suite's
+ * service, which answered its health check and 404 for the route.
+ */
 export async function freePort(): Promise<number> {
+  const block = Number(process.env.JEST_WORKER_ID ?? 0) % 10;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = PORT_BASE + block * PORT_BLOCK + randomInt(PORT_BLOCK);
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  // the block is crowded (a long-lived process): the kernel's choice
+  const port = await listenOnce(0);
+  handedOut.add(port);
+  return port;
+}
+
+async function canListen(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const bound = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(bound));
     });
   });
 }
