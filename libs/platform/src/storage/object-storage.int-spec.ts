@@ -180,6 +180,14 @@ describe('ObjectStorage against the local S3 server', () => {
     expect(await storage.exists('broken/declared')).toBe(false);
   });
 
+  it("lets an idle connection go a second before the store would close it (the store's Keep-Alive hint)", async () => {
+    await storage.exists('keep-alive/probe');
+    const idle = Object.values(storage.agents.http.freeSockets).flat();
+    expect(idle.length).toBeGreaterThan(0);
+    // s3rver (a Node server) answers `Keep-Alive: timeout=5`; the pool lets go after 4 s idle
+    for (const socket of idle) expect(socket?.timeout).toBe(4_000);
+  });
+
   it('deletes idempotently', async () => {
     await storage.upload('small', Readable.from([Buffer.from('x')]));
     expect(await storage.exists('small')).toBe(true);

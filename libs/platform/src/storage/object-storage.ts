@@ -67,6 +67,8 @@ export interface StoredObject {
 export class ObjectStorage {
   readonly client: S3Client;
   readonly bucket: string;
+  /** The connection pools to the store (one per protocol). */
+  readonly agents: { http: HttpAgent; https: Agent };
   private readonly versionPageSize: number;
 
   constructor(o: ObjectStorageOptions) {
@@ -74,6 +76,10 @@ export class ObjectStorage {
     this.versionPageSize = o.versionPageSize ?? 1000;
     const maxSockets = o.maxSockets ?? 512;
     const { s3, http } = sdk();
+    this.agents = {
+      http: new HttpAgent({ keepAlive: true, maxSockets, timeout: IDLE_STORE_SOCKET_MS }),
+      https: new Agent({ keepAlive: true, maxSockets, timeout: IDLE_STORE_SOCKET_MS }),
+    };
     this.client = new s3.S3Client({
       endpoint: o.endpoint,
       region: o.region,
@@ -86,8 +92,13 @@ export class ObjectStorage {
       maxAttempts: 3,
       logger: sdkLogger,
       requestHandler: new http.NodeHttpHandler({
-        httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-        httpsAgent: new Agent({ keepAlive: true, maxSockets }),
+        // With a timeout, Node's agent also honours the store's `Keep-Alive: timeout=N` and
+        // lets an idle connection go a second before the store closes it; without one it keeps
+        // idle connections forever, and a request sent on one the store is closing at that
+        // moment fails (ECONNRESET). A streamed PutObject cannot be retried, so that failure
+        // reached citizens as 503 (seen in a burst that followed a few idle seconds).
+        httpAgent: this.agents.http,
+        httpsAgent: this.agents.https,
         connectionTimeout: 5_000,
         requestTimeout: 60_000,
       }),
@@ -256,6 +267,9 @@ export class ObjectStorage {
 }
 
 const UNSIGNED_BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
+
+/** How long an idle connection to the store stays in the pool at most (less if the store says so). */
+export const IDLE_STORE_SOCKET_MS = 30_000;
 
 /** AWS's own endpoints (none configured), https, or this machine: a body cannot be changed on the way. */
 export function payloadTravelsSafely(endpoint: string | undefined): boolean {
