@@ -268,8 +268,12 @@ export class ObjectStorage {
 
 const UNSIGNED_BODY_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
-/** How long an idle connection to the store stays in the pool at most (less if the store says so). */
-export const IDLE_STORE_SOCKET_MS = 30_000;
+/**
+ * How long an idle connection to the store stays in the pool at most: less than S3 keeps an
+ * idle connection open (about 20 s), and less than a store's own `Keep-Alive: timeout` hint
+ * minus a second where it sends one.
+ */
+export const IDLE_STORE_SOCKET_MS = 15_000;
 
 /** AWS's own endpoints (none configured), https, or this machine: a body cannot be changed on the way. */
 export function payloadTravelsSafely(endpoint: string | undefined): boolean {
