@@ -75,11 +75,7 @@ export function summariseAllocations(head: HeapProfileNode, top = 12): { totalMi
   while (stack.length) {
     const n = stack.pop()!;
     if (n.selfSize > 0) {
-      const f = n.callFrame;
-      const name =
-        !f.url && f.functionName.startsWith('(')
-          ? f.functionName
-          : `${f.functionName || '(anonymous)'} (${shortUrl(f.url) || 'native'}:${f.lineNumber + 1})`;
+      const name = frameName(n.callFrame);
       perFunction.set(name, (perFunction.get(name) ?? 0) + n.selfSize);
       total += n.selfSize;
     }
@@ -116,6 +112,14 @@ function shortUrl(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
+/** A V8 pseudo-node such as `(garbage collector)` or `(program)`. */
+const isPseudo = (f: CallFrame) => f.functionName.startsWith('(') && !f.url;
+
+/** `function (file:line)`, or the pseudo-node's own name. */
+function frameName(f: CallFrame): string {
+  return isPseudo(f) ? f.functionName : `${f.functionName || '(anonymous)'} (${shortUrl(f.url) || 'native'}:${f.lineNumber + 1})`;
+}
+
 /** Self time per function and per package; shares are of the busy time (idle excluded). */
 export function summariseProfile(profile: CpuProfile, top = 20): Omit<ProfileSummary, 'label' | 'process' | 'file'> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -142,8 +146,8 @@ export function summariseProfile(profile: CpuProfile, top = 20): Omit<ProfileSum
       idleUs += us;
       continue;
     }
-    const pseudo = f.functionName.startsWith('(') && !f.url;
-    const name = pseudo ? f.functionName : `${f.functionName || '(anonymous)'} (${shortUrl(f.url) || 'native'}:${f.lineNumber + 1})`;
+    const pseudo = isPseudo(f);
+    const name = frameName(f);
     perFunction.set(name, (perFunction.get(name) ?? 0) + us);
     const pkg = pseudo ? f.functionName : packageOf(f.url);
     perPackage.set(pkg, (perPackage.get(pkg) ?? 0) + us);

@@ -18,7 +18,7 @@ import { ReceiptSigner } from '../receipts/receipt-signer';
 import { canonicalJson } from './canonical-json';
 import { IdempotencyLease, IdempotencyService, StoredResponse } from './idempotency.service';
 import { parseMetadataJson, receiveMultipart } from './multipart-upload';
-import { PayloadStore, PayloadTooLarge, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
+import { PayloadStore, StoredPayload, bodyModeOf, hashPayloadStream } from './payload-store';
 import { DocumentMetrics } from '../documents/document-metrics';
 
 interface Target {
@@ -80,8 +80,7 @@ export class ForwardService {
 
   private async target(raw: unknown, original: DocumentEntity): Promise<Target> {
     const meta = parseOrThrow(DocumentForwardMetadataSchema, raw, 'The metadata are invalid');
-    // refused before a byte of the payload is read
-    if (meta.payloadSize !== undefined && meta.payloadSize > this.config.MAX_UPLOAD_BYTES) throw new PayloadTooLarge();
+    this.payloads.refuseDeclaredTooLarge(meta.payloadSize);
     if (meta.targetAuthorityId === original.authorityId) {
       throw ApiError.unprocessable('same-authority', 'The document is already at this authority; forward it to another one', [
         { field: 'targetAuthorityId', message: "is the document's own authority" },

@@ -92,6 +92,11 @@ export class PayloadStore {
     return err;
   }
 
+  /** A declared payload size (ADR 0026) above MAX_UPLOAD_BYTES: refused before a byte of the payload is read. */
+  refuseDeclaredTooLarge(declaredSize: number | undefined): void {
+    if (declaredSize !== undefined && declaredSize > this.config.MAX_UPLOAD_BYTES) throw new PayloadTooLarge();
+  }
+
   /**
    * Records the pending object, then streams `source` into it; `onPending` is called once an
    * object may exist. With `declaredSize` the object is written in one request of that length,

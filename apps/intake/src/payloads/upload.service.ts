@@ -81,8 +81,7 @@ export class UploadService {
 
   private async prepare(raw: unknown): Promise<Prepared> {
     const meta = parseOrThrow(DocumentMetadataSchema, raw, 'The metadata are invalid');
-    // refused before a byte of the payload is read
-    if (meta.payloadSize !== undefined && meta.payloadSize > this.config.MAX_UPLOAD_BYTES) throw new PayloadTooLarge();
+    this.payloads.refuseDeclaredTooLarge(meta.payloadSize);
     let replyKey: Jwk | null = null;
     if (meta.replyKey) {
       try {
