@@ -8,7 +8,7 @@ import type { S3Target } from './types';
  * sent unsigned (`UNSIGNED-PAYLOAD`), so the bench does not hash what it sends and the
  * figure is the store's, not the client's.
  */
-export function directS3Client(s3: S3Target, o: { maxSockets?: number; keepAlive?: boolean } = {}): S3Client {
+export function directS3Client(s3: S3Target, o: { maxSockets?: number; keepAlive?: boolean; idleTimeoutMs?: number } = {}): S3Client {
   const client = new S3Client({
     endpoint: s3.endpoint,
     region: s3.region,
@@ -17,7 +17,11 @@ export function directS3Client(s3: S3Target, o: { maxSockets?: number; keepAlive
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: new NodeHttpHandler({
-      httpAgent: new Agent({ keepAlive: o.keepAlive ?? true, maxSockets: o.maxSockets ?? 64 }),
+      httpAgent: new Agent({
+        keepAlive: o.keepAlive ?? true,
+        maxSockets: o.maxSockets ?? 64,
+        ...(o.idleTimeoutMs ? { timeout: o.idleTimeoutMs } : {}),
+      }),
       requestTimeout: 300_000,
     }),
   });

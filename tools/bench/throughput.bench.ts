@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
+import { uploadDocument } from './http';
+import { PATH_NAMES, Path, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { gcResult, watchGc, watchStalls, withCpu, withRss } from './watch';
+import { gcResult, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -25,15 +27,20 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const s3 = ctx.direct ? directS3Client(ctx.direct.s3) : null;
   const platform: number[] = [];
+  const reference: number[] = [];
   const direct: number[] = [];
+  const referenceStalls: Array<Record<string, number | null>> = [];
   const rss: Array<Record<string, RssFigures>> = [];
   const stalls: Array<Record<string, number | null>> = [];
   const gc: Array<Record<string, number | null>> = [];
-  const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
-  const kernel: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
-  const upload = async (tag: string) => {
-    const r = await ctx.upload({ token, jwe, agent, referenceNumber: `BENCH-TP-${tag}`, timeoutMs: 300_000 });
-    if (r.status !== 201) throw new Error(`the ${mib.toFixed(1)} MiB upload failed: ${r.status} ${r.error ?? ''}`);
+  const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  const pipeline = await startReferencePipeline(ctx);
+  /** One upload through the gateway, or through the reference pipeline at `apiUrl`. */
+  const upload = async (tag: string, apiUrl?: string, payload = jwe) => {
+    const o = { token, jwe: payload, agent, referenceNumber: `BENCH-TP-${tag}`, timeoutMs: 300_000 };
+    const r = await (apiUrl ? uploadDocument(apiUrl, ctx.authority.id, o) : ctx.upload(o));
+    if (r.status !== 201) throw new Error(`the ${(payload.length / MiB).toFixed(1)} MiB upload failed: ${r.status} ${r.error ?? ''}`);
     return r.ms;
   };
   const put = async () => {
@@ -53,11 +60,11 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
     // warm-up, not counted: connections, JIT, the SDK's lazy initialisation; small, so that
     // the first repetition shows what a large upload costs a process that never had one
     const small = await ctx.makeJwe(MiB);
-    const warm = await ctx.upload({ token, jwe: small, agent, referenceNumber: 'BENCH-TP-WARMUP' });
-    if (warm.status !== 201) throw new Error(`the warm-up upload failed: ${warm.status} ${warm.error ?? ''}`);
+    await upload('WARMUP', undefined, small);
+    if (pipeline) await upload('WARMUP', pipeline.apiUrl, small);
     if (s3) await s3.send(new PutObjectCommand({ Bucket: ctx.direct!.s3.bucket, Key: `bench-direct/${randomUUID()}`, Body: small }));
     for (let rep = 1; rep <= ctx.reps; rep++) {
-      const order = rep % 2 ? (['platform', 'direct'] as const) : (['direct', 'platform'] as const);
+      const order = rep % 2 ? (['platform', 'reference', 'direct'] as const) : (['direct', 'reference', 'platform'] as const);
       for (const who of order) {
         await sleep(500); // the processes idle before each figure, RSS settles
         if (who === 'platform') {
@@ -74,6 +81,15 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           stalls.push(await watch.stop());
           rss.push(figures);
           platform.push(mib / (ms / 1000));
+        } else if (who === 'reference') {
+          if (!pipeline) continue;
+          ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same upload through the reference pipeline`);
+          await pipeline.lag();
+          const timed = await withCpu(ctx, () => upload(`ref-${rep}`, pipeline.apiUrl), pipeline.pidsWithStore());
+          cpu.reference.push(timed.cpuMs);
+          kernel.reference.push(timed.kernelMs);
+          referenceStalls.push(await pipeline.lag());
+          reference.push(mib / (timed.result / 1000));
         } else if (s3) {
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
           const timed = await withCpu(ctx, put);
@@ -91,6 +107,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   } finally {
     agent.destroy();
     s3?.destroy();
+    await pipeline?.stop();
   }
 
   const note = `${mib.toFixed(1)} MiB, one at a time, ${ctx.reps} repetitions`;
@@ -110,14 +127,44 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
         goal: { op: '>=', target: 0.7 },
       },
     );
+    if (reference.length) {
+      const referenceRatios = direct.map((d, i) => round(reference[i] / d));
+      const overReference = reference.map((r, i) => round(platform[i] / r));
+      results.push(
+        {
+          benchmark: b,
+          metric: 'reference pipeline upload',
+          value: round(median(reference)),
+          unit: 'MiB/s',
+          reps: reference.map(round),
+          note: 'reference gateway → reference intake → store (tools/bench/reference/)',
+        },
+        {
+          benchmark: b,
+          metric: 'reference pipeline ÷ direct PUT',
+          value: round(median(referenceRatios)),
+          unit: '×',
+          reps: referenceRatios,
+          note: 'what a gateway and a service in the byte path cost on this machine, whatever their code',
+        },
+        {
+          benchmark: b,
+          metric: 'platform ÷ reference pipeline',
+          value: round(median(overReference)),
+          unit: '×',
+          reps: overReference,
+          note: "what the platform's code and guarantees cost on top",
+        },
+      );
+    }
   }
-  for (const path of ['platform', 'direct'] as const) {
+  for (const path of ['platform', 'reference', 'direct'] as const) {
     const runs = cpu[path];
     if (!runs.length) continue;
     const names = Object.keys(runs[0]).filter((name) => runs.some((r) => (r[name] ?? 0) >= 5));
     results.push({
       benchmark: b,
-      metric: `CPU for the upload, ${path === 'platform' ? 'through the platform' : 'straight to the store'}`,
+      metric: `CPU for the upload, ${PATH_NAMES[path]}`,
       value: round(median(runs.map((r) => Object.values(r).reduce((a, v) => a + v, 0)))),
       unit: 'ms',
       note: names
@@ -145,17 +192,6 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
       details: rss.map((r) => r[name]),
     });
   }
-  for (const service of Object.keys(stalls[0] ?? {})) {
-    const values = stalls.map((s) => s[service]).filter((v): v is number => v !== null);
-    if (!values.length) continue;
-    results.push({
-      benchmark: b,
-      metric: `longest event-loop stall: ${service}`,
-      value: round(median(values)),
-      unit: 'ms',
-      reps: values.map(round),
-      goal: { op: '<', target: STALL_GOAL_MS },
-    });
-  }
+  results.push(...stallResults(b, stalls, { op: '<', target: STALL_GOAL_MS }), ...stallResults(b, referenceStalls));
   return results;
 }

@@ -2,9 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
+import { uploadDocument } from './http';
+import { PATH_NAMES, Path, ReferencePipeline, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { gcResult, watchGc, watchStalls, withCpu } from './watch';
+import { gcResult, stallResults, watchGc, watchStalls, withCpu } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -35,12 +37,18 @@ interface BurstRun {
   ids: string[];
 }
 
-/** All uploads at once through the gateway, one citizen each, each on a connection of its own. */
-async function platformBurst(ctx: BenchContext, tokens: string[], jwe: Buffer, tag: string): Promise<BurstRun> {
+/**
+ * All uploads at once through the gateway (or, with `apiUrl`, through the reference
+ * pipeline), one citizen each, each on a connection of its own.
+ */
+async function platformBurst(ctx: BenchContext, tokens: string[], jwe: Buffer, tag: string, apiUrl?: string): Promise<BurstRun> {
   const agent = new Agent({ keepAlive: false, maxSockets: tokens.length + 8 });
   const started = performance.now();
   const outcomes = await Promise.all(
-    tokens.map((token, i) => ctx.upload({ token, jwe, agent, referenceNumber: `BENCH-BURST-${tag}-${i}`, timeoutMs: 300_000 })),
+    tokens.map((token, i) => {
+      const o = { token, jwe, agent, referenceNumber: `BENCH-BURST-${tag}-${i}`, timeoutMs: 300_000 };
+      return apiUrl ? uploadDocument(apiUrl, ctx.authority.id, o) : ctx.upload(o);
+    }),
   );
   const wallMs = performance.now() - started;
   agent.destroy();
@@ -100,36 +108,60 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   const sizeNote = `${n} × ${(jwe.length / MiB).toFixed(2)} MiB, all at once`;
 
   const platform: BurstRun[] = [];
+  const reference: BurstRun[] = [];
   const direct: BurstRun[] = [];
   const stalls: Array<Record<string, number | null>> = [];
+  const referenceStalls: Array<Record<string, number | null>> = [];
   const gc: Array<Record<string, number | null>> = [];
-  const cpu: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
-  const kernel: Record<'platform' | 'direct', Array<Record<string, number>>> = { platform: [], direct: [] };
+  const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  const pipeline: ReferencePipeline | null = await startReferencePipeline(ctx);
   const started = performance.now();
-  for (let rep = 1; rep <= ctx.reps; rep++) {
-    const order = rep % 2 ? (['platform', 'direct'] as const) : (['direct', 'platform'] as const);
-    for (const who of order) {
-      if (who === 'direct' && !ctx.direct) continue;
-      ctx.log(
-        `uploads: repetition ${rep}/${ctx.reps}: ${sizeNote} ${who === 'platform' ? 'through the gateway' : 'straight to the store'}`,
-      );
-      if (who === 'platform') {
-        const watch = await watchStalls(ctx);
-        const gcWatch = await watchGc(ctx);
-        const { result, cpuMs, kernelMs } = await withCpu(ctx, () => platformBurst(ctx, tokens, jwe, `${rep}`));
-        platform.push(result);
-        cpu.platform.push(cpuMs);
-        kernel.platform.push(kernelMs);
-        stalls.push(await watch.stop());
-        gc.push(await gcWatch.stop());
-      } else {
-        const { result, cpuMs, kernelMs } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
-        direct.push(result);
-        cpu.direct.push(cpuMs);
-        kernel.direct.push(kernelMs);
+  try {
+    // warm-up, not counted: a few uploads each way (JIT, the reference processes start cold)
+    const few = tokens.slice(0, Math.min(20, n));
+    const warm = [await platformBurst(ctx, few, jwe, 'warm-up')];
+    if (pipeline) warm.push(await platformBurst(ctx, few, jwe, 'ref-warm-up', pipeline.apiUrl));
+    const failed = warm.flatMap((w) => w.errors);
+    if (failed.length) throw new Error(`warm-up uploads failed: ${tally(failed.map((e) => e.error ?? String(e.status)))}`);
+    platform.push({ ...warm[0], ms: [] }); // its documents must be ROUTED too; its timings are not counted
+    for (let rep = 1; rep <= ctx.reps; rep++) {
+      const order = rep % 2 ? (['platform', 'reference', 'direct'] as const) : (['direct', 'reference', 'platform'] as const);
+      for (const who of order) {
+        if (who !== 'platform' && !pipeline) continue; // no direct access to the store (BENCH_GATEWAY_URL)
+        ctx.log(`uploads: repetition ${rep}/${ctx.reps}: ${sizeNote} ${PATH_NAMES[who]}`);
+        if (who === 'platform') {
+          const watch = await watchStalls(ctx);
+          const gcWatch = await watchGc(ctx);
+          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => platformBurst(ctx, tokens, jwe, `${rep}`));
+          platform.push(result);
+          cpu.platform.push(cpuMs);
+          kernel.platform.push(kernelMs);
+          stalls.push(await watch.stop());
+          gc.push(await gcWatch.stop());
+        } else if (who === 'reference') {
+          await pipeline!.lag();
+          const pids = pipeline!.pidsWithStore();
+          const { result, cpuMs, kernelMs } = await withCpu(
+            ctx,
+            () => platformBurst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl),
+            pids,
+          );
+          reference.push(result);
+          cpu.reference.push(cpuMs);
+          kernel.reference.push(kernelMs);
+          referenceStalls.push(await pipeline!.lag());
+        } else {
+          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
+          direct.push(result);
+          cpu.direct.push(cpuMs);
+          kernel.direct.push(kernelMs);
+        }
+        await sleep(1000); // let the routing of the burst settle a little before the next
       }
-      await sleep(1000); // let the routing of the burst settle a little before the next
     }
+  } finally {
+    await pipeline?.stop();
   }
   const uploadedMs = performance.now() - started;
   if (ctx.profiler) {
@@ -159,16 +191,45 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
     { benchmark: b, metric: 'platform p99', value: round(median(p(platform, 99))), unit: 'ms', reps: p(platform, 99) },
   ];
   if (direct.length) {
+    const p95Reference = p(reference, 95);
+    const failed = (runs: BurstRun[]) =>
+      runs.some((d) => d.errors.length)
+        ? `failed: ${tally(runs.flatMap((d) => d.errors.map((e) => e.error ?? String(e.status))))}`
+        : undefined;
+    const referenceRatios = p95Direct.map((d, i) => round(p95Reference[i] / d));
+    const overReference = p95Reference.map((r, i) => round(p95Platform[i] / r));
     results.push(
+      {
+        benchmark: b,
+        metric: 'reference pipeline p95',
+        value: round(median(p95Reference)),
+        unit: 'ms',
+        reps: p95Reference,
+        note: failed(reference) ?? 'reference gateway → reference intake → store (tools/bench/reference/)',
+      },
+      {
+        benchmark: b,
+        metric: 'p95 reference pipeline ÷ direct PUT',
+        value: round(median(referenceRatios)),
+        unit: '×',
+        reps: referenceRatios,
+        note: 'what a gateway and a service in the byte path cost on this machine, whatever their code',
+      },
+      {
+        benchmark: b,
+        metric: 'p95 platform ÷ reference pipeline',
+        value: round(median(overReference)),
+        unit: '×',
+        reps: overReference,
+        note: "what the platform's code and guarantees add to that",
+      },
       {
         benchmark: b,
         metric: 'direct PUT p95',
         value: round(median(p95Direct)),
         unit: 'ms',
         reps: p95Direct,
-        note: direct.some((d) => d.errors.length)
-          ? `failed: ${tally(direct.flatMap((d) => d.errors.map((e) => e.error ?? '?')))}`
-          : undefined,
+        note: failed(direct),
       },
       {
         benchmark: b,
@@ -181,7 +242,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
     );
   }
   // where the CPU of a burst goes, per upload: the floor under its p95 on shared cores
-  for (const path of ['platform', 'direct'] as const) {
+  for (const path of ['platform', 'reference', 'direct'] as const) {
     const runs = cpu[path];
     if (!runs.length) continue;
     const perUpload = (name: string) => round(median(runs.map((r) => (r[name] ?? 0) / n)));
@@ -190,7 +251,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
     const total = round(median(runs.map((r) => Object.values(r).reduce((a, v) => a + v, 0) / n)));
     results.push({
       benchmark: b,
-      metric: `CPU per upload, ${path === 'platform' ? 'through the platform' : 'straight to the store'}`,
+      metric: `CPU per upload, ${PATH_NAMES[path]}`,
       value: total,
       unit: 'ms',
       note: `${names.map((name) => `${name} ${perUpload(name)} (kernel ${inKernel(name)})`).join(', ')}`,
@@ -198,18 +259,9 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
     });
   }
   results.push(...gcResult(b, 'garbage collection during a burst', gc));
-  for (const service of Object.keys(stalls[0] ?? {})) {
-    const values = stalls.map((s) => s[service]).filter((v): v is number => v !== null);
-    if (!values.length) continue;
-    results.push({
-      benchmark: b,
-      metric: `longest event-loop stall: ${service}`,
-      value: round(median(values)),
-      unit: 'ms',
-      reps: values.map(round),
-      goal: { op: '<', target: STALL_GOAL_MS },
-    });
-  }
+  results.push(...stallResults(b, stalls, { op: '<', target: STALL_GOAL_MS }));
+  // the same figure of the reference processes during their bursts: what the load alone does
+  results.push(...stallResults(b, referenceStalls));
 
   const pending = new Set(platform.flatMap((r) => r.ids));
   const accepted = pending.size;

@@ -5,7 +5,7 @@
  * growth of every process, the local S3 store included.
  */
 import { cpuTimes } from './processes';
-import type { AppName, BenchContext, BenchResult, RssFigures } from './types';
+import type { AppName, BenchContext, BenchResult, Goal, RssFigures } from './types';
 import { median, round } from './util';
 
 export const SERVICES_WITH_METRICS = ['gateway', 'intake', 'routing-engine', 'communication', 'export-worker', 'realtime'] as const;
@@ -86,6 +86,27 @@ export function gcResult(benchmark: string, metric: string, runs: Array<Record<s
   ];
 }
 
+/**
+ * One row per process for the longest event-loop stall of each repetition (`watchStalls`,
+ * or a reference pipeline's `lag()`): the median, with the goal when it has one.
+ */
+export function stallResults(benchmark: string, runs: Array<Record<string, number | null>>, goal?: Goal): BenchResult[] {
+  const results: BenchResult[] = [];
+  for (const name of Object.keys(runs[0] ?? {})) {
+    const values = runs.map((s) => s[name]).filter((v): v is number => v !== null);
+    if (!values.length) continue;
+    results.push({
+      benchmark,
+      metric: `longest event-loop stall: ${name}`,
+      value: round(median(values)),
+      unit: 'ms',
+      reps: values.map(round),
+      ...(goal ? { goal } : {}),
+    });
+  }
+  return results;
+}
+
 /** PIDs of every platform process the bench can find. */
 export function platformPids(ctx: BenchContext): Record<string, number> {
   const pids: Record<string, number> = {};
@@ -109,15 +130,15 @@ export async function withRss<T>(ctx: BenchContext, fn: () => Promise<T>): Promi
 }
 
 /**
- * CPU time (all threads) each platform process and the bench itself (the client) spend
- * while `fn` runs, in ms: with every process on the same cores, a burst cannot end before
+ * CPU time (all threads) each platform process (or each of `pids`) and the bench itself
+ * (the client) spend while `fn` runs, in ms: with every process on the same cores, a burst cannot end before
  * the CPU it needs is spent, so this is the floor under its latency.
  */
 export async function withCpu<T>(
   ctx: BenchContext,
   fn: () => Promise<T>,
+  pids: Record<string, number> = platformPids(ctx),
 ): Promise<{ result: T; cpuMs: Record<string, number>; kernelMs: Record<string, number> }> {
-  const pids = platformPids(ctx);
   const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuTimes(pid)]));
   const self0 = process.cpuUsage();
   const result = await fn();

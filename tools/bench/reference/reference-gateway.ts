@@ -4,6 +4,7 @@
  * issuer's JWKS (fetched once), count the caller's requests in Redis (one INCR per
  * request in a fixed one-minute window), and proxy to the upstream over kept-alive
  * connections, streaming both ways. No framework, no logging, no identity stamping.
+ * (It also answers its longest event-loop delay on `LAG_PATH`, for the bench.)
  *
  *   REF_PORT=0 REF_UPSTREAM=http://127.0.0.1:… REF_JWKS_URI=… REF_ISSUER=… REF_AUDIENCE=dvd-api
  *   REDIS_URL=redis://127.0.0.1:6379 REF_REDIS_PREFIX=…   node reference-gateway.js
@@ -13,6 +14,7 @@
 import { KeyObject, createPublicKey, verify } from 'node:crypto';
 import { Agent, IncomingMessage, ServerResponse, createServer, request } from 'node:http';
 import Redis from 'ioredis';
+import { eventLoopLag } from './event-loop-lag';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -76,7 +78,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 async function main() {
   const jwks = (await (await fetch(env('REF_JWKS_URI'))).json()) as { keys: Array<{ kid?: string; kty: string }> };
   for (const jwk of jwks.keys) if (jwk.kid && jwk.kty === 'RSA') keys.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
-  const server = createServer((req, res) => void handle(req, res).catch(() => refuse(res, 500)));
+  const lag = eventLoopLag();
+  const server = createServer((req, res) => {
+    if (!lag(req, res)) void handle(req, res).catch(() => refuse(res, 500));
+  });
   server.keepAliveTimeout = 60_000;
   server.listen(Number(process.env.REF_PORT ?? 0), '127.0.0.1', () => {
     const address = server.address();
