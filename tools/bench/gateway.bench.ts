@@ -8,11 +8,32 @@ import { median, ratio, round } from './util';
 const CONNECTIONS = 32;
 const PATH = '/api/v1/documents';
 
+/** Slices per side in each repetition (see below). */
+const SLICES = 4;
+
 interface Run {
   reqPerS: number;
   cpuUsPerReq: number;
   requests: number;
   failures: number;
+  /** The load's duration and the process's CPU over it, in seconds (to combine slices). */
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** Slices of one side as one run: requests, seconds and CPU summed. */
+function combined(slices: Run[]): Run {
+  const requests = slices.reduce((n, r) => n + r.requests, 0);
+  const seconds = slices.reduce((n, r) => n + r.seconds, 0);
+  const cpu = slices.reduce((n, r) => n + r.cpuSeconds, 0);
+  return {
+    reqPerS: requests / seconds,
+    cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : Number.NaN,
+    requests,
+    failures: slices.reduce((n, r) => n + r.failures, 0),
+    seconds,
+    cpuSeconds: cpu,
+  };
 }
 
 /** Loads `url` for `durationS` and charges the process `pid` with the CPU time it used meanwhile. */
@@ -33,6 +54,8 @@ async function measure(url: string, pid: number, token: string, durationS: numbe
     cpuUsPerReq: requests > 0 ? ((cpu1 - cpu0) * 1e6) / requests : Number.NaN,
     requests,
     failures: r.non2xx + r.errors + r.timeouts,
+    seconds: r.duration,
+    cpuSeconds: cpu1 - cpu0,
   };
 }
 
@@ -91,16 +114,24 @@ export async function benchGatewayCpu(ctx: BenchContext): Promise<BenchResult[]>
       await autocannon({ url: `${p.url}${PATH}`, headers: { authorization: `Bearer ${token}` }, connections: CONNECTIONS, duration: 2 });
     }
 
+    // Each repetition interleaves the two in slices, A B B A …, so that the machine's drift
+    // and the other tenants' bursts fall on both alike (measured back to back for 10 s each,
+    // the ratio moved between 0.9× and 1.4× from run to run on the same code).
+    const sliceS = durationS / SLICES;
     const runs: Array<{ ours: Run; reference: Run }> = [];
     for (let rep = 1; rep <= ctx.reps; rep++) {
-      ctx.log(`gateway: repetition ${rep}/${ctx.reps}, ${durationS} s each × ${CONNECTIONS} connections, ours and the reference`);
-      const order = rep % 2 ? (['ours', 'reference'] as const) : (['reference', 'ours'] as const);
-      const r: Partial<Record<'ours' | 'reference', Run>> = {};
-      for (const who of order) {
-        const p = who === 'ours' ? ours : reference;
-        r[who] = await measure(p.url, p.pid, token, durationS);
+      ctx.log(
+        `gateway: repetition ${rep}/${ctx.reps}, ${durationS} s each × ${CONNECTIONS} connections, ours and the reference in ${SLICES} slices each`,
+      );
+      const sum: Record<'ours' | 'reference', Run[]> = { ours: [], reference: [] };
+      for (let slice = 0; slice < SLICES; slice++) {
+        const pair = (slice + rep) % 2 ? (['ours', 'reference'] as const) : (['reference', 'ours'] as const);
+        for (const who of pair) {
+          const p = who === 'ours' ? ours : reference;
+          sum[who].push(await measure(p.url, p.pid, token, sliceS));
+        }
       }
-      runs.push(r as { ours: Run; reference: Run });
+      runs.push({ ours: combined(sum.ours), reference: combined(sum.reference) });
     }
     if (ctx.profiler) {
       await ctx.profiler.profile('gateway-get', { gateway: ours.pid }, () => measure(ours.url, ours.pid, token, durationS));

@@ -256,9 +256,11 @@ export function gatewayProxy(
       // the service's answer cut short: the client's ends as well (it must not look complete)
       up.once('error', () => res.destroy());
     });
-    // a body the signature digests was read already: send exactly those bytes on
+    // a body the signature digests was read already: send exactly those bytes on; a request
+    // without a body (most GETs) ends at once, without a pipe and its listeners per request
     if (dvd.body) out.end(dvd.body);
-    else req.pipe(out);
+    else if (hasBody(req)) req.pipe(out);
+    else out.end();
   }
 
   /**
