@@ -75,10 +75,11 @@ function met(value: number, g: Goal): boolean {
 
 /** Every figure that has a goal: its median, the repetitions, the goal and whether it is met. */
 function goalsTable(results: BenchResult[]): string {
-  const withGoal = results.filter((r) => r.goal);
+  const withGoal = results.filter((r) => r.goal || r.beside);
   if (!withGoal.length) return '';
   return table(
     withGoal.map((r) => {
+      if (!r.goal) return { ...r, note: `(no goal; explains the figures around it)${r.reps ? `   (reps ${r.reps.join(', ')})` : ''}` };
       const ok = typeof r.value === 'number' && Number.isFinite(r.value) && met(r.value, r.goal!);
       return {
         benchmark: r.benchmark,

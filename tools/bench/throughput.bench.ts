@@ -142,6 +142,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
         {
           benchmark: b,
           metric: 'reference pipeline ÷ direct PUT',
+          beside: true,
           value: round(median(referenceRatios)),
           unit: '×',
           reps: referenceRatios,
@@ -150,6 +151,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
         {
           benchmark: b,
           metric: 'platform ÷ reference pipeline',
+          beside: true,
           value: round(median(overReference)),
           unit: '×',
           reps: overReference,

@@ -24,6 +24,8 @@ export interface BenchResult {
   reps?: number[];
   /** What the figure should be (issue #17): printed in the goals table with whether it is met. */
   goal?: Goal;
+  /** An anchor that explains a figure with a goal (e.g. the reference pipeline's): printed in the goals table too, without a verdict. */
+  beside?: boolean;
 }
 
 export interface Goal {

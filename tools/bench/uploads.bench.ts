@@ -210,6 +210,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       {
         benchmark: b,
         metric: 'p95 reference pipeline ÷ direct PUT',
+        beside: true,
         value: round(median(referenceRatios)),
         unit: '×',
         reps: referenceRatios,
@@ -218,6 +219,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       {
         benchmark: b,
         metric: 'p95 platform ÷ reference pipeline',
+        beside: true,
         value: round(median(overReference)),
         unit: '×',
         reps: overReference,

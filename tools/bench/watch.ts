@@ -88,7 +88,8 @@ export function gcResult(benchmark: string, metric: string, runs: Array<Record<s
 
 /**
  * One row per process for the longest event-loop stall of each repetition (`watchStalls`,
- * or a reference pipeline's `lag()`): the median, with the goal when it has one.
+ * or a reference pipeline's `lag()`): the median, with the goal when it has one (without,
+ * the row is an anchor printed beside the goals).
  */
 export function stallResults(benchmark: string, runs: Array<Record<string, number | null>>, goal?: Goal): BenchResult[] {
   const results: BenchResult[] = [];
@@ -101,7 +102,7 @@ export function stallResults(benchmark: string, runs: Array<Record<string, numbe
       value: round(median(values)),
       unit: 'ms',
       reps: values.map(round),
-      ...(goal ? { goal } : {}),
+      ...(goal ? { goal } : { beside: true }),
     });
   }
   return results;
