@@ -103,6 +103,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
       const pids = { gateway: ctx.pidOf('gateway'), intake: ctx.pidOf('intake'), 'local-s3': ctx.pidOf('local-s3') };
       await ctx.profiler.profile('upload-50mib', pids, () => upload('profiled'));
       if (s3) await ctx.profiler.profile('direct-put-50mib', { 'local-s3': pids['local-s3'] }, put);
+      if (pipeline) await ctx.profiler.profile('reference-50mib', pipeline.pidsWithStore(), () => upload('ref-profiled', pipeline.apiUrl));
     }
   } finally {
     agent.destroy();

@@ -160,6 +160,12 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         await sleep(1000); // let the routing of the burst settle a little before the next
       }
     }
+    if (ctx.profiler && pipeline) {
+      ctx.log(`uploads: one more burst through the reference pipeline, profiled`);
+      await ctx.profiler.profile('reference-burst', pipeline.pidsWithStore(), () =>
+        platformBurst(ctx, tokens, jwe, 'ref-profiled', pipeline.apiUrl),
+      );
+    }
   } finally {
     await pipeline?.stop();
   }
