@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import { uploadDocument } from './http';
-import { PATH_NAMES, Path, startReferencePipeline } from './reference/pipeline';
+import { PATH_NAMES, Path, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
 import { gcResult, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
@@ -128,9 +128,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
         goal: { op: '>=', target: 0.7 },
       },
     );
-    if (reference.length) {
-      const referenceRatios = direct.map((d, i) => round(reference[i] / d));
-      const overReference = reference.map((r, i) => round(platform[i] / r));
+    if (reference.length)
       results.push(
         {
           benchmark: b,
@@ -140,26 +138,8 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           reps: reference.map(round),
           note: 'reference gateway → reference intake → store (tools/bench/reference/)',
         },
-        {
-          benchmark: b,
-          metric: 'reference pipeline ÷ direct PUT',
-          beside: true,
-          value: round(median(referenceRatios)),
-          unit: '×',
-          reps: referenceRatios,
-          note: 'what a gateway and a service in the byte path cost on this machine, whatever their code',
-        },
-        {
-          benchmark: b,
-          metric: 'platform ÷ reference pipeline',
-          beside: true,
-          value: round(median(overReference)),
-          unit: '×',
-          reps: overReference,
-          note: "what the platform's code and guarantees cost on top",
-        },
+        ...referenceRatioRows(b, '', { platform, reference, direct }),
       );
-    }
   }
   for (const path of ['platform', 'reference', 'direct'] as const) {
     const runs = cpu[path];

@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import { uploadDocument } from './http';
-import { PATH_NAMES, Path, ReferencePipeline, startReferencePipeline } from './reference/pipeline';
+import { PATH_NAMES, Path, ReferencePipeline, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
 import { gcResult, stallResults, watchGc, watchStalls, withCpu } from './watch';
@@ -202,8 +202,6 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       runs.some((d) => d.errors.length)
         ? `failed: ${tally(runs.flatMap((d) => d.errors.map((e) => e.error ?? String(e.status))))}`
         : undefined;
-    const referenceRatios = p95Direct.map((d, i) => round(p95Reference[i] / d));
-    const overReference = p95Reference.map((r, i) => round(p95Platform[i] / r));
     results.push(
       {
         benchmark: b,
@@ -213,24 +211,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         reps: p95Reference,
         note: failed(reference) ?? 'reference gateway → reference intake → store (tools/bench/reference/)',
       },
-      {
-        benchmark: b,
-        metric: 'p95 reference pipeline ÷ direct PUT',
-        beside: true,
-        value: round(median(referenceRatios)),
-        unit: '×',
-        reps: referenceRatios,
-        note: 'what a gateway and a service in the byte path cost on this machine, whatever their code',
-      },
-      {
-        benchmark: b,
-        metric: 'p95 platform ÷ reference pipeline',
-        beside: true,
-        value: round(median(overReference)),
-        unit: '×',
-        reps: overReference,
-        note: "what the platform's code and guarantees add to that",
-      },
+      ...referenceRatioRows(b, 'p95 ', { platform: p95Platform, reference: p95Reference, direct: p95Direct }),
       {
         benchmark: b,
         metric: 'direct PUT p95',

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { BenchProcess, spawnNode } from '../spawn';
-import type { BenchContext } from '../types';
+import type { BenchContext, BenchResult } from '../types';
+import { median, round } from '../util';
 import { LAG_PATH } from './event-loop-lag';
 
 /** The three ways the upload benchmarks send the same bytes, and their names in the table. */
@@ -90,4 +91,38 @@ export async function startReferencePipeline(ctx: BenchContext): Promise<Referen
     await stop();
     throw err;
   }
+}
+
+/**
+ * The two anchor rows of an upload figure measured three ways in the same repetitions
+ * (`prefix` names the figure, e.g. `p95 `): reference ÷ direct PUT and platform ÷ reference,
+ * each repetition's ratio and their median, printed beside the goal they explain.
+ */
+export function referenceRatioRows(
+  benchmark: string,
+  prefix: string,
+  figures: { platform: number[]; reference: number[]; direct: number[] },
+): BenchResult[] {
+  const { platform, reference, direct } = figures;
+  const row = (metric: string, ratios: number[], note: string): BenchResult => ({
+    benchmark,
+    metric: `${prefix}${metric}`,
+    beside: true,
+    value: round(median(ratios)),
+    unit: '×',
+    reps: ratios,
+    note,
+  });
+  return [
+    row(
+      'reference pipeline ÷ direct PUT',
+      direct.map((d, i) => round(reference[i] / d)),
+      'what a gateway and a service in the byte path cost on this machine, whatever their code',
+    ),
+    row(
+      'platform ÷ reference pipeline',
+      reference.map((r, i) => round(platform[i] / r)),
+      "what the platform's code and guarantees add to that",
+    ),
+  ];
 }
