@@ -260,9 +260,11 @@ export class PhaseProfiler {
         try {
           const { profile } = await s.send<{ profile: CpuProfile }>('Profiler.stop');
           const heap = await s.send<{ profile: { head: HeapProfileNode } }>('HeapProfiler.stopSampling');
-          const file = join(this.dir, `${label}.${name}.cpuprofile`);
+          // names like "reference gateway" become one word: no spaces in the files' names
+          const base = join(this.dir, `${label}.${name.replace(/\s+/g, '-')}`);
+          const file = `${base}.cpuprofile`;
           writeFileSync(file, JSON.stringify(profile));
-          const heapFile = join(this.dir, `${label}.${name}.heapprofile`);
+          const heapFile = `${base}.heapprofile`;
           writeFileSync(heapFile, JSON.stringify(heap.profile));
           const allocations = { file: heapFile, ...summariseAllocations(heap.profile.head) };
           this.summaries.push({ label, process: name, file, ...summariseProfile(profile), allocations });
