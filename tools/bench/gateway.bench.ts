@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { cpuSeconds } from './processes';
+import { spawnReferenceGateway } from './reference/pipeline';
 import { BenchProcess, spawnNode } from './spawn';
 import type { BenchContext, BenchResult } from './types';
 import { median, ratio, round } from './util';
@@ -92,19 +93,7 @@ export async function benchGatewayCpu(ctx: BenchContext): Promise<BenchResult[]>
       LOG_LEVEL: 'info',
     });
     started.push(ours);
-    const reference = await spawnNode({
-      name: 'reference gateway',
-      script: join(__dirname, 'reference', 'reference-gateway.js'),
-      env: {
-        ...env,
-        REF_UPSTREAM: upstream.url,
-        REF_JWKS_URI: `${direct.idpUrl}/citizen/jwks.json`,
-        REF_ISSUER: `${direct.idpUrl}/citizen`,
-        REF_AUDIENCE: 'dvd-api',
-        REDIS_URL: direct.redis.url,
-        REF_REDIS_PREFIX: `${direct.redis.prefix}reference:`,
-      },
-    });
+    const reference = await spawnReferenceGateway(direct, env, upstream.url, 'reference:');
     started.push(reference);
 
     // both answer the token, then warm up (JIT, pools)

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { BenchProcess, spawnNode } from '../spawn';
-import type { BenchContext, BenchResult } from '../types';
+import type { BenchContext, BenchResult, DirectAccess } from '../types';
 import { median, round } from '../util';
 import { LAG_PATH } from './event-loop-lag';
 
@@ -32,6 +32,31 @@ export interface ReferencePipeline {
   stop(): Promise<void>;
 }
 
+/**
+ * The reference gateway (reference-gateway.ts) in front of `upstream`, verifying the dev
+ * IdP's citizen tokens and counting in the run's Redis under `<prefix><redisPrefix>`.
+ */
+export function spawnReferenceGateway(
+  direct: DirectAccess,
+  env: Record<string, string>,
+  upstream: string,
+  redisPrefix: string,
+): Promise<BenchProcess> {
+  return spawnNode({
+    name: 'reference gateway',
+    script: join(__dirname, 'reference-gateway.js'),
+    env: {
+      ...env,
+      REF_UPSTREAM: upstream,
+      REF_JWKS_URI: `${direct.idpUrl}/citizen/jwks.json`,
+      REF_ISSUER: `${direct.idpUrl}/citizen`,
+      REF_AUDIENCE: 'dvd-api',
+      REDIS_URL: direct.redis.url,
+      REF_REDIS_PREFIX: `${direct.redis.prefix}${redisPrefix}`,
+    },
+  });
+}
+
 export async function startReferencePipeline(ctx: BenchContext): Promise<ReferencePipeline | null> {
   const direct = ctx.direct;
   if (!direct) return null;
@@ -58,19 +83,7 @@ export async function startReferencePipeline(ctx: BenchContext): Promise<Referen
       },
     });
     started.push(intake);
-    const gateway = await spawnNode({
-      name: 'reference gateway',
-      script: join(__dirname, 'reference-gateway.js'),
-      env: {
-        ...env,
-        REF_UPSTREAM: intake.url,
-        REF_JWKS_URI: `${direct.idpUrl}/citizen/jwks.json`,
-        REF_ISSUER: `${direct.idpUrl}/citizen`,
-        REF_AUDIENCE: 'dvd-api',
-        REDIS_URL: direct.redis.url,
-        REF_REDIS_PREFIX: `${direct.redis.prefix}reference-upload:`,
-      },
-    });
+    const gateway = await spawnReferenceGateway(direct, env, intake.url, 'reference-upload:');
     started.push(gateway);
     const processes = { 'reference gateway': gateway, 'reference intake': intake };
     const lagOf = async (p: BenchProcess): Promise<number | null> => {
