@@ -81,7 +81,7 @@ describe('bench reference intake against the local S3 server', () => {
     expect(res.body.sha256).toBe(createHash('sha256').update(payload).digest('base64url'));
   });
 
-  it('refuses a payload without a declared size, or of another length than declared', async () => {
+  it('refuses a form without a payload, a payload without a declared size, or of another length than declared', async () => {
     const boundary = 'refspec2';
     const send = (metadata: unknown, payload: Buffer) =>
       fetch(`${apiUrl}/documents`, {
@@ -98,6 +98,12 @@ describe('bench reference intake against the local S3 server', () => {
       }).then((r) => r.status);
     expect(await fetch(`${apiUrl}/documents`, { method: 'POST' }).then((r) => r.status)).toBe(400); // no multipart body
     expect(await send({}, randomBytes(1000))).toBe(400);
+    const metadataOnly = await fetch(`${apiUrl}/documents`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{"payloadSize":10}\r\n--${boundary}--\r\n`,
+    }).then((r) => r.status);
+    expect(metadataOnly).toBe(400);
     expect(await send({ payloadSize: 5000 }, randomBytes(1000))).toBe(400);
     expect(await send({ payloadSize: 500 }, randomBytes(1000))).toBe(400);
   });

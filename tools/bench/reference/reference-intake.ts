@@ -87,7 +87,9 @@ function handle(s3: S3Client, bucket: string, req: IncomingMessage, res: ServerR
       size = null;
     }
   });
+  let payloadSeen = false;
   bb.on('file', (name, stream) => {
+    payloadSeen = true;
     if (name !== 'encryptedPayload' || size === null) {
       stream.resume();
       return answer(res, 400, { status: 400 });
@@ -108,6 +110,10 @@ function handle(s3: S3Client, bucket: string, req: IncomingMessage, res: ServerR
       });
   });
   bb.on('error', () => answer(res, 400, { status: 400 }));
+  // a form without a payload part is answered too, not left hanging
+  bb.on('close', () => {
+    if (!payloadSeen) answer(res, 400, { status: 400 });
+  });
   req.pipe(bb);
 }
 
