@@ -41,7 +41,7 @@ interface BurstRun {
  * All uploads at once through the gateway (or, with `apiUrl`, through the reference
  * pipeline), one citizen each, each on a connection of its own.
  */
-async function platformBurst(ctx: BenchContext, tokens: string[], jwe: Buffer, tag: string, apiUrl?: string): Promise<BurstRun> {
+async function burst(ctx: BenchContext, tokens: string[], jwe: Buffer, tag: string, apiUrl?: string): Promise<BurstRun> {
   const agent = new Agent({ keepAlive: false, maxSockets: tokens.length + 8 });
   const started = performance.now();
   const outcomes = await Promise.all(
@@ -120,8 +120,8 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   try {
     // warm-up, not counted: a few uploads each way (JIT, the reference processes start cold)
     const few = tokens.slice(0, Math.min(20, n));
-    const warm = [await platformBurst(ctx, few, jwe, 'warm-up')];
-    if (pipeline) warm.push(await platformBurst(ctx, few, jwe, 'ref-warm-up', pipeline.apiUrl));
+    const warm = [await burst(ctx, few, jwe, 'warm-up')];
+    if (pipeline) warm.push(await burst(ctx, few, jwe, 'ref-warm-up', pipeline.apiUrl));
     const failed = warm.flatMap((w) => w.errors);
     if (failed.length) throw new Error(`warm-up uploads failed: ${tally(failed.map((e) => e.error ?? String(e.status)))}`);
     platform.push({ ...warm[0], ms: [] }); // its documents must be ROUTED too; its timings are not counted
@@ -133,7 +133,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         if (who === 'platform') {
           const watch = await watchStalls(ctx);
           const gcWatch = await watchGc(ctx);
-          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => platformBurst(ctx, tokens, jwe, `${rep}`));
+          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `${rep}`));
           platform.push(result);
           cpu.platform.push(cpuMs);
           kernel.platform.push(kernelMs);
@@ -142,11 +142,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         } else if (who === 'reference') {
           await pipeline!.lag();
           const pids = pipeline!.pidsWithStore();
-          const { result, cpuMs, kernelMs } = await withCpu(
-            ctx,
-            () => platformBurst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl),
-            pids,
-          );
+          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl), pids);
           reference.push(result);
           cpu.reference.push(cpuMs);
           kernel.reference.push(kernelMs);
@@ -163,7 +159,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
     if (ctx.profiler && pipeline) {
       ctx.log(`uploads: one more burst through the reference pipeline, profiled`);
       await ctx.profiler.profile('reference-burst', pipeline.pidsWithStore(), () =>
-        platformBurst(ctx, tokens, jwe, 'ref-profiled', pipeline.apiUrl),
+        burst(ctx, tokens, jwe, 'ref-profiled', pipeline.apiUrl),
       );
     }
   } finally {
@@ -173,7 +169,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   if (ctx.profiler) {
     ctx.log(`uploads: one more burst, profiled`);
     const pids = { gateway: ctx.pidOf('gateway'), intake: ctx.pidOf('intake'), 'local-s3': ctx.pidOf('local-s3') };
-    const profiled = await ctx.profiler.profile('uploads-burst', pids, () => platformBurst(ctx, tokens, jwe, 'profiled'));
+    const profiled = await ctx.profiler.profile('uploads-burst', pids, () => burst(ctx, tokens, jwe, 'profiled'));
     platform.push({ ...profiled, ms: [] }); // its documents must be ROUTED too; its timings are not counted
   }
 

@@ -23,9 +23,7 @@ export const PATH_NAMES: Record<Path, string> = {
 export interface ReferencePipeline {
   /** `${gateway}/api/v1`, for `uploadDocument`. */
   apiUrl: string;
-  /** The PIDs of the reference gateway and intake, for CPU figures. */
-  pids: Record<string, number>;
-  /** The same with the store's (`local-s3`), when known: every process the reference path loads. */
+  /** The PIDs of the reference gateway and intake and the store's (`local-s3`, when known): every process the reference path loads, for CPU figures. */
   pidsWithStore(): Record<string, number>;
   /** Each process's longest event-loop delay since the last call, in ms (null when it did not answer). */
   lag(): Promise<Record<string, number | null>>;
@@ -94,7 +92,6 @@ export async function startReferencePipeline(ctx: BenchContext): Promise<Referen
     const store = ctx.pidOf('local-s3');
     return {
       apiUrl: `${gateway.url}/api/v1`,
-      pids,
       pidsWithStore: () => (store === null ? pids : { ...pids, 'local-s3': store }),
       lag: async () =>
         Object.fromEntries(await Promise.all(Object.entries(processes).map(async ([name, p]) => [name, await lagOf(p)] as const))),
