@@ -182,3 +182,46 @@ export function startRssSampler(pids: Record<string, number>, intervalMs = 50): 
     },
   };
 }
+
+/** The machine's shared services by process name: the platform's Postgres, broker and Redis. */
+const SHARED_SERVICES: Record<string, string> = {
+  postgres: 'postgres',
+  'beam.smp': 'rabbitmq',
+  erl_child_setup: 'rabbitmq',
+  'redis-server': 'redis',
+};
+
+/**
+ * CPU seconds (user, system) of every process of the shared services by pid, with the
+ * children they have reaped (a Postgres backend that ended counts in the postmaster's).
+ */
+export function sharedServiceTimes(): Map<number, { service: string; user: number; system: number }> {
+  const times = new Map<number, { service: string; user: number; system: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProc(Number(entry), 'stat');
+    if (!stat) continue;
+    const service = SHARED_SERVICES[stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))];
+    if (!service) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(f[i]) / CLOCK_TICKS_PER_S);
+    times.set(Number(entry), { service, user: utime + cutime, system: stime + cstime });
+  }
+  return times;
+}
+
+/** CPU ms (and of it in the kernel) each shared service spent between two {@link sharedServiceTimes}; a process new in `after` counts from 0. */
+export function sharedServiceCpu(
+  before: ReturnType<typeof sharedServiceTimes>,
+  after: ReturnType<typeof sharedServiceTimes>,
+): { cpuMs: Record<string, number>; kernelMs: Record<string, number> } {
+  const cpuMs: Record<string, number> = {};
+  const kernelMs: Record<string, number> = {};
+  for (const [pid, b] of after) {
+    const a = before.get(pid) ?? { user: 0, system: 0 };
+    cpuMs[b.service] = (cpuMs[b.service] ?? 0) + (b.user + b.system - a.user - a.system) * 1000;
+    kernelMs[b.service] = (kernelMs[b.service] ?? 0) + (b.system - a.system) * 1000;
+  }
+  return { cpuMs, kernelMs };
+}

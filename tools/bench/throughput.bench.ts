@@ -6,7 +6,7 @@ import { uploadDocument } from './http';
 import { PATH_NAMES, Path, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { gcResult, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
+import { SharedCpu, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -35,6 +35,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const gc: Array<Record<string, number | null>> = [];
   const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
   const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  const shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
   const pipeline = await startReferencePipeline(ctx);
   /** One upload through the gateway, or through the reference pipeline at `apiUrl`. */
   const upload = async (tag: string, apiUrl?: string, payload = jwe) => {
@@ -77,6 +78,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           gc.push(await gcWatch.stop());
           const ms = timed.result;
           cpu.platform.push(timed.cpuMs);
+          shared.platform.push(timed.shared);
           kernel.platform.push(timed.kernelMs);
           stalls.push(await watch.stop());
           rss.push(figures);
@@ -87,6 +89,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           await pipeline.lag();
           const timed = await withCpu(ctx, () => upload(`ref-${rep}`, pipeline.apiUrl), pipeline.pidsWithStore());
           cpu.reference.push(timed.cpuMs);
+          shared.reference.push(timed.shared);
           kernel.reference.push(timed.kernelMs);
           referenceStalls.push(await pipeline.lag());
           reference.push(mib / (timed.result / 1000));
@@ -94,6 +97,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
           const timed = await withCpu(ctx, put);
           cpu.direct.push(timed.cpuMs);
+          shared.direct.push(timed.shared);
           kernel.direct.push(timed.kernelMs);
           direct.push(mib / (timed.result / 1000));
         }
@@ -158,6 +162,8 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
         .join(', '),
       details: { cpuMs: runs, kernelMs: kernel[path] },
     });
+    const services = sharedCpuRow(b, `CPU for the upload in Postgres, RabbitMQ and Redis, ${PATH_NAMES[path]}`, shared[path], 1);
+    if (services) results.push(services);
   }
   results.push(...gcResult(b, 'garbage collection during the upload', gc));
   // a process keeps the pages of its first large upload: the first repetition shows the real

@@ -6,7 +6,7 @@ import { uploadDocument } from './http';
 import { PATH_NAMES, Path, ReferencePipeline, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { gcResult, stallResults, watchGc, watchStalls, withCpu } from './watch';
+import { SharedCpu, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -115,6 +115,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   const gc: Array<Record<string, number | null>> = [];
   const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
   const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  const shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
   const pipeline: ReferencePipeline | null = await startReferencePipeline(ctx);
   const started = performance.now();
   try {
@@ -133,8 +134,9 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         if (who === 'platform') {
           const watch = await watchStalls(ctx);
           const gcWatch = await watchGc(ctx);
-          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `${rep}`));
+          const { result, cpuMs, kernelMs, shared: services } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `${rep}`));
           platform.push(result);
+          shared.platform.push(services);
           cpu.platform.push(cpuMs);
           kernel.platform.push(kernelMs);
           stalls.push(await watch.stop());
@@ -142,14 +144,21 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         } else if (who === 'reference') {
           await pipeline!.lag();
           const pids = pipeline!.pidsWithStore();
-          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl), pids);
+          const {
+            result,
+            cpuMs,
+            kernelMs,
+            shared: services,
+          } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl), pids);
           reference.push(result);
+          shared.reference.push(services);
           cpu.reference.push(cpuMs);
           kernel.reference.push(kernelMs);
           referenceStalls.push(await pipeline!.lag());
         } else {
-          const { result, cpuMs, kernelMs } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
+          const { result, cpuMs, kernelMs, shared: services } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
           direct.push(result);
+          shared.direct.push(services);
           cpu.direct.push(cpuMs);
           kernel.direct.push(kernelMs);
         }
@@ -242,6 +251,8 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
       note: `${names.map((name) => `${name} ${perUpload(name)} (kernel ${inKernel(name)})`).join(', ')}`,
       details: { cpuMs: runs, kernelMs: kernel[path] },
     });
+    const services = sharedCpuRow(b, `CPU per upload in Postgres, RabbitMQ and Redis, ${PATH_NAMES[path]}`, shared[path], n);
+    if (services) results.push(services);
   }
   results.push(...gcResult(b, 'garbage collection during a burst', gc));
   results.push(...stallResults(b, stalls, { op: '<', target: STALL_GOAL_MS }));

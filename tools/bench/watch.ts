@@ -4,7 +4,7 @@
  * `nodejs_eventloop_lag_max_seconds`, which resets at every scrape) and the peak RSS
  * growth of every process, the local S3 store included.
  */
-import { cpuTimes } from './processes';
+import { cpuTimes, sharedServiceCpu, sharedServiceTimes } from './processes';
 import type { AppName, BenchContext, BenchResult, Goal, RssFigures } from './types';
 import { median, round } from './util';
 
@@ -131,19 +131,34 @@ export async function withRss<T>(ctx: BenchContext, fn: () => Promise<T>): Promi
 }
 
 /**
+ * CPU ms of Postgres, RabbitMQ and Redis (every process of each, found by name on this
+ * machine; empty for a remote platform) and of it in the kernel: not the platform's
+ * processes, but on the same cores, and each round trip the platform makes costs them too.
+ */
+export interface SharedCpu {
+  cpuMs: Record<string, number>;
+  kernelMs: Record<string, number>;
+}
+
+/**
  * CPU time (all threads) each platform process (or each of `pids`) and the bench itself
  * (the client) spend while `fn` runs, in ms: with every process on the same cores, a burst cannot end before
- * the CPU it needs is spent, so this is the floor under its latency.
+ * the CPU it needs is spent, so this is the floor under its latency. `shared`: the same for
+ * the shared services ({@link SharedCpu}).
  */
 export async function withCpu<T>(
   ctx: BenchContext,
   fn: () => Promise<T>,
   pids: Record<string, number> = platformPids(ctx),
-): Promise<{ result: T; cpuMs: Record<string, number>; kernelMs: Record<string, number> }> {
+): Promise<{ result: T; cpuMs: Record<string, number>; kernelMs: Record<string, number>; shared: SharedCpu }> {
   const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuTimes(pid)]));
+  // a platform elsewhere (no local pids): this machine's services are not its
+  const local = Object.keys(pids).length > 0;
+  const sharedBefore = local ? sharedServiceTimes() : new Map();
   const self0 = process.cpuUsage();
   const result = await fn();
   const self = process.cpuUsage(self0);
+  const shared = local ? sharedServiceCpu(sharedBefore, sharedServiceTimes()) : { cpuMs: {}, kernelMs: {} };
   const cpuMs: Record<string, number> = { 'bench client': (self.user + self.system) / 1000 };
   // in the kernel: socket and file copies, which no change to our code removes
   const kernelMs: Record<string, number> = { 'bench client': self.system / 1000 };
@@ -154,5 +169,23 @@ export async function withCpu<T>(
     cpuMs[name] = (b.user + b.system - a.user - a.system) * 1000;
     kernelMs[name] = (b.system - a.system) * 1000;
   }
-  return { result, cpuMs, kernelMs };
+  return { result, cpuMs, kernelMs, shared };
+}
+
+/**
+ * The shared services' CPU per unit of work (`per` uploads) as one row, the median of the
+ * runs, split by service in the note; null when none of them runs on this machine.
+ */
+export function sharedCpuRow(benchmark: string, metric: string, runs: SharedCpu[], per: number): BenchResult | null {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.cpuMs)))].sort();
+  if (!names.length) return null;
+  const of = (name: string, field: 'cpuMs' | 'kernelMs') => round(median(runs.map((r) => (r[field][name] ?? 0) / per)));
+  return {
+    benchmark,
+    metric,
+    value: round(median(runs.map((r) => Object.values(r.cpuMs).reduce((a, v) => a + v, 0) / per))),
+    unit: 'ms',
+    note: names.map((name) => `${name} ${of(name, 'cpuMs')} (kernel ${of(name, 'kernelMs')})`).join(', '),
+    details: { cpuMs: runs.map((r) => r.cpuMs), kernelMs: runs.map((r) => r.kernelMs) },
+  };
 }
