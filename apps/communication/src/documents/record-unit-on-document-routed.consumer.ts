@@ -10,14 +10,22 @@ export class RecordUnitOnDocumentRouted {
 
   @Consumes('document.routed')
   async recordUnit(d: EventMap['document.routed'], { manager }: EventContext<'document.routed'>): Promise<void> {
+    const record = async () =>
+      (
+        (await manager.query(
+          `UPDATE known_documents SET unit_id = $2, routing_revision = $3, updated_at = now()
+          WHERE document_id = $1 AND routing_revision < $3 RETURNING 1`,
+          [d.documentId, d.unitId, d.revision],
+        )) as [unknown[], number]
+      )[0].length === 1;
+    if (await record()) return; // the usual case: one statement
     // The queue hands out several events at once: document.received (intake) may still be in
     // hand while this one (routing-engine, after it) is handled. An update of a row that does
     // not exist yet would lose the unit; the document is learnt from intake first instead.
+    // (A row that exists has a newer decision already: nothing to do.)
     const known = (await manager.query(`SELECT 1 FROM known_documents WHERE document_id = $1`, [d.documentId])) as unknown[];
-    if (known.length === 0) await this.known.find(d.documentId);
-    await manager.query(
-      `UPDATE known_documents SET unit_id = $2, routing_revision = $3, updated_at = now() WHERE document_id = $1 AND routing_revision < $3`,
-      [d.documentId, d.unitId, d.revision],
-    );
+    if (known.length > 0) return;
+    await this.known.find(d.documentId);
+    await record();
   }
 }

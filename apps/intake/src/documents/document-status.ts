@@ -48,16 +48,21 @@ export function isReroutable(status: string): boolean {
  * the status as they are now. Never the Aktenzeichen.
  */
 export async function emitStatusChanged(manager: EntityManager, emit: Emitter, documentId: string): Promise<void> {
-  const [d] = (await manager.query(`SELECT citizen_id, authority_id, unit_id, status FROM documents WHERE id = $1`, [
-    documentId,
-  ])) as Array<{
-    citizen_id: string;
-    authority_id: string;
-    unit_id: string | null;
-    status: string;
-  }>;
-  if (!d) return;
-  await emit('document.status-changed', {
+  const [d] = (await manager.query(`SELECT ${STATUS_CHANGED_COLUMNS} FROM documents WHERE id = $1`, [documentId])) as StatusChangedRow[];
+  if (d) await emitStatusChangedOf(emit, documentId, d);
+}
+
+/** The columns the event carries, as a statement that changed the row returns them. */
+const STATUS_CHANGED_COLUMNS = 'citizen_id, authority_id, unit_id, status';
+interface StatusChangedRow {
+  citizen_id: string;
+  authority_id: string;
+  unit_id: string | null;
+  status: string;
+}
+
+function emitStatusChangedOf(emit: Emitter, documentId: string, d: StatusChangedRow): Promise<void> {
+  return emit('document.status-changed', {
     documentId,
     citizenId: d.citizen_id,
     authorityId: d.authority_id,
@@ -83,29 +88,29 @@ export async function advanceDocumentStatus(
   emit: Emitter,
 ): Promise<void> {
   const rank = STATUS_RANK[status];
+  const actor = PROGRESS_ACTOR[status] ?? 'system';
+  // a step forward: the row as it is now comes back (the event's fields), no second read
+  const [advanced] = (await manager.query(
+    `UPDATE documents
+        SET status = $3, status_rank = $2, version = version + 1, updated_at = now()
+      WHERE id = $1 AND status_rank < $2
+      RETURNING ${STATUS_CHANGED_COLUMNS}`,
+    [documentId, rank, status],
+  )) as [StatusChangedRow[], number];
+  if (advanced.length) {
+    await recordHistory(manager, documentId, status, actor);
+    await emitStatusChangedOf(emit, documentId, advanced[0]);
+    return;
+  }
+  if (status !== 'EXPORTED') return; // a late or repeated step, or purged meanwhile
   const [before] = (await manager.query(`SELECT status_rank FROM documents WHERE id = $1 FOR UPDATE`, [documentId])) as Array<{
     status_rank: number;
   }>;
-  if (!before) return; // purged meanwhile
-  await manager.query(
-    `UPDATE documents
-        SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END,
-            status_rank = GREATEST(status_rank, $2),
-            version = version + 1,
-            updated_at = now()
-      WHERE id = $1 AND status_rank < $2`,
-    [documentId, rank, status],
-  );
-  const actor = PROGRESS_ACTOR[status] ?? 'system';
-  if (before.status_rank < rank) {
-    await recordHistory(manager, documentId, status, actor);
-    await emitStatusChanged(manager, emit, documentId);
-  } else if (status === 'EXPORTED' && before.status_rank >= DECIDED_RANK) {
-    const [seen] = (await manager.query(`SELECT 1 FROM document_history WHERE document_id = $1 AND state = 'EXPORTED' LIMIT 1`, [
-      documentId,
-    ])) as unknown[];
-    if (!seen) await recordHistory(manager, documentId, 'EXPORTED', actor);
-  }
+  if (!before || before.status_rank < DECIDED_RANK) return;
+  const [seen] = (await manager.query(`SELECT 1 FROM document_history WHERE document_id = $1 AND state = 'EXPORTED' LIMIT 1`, [
+    documentId,
+  ])) as unknown[];
+  if (!seen) await recordHistory(manager, documentId, 'EXPORTED', actor);
 }
 
 export interface Routing {
@@ -125,25 +130,28 @@ export interface Routing {
  * change nothing; `version` rises only when status or unit change.
  */
 export async function applyRouting(manager: EntityManager, r: Routing, emit: Emitter): Promise<void> {
-  const [before] = (await manager.query(`SELECT status_rank, unit_id, routing_revision FROM documents WHERE id = $1 FOR UPDATE`, [
-    r.documentId,
-  ])) as Array<{ status_rank: number; unit_id: string | null; routing_revision: number }>;
-  if (!before) return; // purged meanwhile
   const deadline = parsePositiveDuration(r.claimDeadline) ? r.claimDeadline : DEFAULT_CLAIM_DEADLINE;
-  const changes = `(status_rank < $2 OR (routing_revision < $5 AND unit_id IS DISTINCT FROM $4))`;
-  await manager.query(
-    `UPDATE documents
-        SET status = CASE WHEN status_rank < $2 THEN $3 ELSE status END,
-            status_rank = GREATEST(status_rank, $2),
-            unit_id = CASE WHEN routing_revision < $5 THEN $4 ELSE unit_id END,
-            routing_revision = GREATEST(routing_revision, $5),
-            overdue_at = COALESCE(overdue_at, $6),
-            version = version + CASE WHEN ${changes} THEN 1 ELSE 0 END,
-            updated_at = CASE WHEN ${changes} THEN now() ELSE updated_at END
-      WHERE id = $1 AND (status_rank < $2 OR routing_revision < $5 OR overdue_at IS NULL)`,
+  const changes = `(d.status_rank < $2 OR (d.routing_revision < $5 AND d.unit_id IS DISTINCT FROM $4))`;
+  // One statement: the row locked as it was (`was`, for what changed), updated, and
+  // returned as it is now (for the event). No row: purged meanwhile, or nothing to change.
+  const [rows] = (await manager.query(
+    `UPDATE documents d
+        SET status = CASE WHEN d.status_rank < $2 THEN $3 ELSE d.status END,
+            status_rank = GREATEST(d.status_rank, $2),
+            unit_id = CASE WHEN d.routing_revision < $5 THEN $4 ELSE d.unit_id END,
+            routing_revision = GREATEST(d.routing_revision, $5),
+            overdue_at = COALESCE(d.overdue_at, $6),
+            version = d.version + CASE WHEN ${changes} THEN 1 ELSE 0 END,
+            updated_at = CASE WHEN ${changes} THEN now() ELSE d.updated_at END
+       FROM (SELECT id, status_rank, unit_id, routing_revision FROM documents WHERE id = $1 FOR UPDATE) was
+      WHERE d.id = was.id AND (d.status_rank < $2 OR d.routing_revision < $5 OR d.overdue_at IS NULL)
+      RETURNING was.status_rank AS before_rank, was.unit_id AS before_unit, was.routing_revision AS before_revision,
+                d.citizen_id, d.authority_id, d.unit_id, d.status`,
     [r.documentId, STATUS_RANK.ROUTED, 'ROUTED', r.unitId, r.revision, plusDuration(r.routedAt, deadline)],
-  );
-  if (before.status_rank < STATUS_RANK.ROUTED) await recordHistory(manager, r.documentId, 'ROUTED', 'system');
-  const movedUnit = before.routing_revision < r.revision && before.unit_id !== r.unitId;
-  if (before.status_rank < STATUS_RANK.ROUTED || movedUnit) await emitStatusChanged(manager, emit, r.documentId);
+  )) as [Array<StatusChangedRow & { before_rank: number; before_unit: string | null; before_revision: number }>, number];
+  const [row] = rows;
+  if (!row) return;
+  if (row.before_rank < STATUS_RANK.ROUTED) await recordHistory(manager, r.documentId, 'ROUTED', 'system');
+  const movedUnit = row.before_revision < r.revision && row.before_unit !== r.unitId;
+  if (row.before_rank < STATUS_RANK.ROUTED || movedUnit) await emitStatusChangedOf(emit, r.documentId, row);
 }

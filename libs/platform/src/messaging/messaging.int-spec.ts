@@ -5,7 +5,7 @@ import { EVENTS_EXCHANGE, EventEnvelope } from '@dvd/contracts';
 import { createTestDatabase, createTestVhost, pollUntil, queueSettled } from '@dvd/testing';
 import { serviceDataSourceOptions } from '../database/database';
 import { createLogger } from '../logging/logger';
-import { Messaging } from './messaging';
+import { Messaging, enqueueEvent } from './messaging';
 import { deadLetterTablesSql, outboxTraceContextSql } from './dead-letters';
 import { MESSAGING_ENTITIES, messagingTablesSql } from './messaging-tables';
 
@@ -200,5 +200,33 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     await restarted.start();
     await pollUntil(async () => received.includes(payload.threadId), { what: 'the event after restart' });
     await pollUntil(async () => (await crashedDs.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { what: 'outbox emptied' });
+  });
+
+  it('relays a transaction of more events than one batch at once, and finds a row no commit announced at the next poll', async () => {
+    const ds = await dataSourceFor('svc_e');
+    const received: string[] = [];
+    await bus('svc-e', ds)
+      .on('thread.claimed', async (data) => {
+        received.push(data.threadId);
+      })
+      .start();
+    // batches of two and no poll for a minute: only full batches going on relay all five now
+    const batchedDs = await dataSourceFor('batched');
+    const batched = bus('batched', batchedDs, { relayBatchSize: 2, relayIntervalMs: 60_000 });
+    await batched.start();
+    const five = Array.from({ length: 5 }, () => claimed());
+    await batched.transaction(async (_m, emit) => {
+      for (const payload of five) await emit('thread.claimed', payload);
+    });
+    await pollUntil(async () => five.every((p) => received.includes(p.threadId)), { what: 'five events relayed in batches of two' });
+    expect(await batchedDs.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 0 }]);
+
+    // a row written by a transaction of its own (no kick): the periodic poll sees it is due and relays it
+    const polledDs = await dataSourceFor('polled');
+    await bus('polled', polledDs).start();
+    const quiet = claimed();
+    await polledDs.transaction((manager) => enqueueEvent(manager, 'thread.claimed', quiet));
+    await pollUntil(async () => received.includes(quiet.threadId), { what: 'the unannounced event relayed by the poll' });
+    await pollUntil(async () => (await polledDs.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { what: 'outbox emptied' });
   });
 });

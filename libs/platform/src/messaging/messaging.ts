@@ -28,6 +28,8 @@ const UNROUTED_MAX_LENGTH = 1_000_000;
 const ATTEMPTS_HEADER = 'x-dvd-attempts';
 const FIRST_FAILED_HEADER = 'x-dvd-first-failed-at';
 const PARKED_AT_HEADER = 'x-dvd-parked-at';
+/** Outbox rows one relay transaction takes. */
+const DEFAULT_RELAY_BATCH_SIZE = 100;
 
 export interface MessagingOptions {
   amqpUrl: string;
@@ -648,28 +650,49 @@ export class Messaging {
     this.scheduleRelay(0);
   }
 
-  private scheduleRelay(delay: number) {
+  /** `poll`: the periodic run, not asked for by a commit; it looks before it opens a transaction. */
+  private scheduleRelay(delay: number, poll = false) {
     if (this.stopped) return;
     if (this.relayTimer) clearTimeout(this.relayTimer);
     // outside any trace: a batch holds the rows of many requests, each published in its own (relayOnce)
-    this.relayTimer = setTimeout(() => context.with(ROOT_CONTEXT, () => void this.track(this.runRelay())), delay);
+    this.relayTimer = setTimeout(() => context.with(ROOT_CONTEXT, () => void this.track(this.runRelay(poll))), delay);
   }
 
-  private async runRelay(): Promise<void> {
+  /**
+   * Relays batches until one comes back short and no commit asked for another pass
+   * meanwhile (a row committed during a batch kicks, see {@link kick}): a short batch took
+   * every due row that was not another replica's. The periodic poll first asks whether any
+   * row is due, one statement instead of a transaction of three for the usual nothing.
+   */
+  private async runRelay(poll = false): Promise<void> {
     if (this.relayRunning || this.stopped) return;
     this.relayRunning = true;
+    const batchSize = this.o.relayBatchSize ?? DEFAULT_RELAY_BATCH_SIZE;
     let sent = 0;
+    let failed = false;
     try {
+      this.relayAgain = false;
+      if (poll && !(await this.anyRowDue()) && !this.relayAgain) return;
       do {
         this.relayAgain = false;
         sent = await this.relayOnce();
-      } while ((sent > 0 || this.relayAgain) && !this.stopped);
+      } while ((sent >= batchSize || this.relayAgain) && !this.stopped);
     } catch (err) {
+      failed = true;
       this.o.log.warn({ errorName: (err as Error)?.name, code: (err as { code?: string })?.code }, 'outbox relay failed; will retry');
     } finally {
       this.relayRunning = false;
-      this.scheduleRelay(this.o.relayIntervalMs ?? 500);
+      // a commit that asked after the last pass had looked: now, not at the next poll (after a failure, the poll)
+      if (this.relayAgain && !failed) this.scheduleRelay(0);
+      else this.scheduleRelay(this.o.relayIntervalMs ?? 500, true);
     }
+  }
+
+  private async anyRowDue(): Promise<boolean> {
+    const rows: unknown[] = await this.o.dataSource.query(
+      `SELECT 1 FROM outbox WHERE next_attempt_at IS NULL OR next_attempt_at <= now() LIMIT 1`,
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -688,7 +711,7 @@ export class Messaging {
         `SELECT id, type, data, occurred_at, correlation_id, causation_id, target_queue, attempts, traceparent FROM outbox
           WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.o.relayBatchSize ?? 100],
+        [this.o.relayBatchSize ?? DEFAULT_RELAY_BATCH_SIZE],
       );
       if (rows.length === 0) return 0;
       // each row is published in the trace of the request or event that wrote it (ADR 0023)
