@@ -432,11 +432,9 @@ export class Messaging {
           duplicate = true;
           return; // already applied: redelivery changes nothing
         }
-        const emit: Emitter = async (type, data) => {
-          emitted = true;
-          await enqueueEvent(manager, type, data, { correlationId: envelope.correlationId, causationId: envelope.id });
-        };
-        await handler(envelope.data, { envelope, manager, emit });
+        const events = new PendingEvents({ correlationId: envelope.correlationId, causationId: envelope.id });
+        await handler(envelope.data, { envelope, manager, emit: events.emit });
+        emitted = await events.write(manager);
         if (envelope.type === 'document.purged')
           await new DeadLetterStore(manager).purgeDocument((envelope.data as EventMap['document.purged']).documentId);
       });
@@ -623,11 +621,10 @@ export class Messaging {
     const hooks: Array<() => void> = [];
     const result = await this.o.dataSource.transaction(async (manager) => {
       commitHooks.set(manager, hooks);
-      const emit: Emitter = async (type, data) => {
-        emitted = true;
-        await enqueueEvent(manager, type, data, { correlationId: meta?.correlationId });
-      };
-      return work(manager, emit);
+      const events = new PendingEvents({ correlationId: meta?.correlationId });
+      const done = await work(manager, events.emit);
+      emitted = await events.write(manager);
+      return done;
     });
     runCommitHooks(hooks);
     if (emitted) this.kick();
@@ -801,6 +798,64 @@ export class Messaging {
   }
 }
 
+interface OutboxInsert {
+  id: string;
+  type: EventType;
+  data: string;
+  correlationId: string;
+  causationId: string | null;
+  traceparent: string | null;
+}
+
+/**
+ * The events a transaction emits, written into its outbox in one statement at its end (one
+ * round trip however many it emits). Each keeps the trace that was active when it was
+ * emitted: the relay publishes it in that trace.
+ */
+class PendingEvents {
+  private readonly rows: OutboxInsert[] = [];
+  private readonly purged: string[] = [];
+
+  constructor(private readonly meta: { correlationId?: string; causationId?: string }) {}
+
+  readonly emit: Emitter = async (type, data) => {
+    const id = randomUUID();
+    this.rows.push({
+      id,
+      type,
+      data: JSON.stringify(data),
+      correlationId: this.meta.correlationId ?? id,
+      causationId: this.meta.causationId ?? null,
+      traceparent: activeTraceparent(),
+    });
+    if (type === 'document.purged') this.purged.push((data as EventMap['document.purged']).documentId);
+  };
+
+  ids(): string[] {
+    return this.rows.map((r) => r.id);
+  }
+
+  /** Writes what was emitted; true when there was anything. */
+  async write(manager: EntityManager): Promise<boolean> {
+    if (this.rows.length === 0) return false;
+    await insertOutboxRows(manager, this.rows);
+    // the publisher of a purge forgets its own dead letters about the document in the same transaction
+    for (const documentId of this.purged) await new DeadLetterStore(manager).purgeDocument(documentId);
+    return true;
+  }
+}
+
+async function insertOutboxRows(manager: EntityManager, rows: OutboxInsert[]): Promise<void> {
+  const column = <F extends keyof OutboxInsert>(field: F) => rows.map((r) => r[field]);
+  await manager.query(
+    `INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id, traceparent)
+     SELECT id, type, data::jsonb, now(), correlation_id, causation_id, traceparent
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         AS e(id, type, data, correlation_id, causation_id, traceparent)`,
+    [column('id'), column('type'), column('data'), column('correlationId'), column('causationId'), column('traceparent')],
+  );
+}
+
 /** Writes one event into the outbox of the transaction `manager` belongs to. */
 export async function enqueueEvent<K extends EventType>(
   manager: EntityManager,
@@ -808,15 +863,10 @@ export async function enqueueEvent<K extends EventType>(
   data: EventMap[K],
   meta: { correlationId?: string; causationId?: string } = {},
 ): Promise<string> {
-  const id = randomUUID();
-  // the trace of the request or event that caused it: the relay publishes the event in it
-  await manager.query(
-    `INSERT INTO outbox (id, type, data, occurred_at, correlation_id, causation_id, traceparent) VALUES ($1, $2, $3, now(), $4, $5, $6)`,
-    [id, type, JSON.stringify(data), meta.correlationId ?? id, meta.causationId ?? null, activeTraceparent()],
-  );
-  // the publisher of a purge forgets its own dead letters about the document in the same transaction
-  if (type === 'document.purged') await new DeadLetterStore(manager).purgeDocument((data as EventMap['document.purged']).documentId);
-  return id;
+  const events = new PendingEvents(meta);
+  await events.emit(type, data);
+  await events.write(manager);
+  return events.ids()[0];
 }
 
 function assertUnroutedQueue(ch: Channel) {
