@@ -21,6 +21,7 @@ import {
   setRouteTemplate,
   signIdentity,
   streamedBodyOf,
+  tracingActive,
 } from '@dvd/platform';
 import { AuthenticationError, JwtVerifier, VerifiedCaller } from '../auth/jwt-verifier';
 import { EventStreamProxy } from '../events/event-stream-proxy';
@@ -53,8 +54,75 @@ const DROPPED_REQUEST_HEADERS = [
 ];
 
 type GatewayRequest = IncomingMessage & {
-  dvd?: { requestId: string; upstream: string; instance: string; answered?: boolean; timedOut?: boolean; body?: Buffer };
+  dvd?: {
+    requestId: string;
+    upstream: string;
+    instance: string;
+    answered?: boolean;
+    timedOut?: boolean;
+    body?: Buffer;
+    /** The gateway's own answer headers (request id, rate limit), written with the service's in one go. */
+    own: OwnHeaders;
+  };
 };
+
+/**
+ * The headers the gateway adds to every answer, collected while it decides and written
+ * once: with the service's answer in the same `writeHead` (a header set on the response
+ * before would make Node merge and check every header of the answer a second time), or
+ * on the gateway's own answer (a problem, a ticket).
+ */
+class OwnHeaders {
+  readonly names: string[] = [];
+  readonly values: string[] = [];
+
+  set(name: string, value: string): void {
+    const at = this.names.indexOf(name);
+    if (at >= 0) this.values[at] = value;
+    else {
+      this.names.push(name);
+      this.values.push(value);
+    }
+  }
+
+  /** Onto a response the gateway answers itself. */
+  applyTo(res: ServerResponse): void {
+    if (res.headersSent) return;
+    for (let i = 0; i < this.names.length; i++) res.setHeader(this.names[i], this.values[i]);
+  }
+
+  /** The service's raw answer headers, without hop-by-hop ones and without its copies of ours, then ours. */
+  withService(raw: string[]): string[] {
+    const out = withoutHopByHopRaw(raw, this.lowerNames());
+    for (let i = 0; i < this.names.length; i++) out.push(this.names[i], this.values[i]);
+    return out;
+  }
+
+  private lowerNames(): Set<string> {
+    return new Set(this.names.map((n) => n.toLowerCase()));
+  }
+}
+
+/**
+ * The request headers for the service as one raw array: Node takes an array as it is
+ * (checked once while written) instead of setting and checking each header of an object
+ * and then writing them. The Host header goes on as the client sent it (or the service's).
+ * Not with tracing on: the http instrumentation adds the traceparent to a headers object
+ * (and would take an array for one), so then the object goes.
+ */
+function rawRequestHeaders(headers: IncomingMessage['headers'], host: string): string[] {
+  const out: string[] = [];
+  let hasHost = false;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (name === 'host') hasHost = true;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  if (!hasHost) out.push('host', host);
+  return out;
+}
 
 /**
  * Reads a body the identity signature digests, at most `max` bytes: null when it is
@@ -101,8 +169,8 @@ function dropHopByHop(headers: IncomingMessage['headers']): void {
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'content-type', 'host']);
 
 /** The service's answer headers (raw, names as sent) without the hop-by-hop ones: the gateway frames and keeps its own connection. */
-function withoutHopByHopRaw(raw: string[]): string[] {
-  const named = new Set<string>();
+function withoutHopByHopRaw(raw: string[], skip?: Set<string>): string[] {
+  const named = new Set<string>(skip);
   for (let i = 0; i < raw.length; i += 2)
     if (raw[i].toLowerCase() === 'connection') for (const token of raw[i + 1].toLowerCase().split(',')) named.add(token.trim());
   const out: string[] = [];
@@ -173,11 +241,12 @@ export function gatewayProxy(
   draining: () => boolean = () => false,
 ): GatewayHandlers {
   const upstreams = upstreamUrls(config);
+  const tracing = tracingActive();
   // parsed once; the request's own target is the path (a path in a service's URL is ignored)
   const targets = new Map(
     Object.values(upstreams).map((u) => {
       const url = new URL(u);
-      return [u, { protocol: url.protocol, hostname: url.hostname, port: url.port }] as const;
+      return [u, { protocol: url.protocol, hostname: url.hostname, port: url.port, host: url.host }] as const;
     }),
   );
   const rejections = catalogueCounter(metrics, 'dvd_rate_limit_rejections_total');
@@ -213,6 +282,7 @@ export function gatewayProxy(
     const problem = upstreamFailure(code, dvd.timedOut === true);
     log.warn({ requestId: dvd.requestId, upstream: dvd.upstream, code, status: problem.status }, 'upstream failed');
     lingerAfterEarlyResponse(req, res);
+    dvd.own.applyTo(res);
     sendProblem(res, problem, dvd.instance, dvd.requestId);
   }
 
@@ -231,7 +301,8 @@ export function gatewayProxy(
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: req.headers,
+      // with tracing on, an object: the http instrumentation writes the traceparent into it
+      headers: tracing ? req.headers : rawRequestHeaders(req.headers, target.host),
       timeout: config.UPSTREAM_TIMEOUT_MS,
     });
     out.once('timeout', () => {
@@ -251,7 +322,7 @@ export function gatewayProxy(
       // upload early, e.g. 413) must not replace that answer
       dvd.answered = true;
       lingerAfterEarlyResponse(req, res);
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, withoutHopByHopRaw(up.rawHeaders));
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, dvd.own.withService(up.rawHeaders));
       up.pipe(res);
       // the service's answer cut short: the client's ends as well (it must not look complete)
       up.once('error', () => res.destroy());
@@ -268,16 +339,22 @@ export function gatewayProxy(
    * stamped, no body; every client identity header is dropped as always. The service serves
    * the path without an identity.
    */
-  function handlePublic(req: GatewayRequest, res: ServerResponse, path: string, upstream: string): void {
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    res.setHeader('X-Request-Id', requestId);
+  function handlePublic(
+    req: GatewayRequest,
+    res: ServerResponse,
+    path: string,
+    upstream: string,
+    requestId: string,
+    own: OwnHeaders,
+  ): void {
     if (hasBody(req)) {
+      own.applyTo(res);
       return sendProblem(res, ApiError.badRequest('This route takes no body'), path, requestId);
     }
     dropHopByHop(req.headers);
     for (const h of DROPPED_REQUEST_HEADERS) delete req.headers[h];
     req.headers['x-request-id'] = requestId;
-    req.dvd = { requestId, upstream, instance: path };
+    req.dvd = { requestId, upstream, instance: path, own };
     proxy(req, res);
   }
 
@@ -326,9 +403,9 @@ export function gatewayProxy(
   }
 
   /** One hit on the limiter; false when refused (answered 429). */
-  async function admit(limiter: RateLimiter, identity: Identity, res: ServerResponse, fail: (err: ApiError) => void): Promise<boolean> {
+  async function admit(limiter: RateLimiter, identity: Identity, own: OwnHeaders, fail: (err: ApiError) => void): Promise<boolean> {
     const decision = await limiter.hit(identity);
-    for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
+    for (const k in decision.headers) own.set(k, decision.headers[k]);
     if (decision.allowed) return true;
     rejections.inc({ role: identity.role });
     fail(
@@ -341,9 +418,11 @@ export function gatewayProxy(
 
   async function eventStream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    res.setHeader('X-Request-Id', requestId);
+    const own = new OwnHeaders();
+    own.set('X-Request-Id', requestId);
     const fail = (err: ApiError) => {
       lingerAfterEarlyResponse(req, res);
+      own.applyTo(res);
       sendProblem(res, err, EVENTS_PATH, requestId);
     };
     if (draining()) return fail(ApiError.unavailable('This gateway is stopping; reconnect'));
@@ -353,7 +432,7 @@ export function gatewayProxy(
     if (!caller) return;
     const identity: Identity = { ...caller, requestId };
     // streams count against a limit of their own: a reconnecting client must not eat a citizen's requests
-    if (!(await admit(limiters.events, identity, res, fail))) return;
+    if (!(await admit(limiters.events, identity, own, fail))) return;
     if (hasBody(req)) return fail(ApiError.badRequest('This route takes no body'));
     url.searchParams.delete('ticket');
     const rest = url.searchParams.toString();
@@ -363,6 +442,7 @@ export function gatewayProxy(
       ...(typeof req.headers['last-event-id'] === 'string' ? { 'last-event-id': req.headers['last-event-id'] } : {}),
       ...signIdentity(keyFor('realtime'), identity, 'GET', path, EMPTY_BODY_DIGEST),
     };
+    own.applyTo(res); // a stream's answer is written by the stream proxy
     events.stream.forward(req, res, path, headers, requestId);
   }
 
@@ -371,21 +451,20 @@ export function gatewayProxy(
    * Express (one framework pass per request was a third of the gateway's JavaScript, see
    * docs/performance.md). The caller counts it in flight and in the metrics first.
    */
-  async function api(req: GatewayRequest, res: ServerResponse, path: string): Promise<void> {
+  async function api(req: GatewayRequest, res: ServerResponse, path: string, requestId: string, own: OwnHeaders): Promise<void> {
     const publicRoute = publicRouteFor(req.method ?? 'GET', path);
     if (publicRoute) {
       setRouteTemplate(req, publicRoute.template);
-      return handlePublic(req, res, path, upstreams[publicRoute.upstream]);
+      return handlePublic(req, res, path, upstreams[publicRoute.upstream], requestId, own);
     }
     const method = req.method ?? 'GET';
     const below = path.slice(API_BASE.length);
     // the metrics' route label, also for requests refused here (401, 429); none for an unknown path
     const template = routeTemplateFor(method, below);
     if (template) setRouteTemplate(req, `${API_BASE}${template}`);
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    res.setHeader('X-Request-Id', requestId);
     const fail = (err: ApiError) => {
       lingerAfterEarlyResponse(req, res); // a refused upload is not read on, only discarded
+      own.applyTo(res);
       sendProblem(res, err, path, requestId);
     };
 
@@ -393,12 +472,13 @@ export function gatewayProxy(
     if (!caller) return;
     const identity: Identity = { ...caller, requestId };
     const ticketRoute = method === 'POST' && pathOf(path) === TICKETS_PATH;
-    if (!(await admit(ticketRoute ? limiters.events : limiters.requests, identity, res, fail))) return;
+    if (!(await admit(ticketRoute ? limiters.events : limiters.requests, identity, own, fail))) return;
 
     if (ticketRoute) {
       if (hasBody(req)) return fail(ApiError.badRequest('This route takes no body'));
       try {
         const issued = JSON.stringify(await events.tickets.issue(caller));
+        own.applyTo(res);
         res.writeHead(200, {
           'Cache-Control': 'no-store',
           'Content-Type': 'application/json; charset=utf-8',
@@ -442,7 +522,7 @@ export function gatewayProxy(
     }
     // the request target as it came, byte for byte (`proxy` sends req.url on): what the service verifies
     Object.assign(req.headers, signIdentity(keyFor(upstream), identity, method, req.url ?? path, signedBody));
-    req.dvd = { requestId, upstream: upstreams[upstream], instance: path, body };
+    req.dvd = { requestId, upstream: upstreams[upstream], instance: path, body, own };
     proxy(req, res);
   }
 
@@ -451,10 +531,14 @@ export function gatewayProxy(
    * of the gateway itself is a 500 problem, never an unhandled rejection.
    */
   function answer(req: IncomingMessage, res: ServerResponse, path: string): void {
-    api(req, res, path).catch((err: unknown) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    const own = new OwnHeaders();
+    own.set('X-Request-Id', requestId);
+    api(req, res, path, requestId, own).catch((err: unknown) => {
       // only the error's class: its message may quote input
       log.error({ errorName: (err as Error)?.name }, 'gateway failed');
-      sendProblem(res, err instanceof ApiError ? err : genericError(500, 'An unexpected error occurred'), path);
+      own.applyTo(res);
+      sendProblem(res, err instanceof ApiError ? err : genericError(500, 'An unexpected error occurred'), path, requestId);
     });
   }
 

@@ -319,6 +319,23 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("answers the gateway's request id and rate-limit headers once, over the service's own, and forwards the client's Host", async () => {
+    const res = await request(app.getHttpServer())
+      .get('/api/v1/documents')
+      .set('Authorization', `Bearer ${await citizenToken()}`)
+      .set('X-Request-Id', 'client-req-2')
+      .set('X-Echo-Own-Ids', '1');
+    expect(res.status).toBe(200);
+    // one value each (a duplicate would arrive joined: "a, b")
+    expect(res.headers['x-request-id']).toBe('client-req-2');
+    expect(res.headers['ratelimit-limit']).toMatch(/^\d+$/);
+    expect(res.headers['ratelimit-limit']).not.toBe('999999');
+    expect(res.headers['ratelimit-remaining']).toMatch(/^\d+$/);
+    expect(res.headers['content-type']).toBe('application/json');
+    const h = res.body.headers as Record<string, string>;
+    expect(h.host).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
   it('forwards the public receipt keys without a token and without any identity, dropping what the client sent', async () => {
     const res = await request(app.getHttpServer())
       .get('/.well-known/jwks.json')

@@ -37,6 +37,11 @@ export async function echoUpstream() {
       const r = { headers: req.headers, method: req.method!, url: req.url!, sha256: hash.digest('hex'), bytes };
       received.push(r);
       res.setHeader('content-type', 'application/json');
+      // asked to, it answers a request id and a rate-limit header of its own (the gateway's win)
+      if (req.headers['x-echo-own-ids'] === '1') {
+        res.setHeader('x-request-id', 'the-service-own-id');
+        res.setHeader('ratelimit-limit', '999999');
+      }
       // asked to, it names a header of its own hop-by-hop (RFC 9110 §7.6.1), beside an end-to-end one
       if (req.headers['x-echo-hop'] === '1') {
         res.setHeader('connection', 'keep-alive, x-upstream-hop');

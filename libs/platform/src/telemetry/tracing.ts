@@ -56,6 +56,15 @@ export function startTracing(service: string, o: TracingOptions = {}): boolean {
   return true;
 }
 
+/**
+ * Whether this process traces (after {@link startTracing}). The http instrumentation then
+ * adds `traceparent` to a request's headers object: a request that would otherwise hand
+ * Node its headers as a raw array must use an object while this is true.
+ */
+export function tracingActive(): boolean {
+  return sdk !== undefined && sdk !== null;
+}
+
 /** Exports the spans still buffered (on a graceful stop); bounded by `timeoutMs`. */
 export async function shutdownTracing(timeoutMs = 5_000): Promise<void> {
   if (!sdk) return;
