@@ -220,8 +220,9 @@ export function sharedServiceCpu(
   const kernelMs: Record<string, number> = {};
   for (const [pid, b] of after) {
     const a = before.get(pid) ?? { user: 0, system: 0 };
-    cpuMs[b.service] = (cpuMs[b.service] ?? 0) + (b.user + b.system - a.user - a.system) * 1000;
-    kernelMs[b.service] = (kernelMs[b.service] ?? 0) + (b.system - a.system) * 1000;
+    // clock ticks as float seconds: a difference of none can come out as -1e-16
+    cpuMs[b.service] = (cpuMs[b.service] ?? 0) + Math.max(0, b.user + b.system - a.user - a.system) * 1000;
+    kernelMs[b.service] = (kernelMs[b.service] ?? 0) + Math.max(0, b.system - a.system) * 1000;
   }
   return { cpuMs, kernelMs };
 }
