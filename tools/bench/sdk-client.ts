@@ -29,6 +29,8 @@ async function main() {
     metadata: { authorityId: env('SDK_BENCH_AUTHORITY'), referenceNumber: 'BENCH-SDK', documentType: 'BENCH' },
   });
   const sendMs = performance.now() - t;
+  // ru_maxrss is in KiB on Linux; the peak so far is the send's
+  const sendPeakRssMiB = process.resourceUsage().maxRSS / 1024;
 
   t = performance.now();
   const opened = await official.openDocument(sent.document.id, privateJwk);
@@ -45,7 +47,7 @@ async function main() {
       openMs,
       identical,
       rssBeforeMiB: rssBefore / 1048576,
-      // ru_maxrss is in KiB on Linux
+      sendPeakRssMiB,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     })}\n`,
   );

@@ -138,7 +138,10 @@ const JOSE = 'application/jose';
  */
 async function sealed(plaintext: Uint8Array, key: Parameters<typeof encryptForBytes>[1]) {
   const bytes = await encryptForBytes(plaintext, key);
-  return { container: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: JOSE }), sha256: await sha256Hex(bytes), size: bytes.length };
+  // hashed before the Blob is made: the digest's own copy of the container is gone before the
+  // Blob takes its copy (one container less at the peak of a send)
+  const sha256 = await sha256Hex(bytes);
+  return { container: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: JOSE }), sha256, size: bytes.length };
 }
 
 /**
@@ -343,8 +346,11 @@ export class DvdClient {
     o: { onProgress?: ProgressListener; signal?: AbortSignal } = {},
   ): Promise<OpenedDocument> {
     const document = await this.getDocument(id);
-    const jwe = await this.getDocumentPayload(id, { expected: document.payload, onProgress: o.onProgress, signal: o.signal });
-    const plaintext = await decryptWith(new TextDecoder().decode(jwe), key);
+    // the container's bytes are let go once they are text: not held while it is decrypted
+    const jwe = new TextDecoder().decode(
+      await this.getDocumentPayload(id, { expected: document.payload, onProgress: o.onProgress, signal: o.signal }),
+    );
+    const plaintext = await decryptWith(jwe, key);
     return { document, plaintext };
   }
 
