@@ -19,12 +19,12 @@ export class RecordUnitOnDocumentRouted {
         )) as [unknown[], number]
       )[0].length === 1;
     if (await record()) return; // the usual case: one statement
+    // Nothing updated: the document is not known yet, or its row has this or a newer decision.
     // The queue hands out several events at once: document.received (intake) may still be in
-    // hand while this one (routing-engine, after it) is handled. An update of a row that does
-    // not exist yet would lose the unit; the document is learnt from intake first instead.
-    // (A row that exists has a newer decision already: nothing to do.)
-    const known = (await manager.query(`SELECT 1 FROM known_documents WHERE document_id = $1`, [d.documentId])) as unknown[];
-    if (known.length > 0) return;
+    // hand while this one (routing-engine, after it) is handled, and commit between the two
+    // statements. An update of a row that does not exist yet would lose the unit; the
+    // document is learnt (or found) first, and the update runs again: it changes nothing
+    // when the row has this or a newer decision.
     await this.known.find(d.documentId);
     await record();
   }

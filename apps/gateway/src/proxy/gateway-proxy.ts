@@ -110,7 +110,7 @@ class OwnHeaders {
  * Not with tracing on: the http instrumentation adds the traceparent to a headers object
  * (and would take an array for one), so then the object goes.
  */
-function rawRequestHeaders(headers: IncomingMessage['headers'], host: string): string[] {
+function rawRequestHeaders(headers: IncomingMessage['headers'], host: string, method: string): string[] {
   const out: string[] = [];
   let hasHost = false;
   for (const name in headers) {
@@ -121,8 +121,14 @@ function rawRequestHeaders(headers: IncomingMessage['headers'], host: string): s
     else for (const v of value) out.push(name, v);
   }
   if (!hasHost) out.push('host', host);
+  // Node writes an array's head at once and would frame a POST, PUT or PATCH that names no
+  // length as chunked; one without a body says so (as Node's own `end()` does for an object)
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined && !BODYLESS_BY_DEFAULT.has(method))
+    out.push('content-length', '0');
   return out;
 }
+/** Methods Node does not frame as chunked when a request names no length. */
+const BODYLESS_BY_DEFAULT = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
 /**
  * Reads a body the identity signature digests, at most `max` bytes: null when it is
@@ -302,7 +308,7 @@ export function gatewayProxy(
       method: req.method,
       path: req.url,
       // with tracing on, an object: the http instrumentation writes the traceparent into it
-      headers: tracing ? req.headers : rawRequestHeaders(req.headers, target.host),
+      headers: tracing ? req.headers : rawRequestHeaders(req.headers, target.host, req.method ?? 'GET'),
       timeout: config.UPSTREAM_TIMEOUT_MS,
     });
     out.once('timeout', () => {

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, request as httpRequest } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, connect } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { KeyLike, SignJWT, decodeJwt, exportSPKI } from 'jose';
 import request from 'supertest';
@@ -393,6 +393,32 @@ describe('gateway authentication (real gateway, real JWKS servers)', () => {
     expect(answer.body.url).toBe(target);
     const verified = verifyIdentity(verifyKeysOf('intake'), answer.body.headers, 'GET', target);
     expect(typeof verified === 'string' ? verified : verified.signer).toBe('gateway');
+  });
+
+  it('sends a POST without a body on as one of length 0, not chunked', async () => {
+    // sent raw: Node's own client would add the Content-Length itself
+    const server = app.getHttpServer() as Server;
+    if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const token = await citizenToken();
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          `POST /api/v1/documents/${randomUUID()}/reroute HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+            `Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      socket.on('error', reject);
+    });
+    expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
+    const seen = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { method: string; bytes: number; headers: Record<string, string> };
+    expect(seen.method).toBe('POST');
+    expect(seen.bytes).toBe(0);
+    expect(seen.headers['content-length']).toBe('0');
+    expect(seen.headers['transfer-encoding']).toBeUndefined();
   });
 
   it('keeps hop-by-hop headers on their hop, both ways (RFC 9110 §7.6.1)', async () => {

@@ -656,24 +656,25 @@ export class Messaging {
   }
 
   /**
-   * Relays batches until one comes back short and no commit asked for another pass
-   * meanwhile (a row committed during a batch kicks, see {@link kick}): a short batch took
-   * every due row that was not another replica's. The periodic poll first asks whether any
+   * Relays batches until one comes back short (or sent nothing) and no commit asked for
+   * another pass meanwhile (a row committed during a batch kicks, see {@link kick}): a short
+   * batch took every due row that was not another replica's. The periodic poll first asks whether any
    * row is due, one statement instead of a transaction of three for the usual nothing.
    */
   private async runRelay(poll = false): Promise<void> {
     if (this.relayRunning || this.stopped) return;
     this.relayRunning = true;
-    const batchSize = this.o.relayBatchSize ?? DEFAULT_RELAY_BATCH_SIZE;
-    let sent = 0;
+    const batchSize = this.batchSize();
+    let batch = { taken: 0, sent: 0 };
     let failed = false;
     try {
       this.relayAgain = false;
       if (poll && !(await this.anyRowDue()) && !this.relayAgain) return;
       do {
         this.relayAgain = false;
-        sent = await this.relayOnce();
-      } while ((sent >= batchSize || this.relayAgain) && !this.stopped);
+        batch = await this.relayOnce();
+        // a full batch that got anything out: more may be due (one that got nothing out waits for the poll)
+      } while (((batch.taken >= batchSize && batch.sent > 0) || this.relayAgain) && !this.stopped);
     } catch (err) {
       failed = true;
       this.o.log.warn({ errorName: (err as Error)?.name, code: (err as { code?: string })?.code }, 'outbox relay failed; will retry');
@@ -683,6 +684,10 @@ export class Messaging {
       if (this.relayAgain && !failed) this.scheduleRelay(0);
       else this.scheduleRelay(this.o.relayIntervalMs ?? 500, true);
     }
+  }
+
+  private batchSize(): number {
+    return Math.max(1, this.o.relayBatchSize ?? DEFAULT_RELAY_BATCH_SIZE);
   }
 
   private async anyRowDue(): Promise<boolean> {
@@ -699,18 +704,19 @@ export class Messaging {
    * whose target queue is gone) stays and is tried again with backoff. Rows are locked with
    * SKIP LOCKED, so several replicas relay in parallel without sending a row twice (a crash
    * after publish but before delete can resend: the consumers' de-duplication absorbs that).
+   * Answers how many rows it took and how many of them it sent.
    */
-  async relayOnce(): Promise<number> {
+  async relayOnce(): Promise<{ taken: number; sent: number }> {
     const publisher = this.publisher;
-    if (!publisher) return 0;
+    if (!publisher) return { taken: 0, sent: 0 };
     return this.o.dataSource.transaction(async (manager) => {
       const rows: OutboxRow[] = await manager.query(
         `SELECT id, type, data, occurred_at, correlation_id, causation_id, target_queue, attempts, traceparent FROM outbox
           WHERE next_attempt_at IS NULL OR next_attempt_at <= now()
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.o.relayBatchSize ?? DEFAULT_RELAY_BATCH_SIZE],
+        [this.batchSize()],
       );
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { taken: 0, sent: 0 };
       // each row is published in the trace of the request or event that wrote it (ADR 0023)
       const outcomes = await Promise.all(
         rows.map((row) => context.with(contextOfTraceparent(row.traceparent), () => this.relayRow(publisher, row))),
@@ -725,7 +731,7 @@ export class Messaging {
           [row.id, Math.min(2 ** Math.min(row.attempts, 6), 60)],
         );
       }
-      return sent.length;
+      return { taken: rows.length, sent: sent.length };
     });
   }
 
