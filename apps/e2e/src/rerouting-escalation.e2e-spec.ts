@@ -124,6 +124,8 @@ describe('re-routing and escalation of forgotten documents, through the gateway'
     expect(byPlatform.status).toBe(200);
     expect(byPlatform.body).toMatchObject({ unitId: 'bauaufsicht', changed: false });
 
+    // the events are published after the commits, on their own time: wait for the last one expected
+    await probe.waitFor('document.routed', (d) => d.documentId === documentId && d.revision === 3, 15_000);
     const routed = probe.of('document.routed', (d) => d.documentId === documentId).map((e) => [e.data.unitId, e.data.revision]);
     expect(routed).toEqual([
       ['poststelle', 2],
