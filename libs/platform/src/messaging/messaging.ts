@@ -658,8 +658,9 @@ export class Messaging {
   /**
    * Relays batches until one comes back short (or sent nothing) and no commit asked for
    * another pass meanwhile (a row committed during a batch kicks, see {@link kick}): a short
-   * batch took every due row that was not another replica's. The periodic poll first asks whether any
-   * row is due, one statement instead of a transaction of three for the usual nothing.
+   * batch took every due row that was not another replica's. The periodic poll first asks
+   * whether any row is due, one statement instead of a transaction of three for the usual
+   * nothing.
    */
   private async runRelay(poll = false): Promise<void> {
     if (this.relayRunning || this.stopped) return;
