@@ -73,8 +73,15 @@ type GatewayRequest = IncomingMessage & {
  * on the gateway's own answer (a problem, a ticket).
  */
 class OwnHeaders {
-  readonly names: string[] = [];
-  readonly values: string[] = [];
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
+  /** The names in lower case: the service's copies of these are dropped. */
+  private readonly lower = new Set<string>();
+
+  /** Every answer carries its request id. */
+  constructor(requestId: string) {
+    this.set('X-Request-Id', requestId);
+  }
 
   set(name: string, value: string): void {
     const at = this.names.indexOf(name);
@@ -82,6 +89,7 @@ class OwnHeaders {
     else {
       this.names.push(name);
       this.values.push(value);
+      this.lower.add(name.toLowerCase());
     }
   }
 
@@ -93,13 +101,9 @@ class OwnHeaders {
 
   /** The service's raw answer headers, without hop-by-hop ones and without its copies of ours, then ours. */
   withService(raw: string[]): string[] {
-    const out = withoutHopByHopRaw(raw, this.lowerNames());
+    const out = withoutHopByHopRaw(raw, this.lower);
     for (let i = 0; i < this.names.length; i++) out.push(this.names[i], this.values[i]);
     return out;
-  }
-
-  private lowerNames(): Set<string> {
-    return new Set(this.names.map((n) => n.toLowerCase()));
   }
 }
 
@@ -424,8 +428,7 @@ export function gatewayProxy(
 
   async function eventStream(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const own = new OwnHeaders();
-    own.set('X-Request-Id', requestId);
+    const own = new OwnHeaders(requestId);
     const fail = (err: ApiError) => {
       lingerAfterEarlyResponse(req, res);
       own.applyTo(res);
@@ -538,8 +541,7 @@ export function gatewayProxy(
    */
   function answer(req: IncomingMessage, res: ServerResponse, path: string): void {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const own = new OwnHeaders();
-    own.set('X-Request-Id', requestId);
+    const own = new OwnHeaders(requestId);
     api(req, res, path, requestId, own).catch((err: unknown) => {
       // only the error's class: its message may quote input
       log.error({ errorName: (err as Error)?.name }, 'gateway failed');
