@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { SERVICE_SCHEMA } from '@dvd/contracts';
 import { PlatformModule, identityVerification, ServiceDataSourceOptions, storageOptionsFrom } from '@dvd/platform';
 import { AuthorityKeyDirectory, RoutingEngineClient, routingEngineClient } from './authorities/authority-key-directory';
+import { KnownAuthorities } from './authorities/known-authority';
 import { KeepAuthorityOnAuthorityChanged } from './authorities/keep-authority-on-authority-changed.consumer';
 import { DocumentDecisions } from './documents/document-decisions';
 import { DocumentController } from './documents/document.controller';
@@ -60,6 +61,7 @@ export class IntakeModule {
         // from the environment or a mounted file, never from the database (ADR 0019)
         { provide: RECEIPT_KEYRING, useFactory: () => receiptKeyringFrom(config) },
         AuthorityKeyDirectory,
+        KnownAuthorities,
         ThreadHolders,
         DocumentService,
         RerouteService,

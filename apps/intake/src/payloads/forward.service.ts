@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { DocumentForwardMetadata, DocumentForwardMetadataSchema, DocumentForwardedView, Identity } from '@dvd/contracts';
 import { ApiError, Messaging, parseOrThrow, retentionDate } from '@dvd/platform';
 import { AuthorityKeyDirectory } from '../authorities/authority-key-directory';
-import { KnownAuthority, findKnownAuthority } from '../authorities/known-authority';
+import { KnownAuthorities, KnownAuthority } from '../authorities/known-authority';
 import { DocumentDecisions, invalidTransition, isUndecided, lockDocument } from '../documents/document-decisions';
 import { actorRoleOf, recordHistory } from '../documents/document-history';
 import { emitStatusChanged } from '../documents/document-status';
@@ -49,6 +49,7 @@ export class ForwardService {
     private readonly payloads: PayloadStore,
     private readonly idempotency: IdempotencyService,
     private readonly keyDirectory: AuthorityKeyDirectory,
+    private readonly authorities: KnownAuthorities,
     private readonly receipts: ReceiptSigner,
     private readonly decisions: DocumentDecisions,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
@@ -87,7 +88,7 @@ export class ForwardService {
       ]);
     }
     const [authority, activeKids] = await Promise.all([
-      findKnownAuthority(this.db.manager, meta.targetAuthorityId),
+      this.authorities.find(meta.targetAuthorityId),
       this.keyDirectory.activeKids(meta.targetAuthorityId),
     ]);
     if (!authority || !activeKids) {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DocumentCreateJsonSchema, DocumentCreatedView, DocumentMetadata, DocumentMetadataSchema, Identity, Jwk } from '@dvd/contracts';
 import { ApiError, KeyValidationError, Messaging, parseOrThrow, retentionDate, validatePublicEncryptionJwk } from '@dvd/platform';
 import { AuthorityKeyDirectory } from '../authorities/authority-key-directory';
-import { KnownAuthority, findKnownAuthority } from '../authorities/known-authority';
+import { KnownAuthorities, KnownAuthority } from '../authorities/known-authority';
 import { DocumentEntity } from '../documents/document.entity';
 import { toDocumentView } from '../documents/document.view';
 import { INTAKE_CONFIG } from '../intake-config.token';
@@ -52,6 +52,7 @@ export class UploadService {
     private readonly payloads: PayloadStore,
     private readonly idempotency: IdempotencyService,
     private readonly keyDirectory: AuthorityKeyDirectory,
+    private readonly authorities: KnownAuthorities,
     private readonly receipts: ReceiptSigner,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
     private readonly metrics: DocumentMetrics,
@@ -92,7 +93,7 @@ export class UploadService {
       }
     }
     const [authority, activeKids] = await Promise.all([
-      findKnownAuthority(this.db.manager, meta.authorityId),
+      this.authorities.find(meta.authorityId),
       this.keyDirectory.activeKids(meta.authorityId),
     ]);
     if (!authority || !activeKids) {

@@ -1,0 +1,48 @@
+interface Slot<V> {
+  current?: Promise<V>;
+  next?: Promise<V>;
+}
+
+/**
+ * Concurrent lookups of one key share requests, but only requests sent after they arrived:
+ * a caller that finds a lookup under way waits for the next one (at most one in flight and
+ * one queued per key), so a burst costs two round trips, not one per caller, and no answer
+ * predates the caller that uses it. Nothing is kept once the lookups of a key are done.
+ */
+export class FreshLookups<V> {
+  private readonly slots = new Map<string, Slot<V>>();
+
+  constructor(private readonly fetch: (key: string) => Promise<V>) {}
+
+  get(key: string): Promise<V> {
+    const slot: Slot<V> = this.slots.get(key) ?? {};
+    this.slots.set(key, slot);
+    const inFlight = slot.current;
+    if (!inFlight) return this.start(key, slot);
+    // the lookup under way was sent before this caller arrived: join the next one
+    slot.next ??= inFlight
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        slot.next = undefined;
+        return this.start(key, slot);
+      });
+    return slot.next;
+  }
+
+  /** Keys with a lookup in flight or queued (for tests). */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  private start(key: string, slot: Slot<V>): Promise<V> {
+    const lookup: Promise<V> = this.fetch(key).finally(() => {
+      if (slot.current === lookup) slot.current = undefined;
+      if (!slot.current && !slot.next && this.slots.get(key) === slot) this.slots.delete(key);
+    });
+    slot.current = lookup;
+    return lookup;
+  }
+}
