@@ -6,7 +6,7 @@ import { uploadDocument } from './http';
 import { PATH_NAMES, Path, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { SharedCpu, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
+import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -165,6 +165,15 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
     const services = sharedCpuRow(b, `CPU for the upload in Postgres, RabbitMQ and Redis, ${PATH_NAMES[path]}`, shared[path], 1);
     if (services) results.push(services);
   }
+  const durationMs = (rates: number[]) => rates.map((r) => (mib / r) * 1000);
+  results.push(
+    ...cpuBoundRows(b, 'upload', cpu, shared, {
+      platform: durationMs(platform),
+      reference: durationMs(reference),
+      direct: durationMs(direct),
+    }),
+  );
+
   results.push(...gcResult(b, 'garbage collection during the upload', gc));
   // a process keeps the pages of its first large upload: the first repetition shows the real
   // growth, later ones little, so the figure is the largest, not the median

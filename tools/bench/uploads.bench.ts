@@ -6,7 +6,7 @@ import { uploadDocument } from './http';
 import { PATH_NAMES, Path, ReferencePipeline, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { SharedCpu, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu } from './watch';
+import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -254,6 +254,10 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
     const services = sharedCpuRow(b, `CPU per upload in Postgres, RabbitMQ and Redis, ${PATH_NAMES[path]}`, shared[path], n);
     if (services) results.push(services);
   }
+  const wallMs = (runs: BurstRun[]) => runs.filter((r) => r.ms.length).map((r) => r.wallMs); // not the warm-up or the profiled burst
+  results.push(
+    ...cpuBoundRows(b, 'burst', cpu, shared, { platform: wallMs(platform), reference: wallMs(reference), direct: wallMs(direct) }),
+  );
   results.push(...gcResult(b, 'garbage collection during a burst', gc));
   results.push(...stallResults(b, stalls, { op: '<', target: STALL_GOAL_MS }));
   // the same figure of the reference processes during their bursts: what the load alone does

@@ -4,7 +4,9 @@
  * `nodejs_eventloop_lag_max_seconds`, which resets at every scrape) and the peak RSS
  * growth of every process, the local S3 store included.
  */
+import { availableParallelism } from 'node:os';
 import { cpuTimes, sharedServiceCpu, sharedServiceTimes } from './processes';
+import { PATH_NAMES, Path } from './reference/pipeline';
 import type { AppName, BenchContext, BenchResult, Goal, RssFigures } from './types';
 import { median, round } from './util';
 
@@ -188,4 +190,54 @@ export function sharedCpuRow(benchmark: string, metric: string, runs: SharedCpu[
     note: names.map((name) => `${name} ${of(name, 'cpuMs')} (kernel ${of(name, 'kernelMs')})`).join(', '),
     details: { cpuMs: runs.map((r) => r.cpuMs), kernelMs: runs.map((r) => r.kernelMs) },
   };
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, v) => a + v, 0);
+
+/**
+ * Whether a load was bound by the machine's CPU, per repetition: the CPU every measured
+ * process spent (the platform's or the reference pipeline's, the store, the bench client,
+ * Postgres, RabbitMQ and Redis) divided by the cores, against the load's duration. Near 1,
+ * the load cannot end before its CPU is spent, and the ratio of two paths' durations follows
+ * the ratio of their CPU, printed beside it (`what` names the load: `burst`, `upload`).
+ */
+export function cpuBoundRows(
+  benchmark: string,
+  what: string,
+  cpu: Record<Path, Array<Record<string, number>>>,
+  shared: Record<Path, SharedCpu[]>,
+  wallMs: Record<Path, number[]>,
+): BenchResult[] {
+  const cores = availableParallelism();
+  const totals = (path: Path) => cpu[path].map((r, i) => sum(r) + sum(shared[path][i]?.cpuMs ?? {}));
+  const results: BenchResult[] = [];
+  for (const path of ['platform', 'reference', 'direct'] as const) {
+    const cpuMs = totals(path);
+    if (!cpuMs.length || cpuMs.length !== wallMs[path].length) continue;
+    const busy = cpuMs.map((ms, i) => round(ms / cores / wallMs[path][i]));
+    results.push({
+      benchmark,
+      metric: `share of the ${cores} cores the ${what} kept busy, ${PATH_NAMES[path]}`,
+      value: round(median(busy)),
+      unit: '',
+      reps: busy,
+      note: `measured processes' CPU ÷ ${cores} ÷ the ${what}'s duration (${cpuMs.map((ms, i) => `${round(ms)} ms CPU in ${round(wallMs[path][i])} ms`).join(', ')}); near 1: bound by the CPU`,
+    });
+  }
+  const direct = totals('direct');
+  if (!direct.length) return results;
+  for (const path of ['platform', 'reference'] as const) {
+    const ratios = totals(path).map((ms, i) => round(ms / direct[i]));
+    if (!ratios.length) continue;
+    results.push({
+      benchmark,
+      metric: `CPU per ${what}, ${path === 'platform' ? 'platform' : 'reference pipeline'} ÷ direct PUT`,
+      beside: true,
+      value: round(median(ratios)),
+      unit: '×',
+      reps: ratios,
+      note: `every measured process, the shared services included: where the ${what}s keep the cores busy, their durations' ratio follows this one`,
+    });
+  }
+  return results;
 }
