@@ -211,7 +211,14 @@ export function sharedServiceTimes(): Map<number, { service: string; user: numbe
   return times;
 }
 
-/** CPU ms (and of it in the kernel) each shared service spent between two {@link sharedServiceTimes}; a process new in `after` counts from 0. */
+/**
+ * CPU ms (and of it in the kernel) each shared service spent between two
+ * {@link sharedServiceTimes}; a process new in `after` counts from 0. A process that ended in
+ * between (a Postgres backend whose pool let it go) reaches `after` as part of its parent's
+ * reaped-children time with everything it ever spent, so what it had spent by `before` is
+ * taken off again: otherwise a backend that lived for minutes and ended during a one-second
+ * figure would add its whole life to it.
+ */
 export function sharedServiceCpu(
   before: ReturnType<typeof sharedServiceTimes>,
   after: ReturnType<typeof sharedServiceTimes>,
@@ -220,9 +227,19 @@ export function sharedServiceCpu(
   const kernelMs: Record<string, number> = {};
   for (const [pid, b] of after) {
     const a = before.get(pid) ?? { user: 0, system: 0 };
-    // clock ticks as float seconds: a difference of none can come out as -1e-16
-    cpuMs[b.service] = (cpuMs[b.service] ?? 0) + Math.max(0, b.user + b.system - a.user - a.system) * 1000;
-    kernelMs[b.service] = (kernelMs[b.service] ?? 0) + Math.max(0, b.system - a.system) * 1000;
+    cpuMs[b.service] = (cpuMs[b.service] ?? 0) + (b.user + b.system - a.user - a.system) * 1000;
+    kernelMs[b.service] = (kernelMs[b.service] ?? 0) + (b.system - a.system) * 1000;
+  }
+  for (const [pid, a] of before) {
+    if (after.has(pid)) continue;
+    cpuMs[a.service] = (cpuMs[a.service] ?? 0) - (a.user + a.system) * 1000;
+    kernelMs[a.service] = (kernelMs[a.service] ?? 0) - a.system * 1000;
+  }
+  // clock ticks as float seconds: a difference of none can come out as -1e-16 (and a process
+  // whose parent is not one of these, so that nothing reaped it here, must not make a service negative)
+  for (const service of Object.keys(cpuMs)) {
+    cpuMs[service] = Math.max(0, cpuMs[service]);
+    kernelMs[service] = Math.max(0, kernelMs[service]);
   }
   return { cpuMs, kernelMs };
 }

@@ -6,7 +6,7 @@ import { uploadDocument } from './http';
 import { PATH_NAMES, Path, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu, withRss } from './watch';
+import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, storePids, watchGc, watchStalls, withCpu, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -95,7 +95,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           reference.push(mib / (timed.result / 1000));
         } else if (s3) {
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
-          const timed = await withCpu(ctx, put);
+          const timed = await withCpu(ctx, put, storePids(ctx));
           cpu.direct.push(timed.cpuMs);
           shared.direct.push(timed.shared);
           kernel.direct.push(timed.kernelMs);

@@ -6,7 +6,7 @@ import { uploadDocument } from './http';
 import { PATH_NAMES, Path, ReferencePipeline, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, watchGc, watchStalls, withCpu } from './watch';
+import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, storePids, watchGc, watchStalls, withCpu } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -156,7 +156,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
           kernel.reference.push(kernelMs);
           referenceStalls.push(await pipeline!.lag());
         } else {
-          const { result, cpuMs, kernelMs, shared: services } = await withCpu(ctx, () => directBurst(ctx, n, jwe));
+          const { result, cpuMs, kernelMs, shared: services } = await withCpu(ctx, () => directBurst(ctx, n, jwe), storePids(ctx));
           direct.push(result);
           shared.direct.push(services);
           cpu.direct.push(cpuMs);

@@ -120,6 +120,12 @@ export function platformPids(ctx: BenchContext): Record<string, number> {
   return pids;
 }
 
+/** The local S3 store's PID alone: what a PUT straight to it costs (not the platform's work on an earlier burst). */
+export function storePids(ctx: BenchContext): Record<string, number> {
+  const pid = ctx.pidOf('local-s3');
+  return pid === null ? {} : { 'local-s3': pid };
+}
+
 /** Samples RSS of every platform process while `fn` runs. */
 export async function withRss<T>(ctx: BenchContext, fn: () => Promise<T>): Promise<{ result: T; rss: Record<string, RssFigures> }> {
   const sampler = ctx.rssSampler(platformPids(ctx), 25);
@@ -195,9 +201,9 @@ export function sharedCpuRow(benchmark: string, metric: string, runs: SharedCpu[
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, v) => a + v, 0);
 
 /**
- * Whether a load was bound by the machine's CPU, per repetition: the CPU every measured
- * process spent (the platform's or the reference pipeline's, the store, the bench client,
- * Postgres, RabbitMQ and Redis) divided by the cores, against the load's duration. Near 1,
+ * Whether a load was bound by the machine's CPU, per repetition: the CPU every process of
+ * the path spent (the platform's or the reference pipeline's, the store, the bench client;
+ * for the platform Postgres, RabbitMQ and Redis too) divided by the cores, against the load's duration. Near 1,
  * the load cannot end before its CPU is spent, and the ratio of two paths' durations follows
  * the ratio of their CPU, printed beside it (`what` names the load: `burst`, `upload`).
  */
@@ -209,7 +215,9 @@ export function cpuBoundRows(
   wallMs: Record<Path, number[]>,
 ): BenchResult[] {
   const cores = availableParallelism();
-  const totals = (path: Path) => cpu[path].map((r, i) => sum(r) + sum(shared[path][i]?.cpuMs ?? {}));
+  // Postgres, RabbitMQ and Redis work for the platform only: during the other paths they
+  // finish the platform's earlier work, which is not theirs
+  const totals = (path: Path) => cpu[path].map((r, i) => sum(r) + (path === 'platform' ? sum(shared[path][i]?.cpuMs ?? {}) : 0));
   const results: BenchResult[] = [];
   for (const path of ['platform', 'reference', 'direct'] as const) {
     const cpuMs = totals(path);
@@ -236,7 +244,7 @@ export function cpuBoundRows(
       value: round(median(ratios)),
       unit: '×',
       reps: ratios,
-      note: `every measured process, the shared services included: where the ${what}s keep the cores busy, their durations' ratio follows this one`,
+      note: `every process of each path (the platform's with Postgres, RabbitMQ and Redis): where the ${what}s keep the cores busy, their durations' ratio follows this one`,
     });
   }
   return results;

@@ -1,0 +1,41 @@
+import { sharedServiceCpu } from './processes';
+
+type Times = Map<number, { service: string; user: number; system: number }>;
+const times = (entries: Array<[number, string, number, number]>): Times =>
+  new Map(entries.map(([pid, service, user, system]) => [pid, { service, user, system }]));
+
+describe('sharedServiceCpu', () => {
+  it('counts what each process spent in between, a new one from zero', () => {
+    const before = times([
+      [1, 'postgres', 10, 2],
+      [2, 'rabbitmq', 5, 1],
+    ]);
+    const after = times([
+      [1, 'postgres', 10.5, 2.1],
+      [2, 'rabbitmq', 5.2, 1],
+      [3, 'postgres', 0.1, 0.05],
+    ]);
+    const { cpuMs, kernelMs } = sharedServiceCpu(before, after);
+    expect(cpuMs.postgres).toBeCloseTo(600 + 150);
+    expect(kernelMs.postgres).toBeCloseTo(100 + 50);
+    expect(cpuMs.rabbitmq).toBeCloseTo(200);
+  });
+
+  it('takes off what a backend that ended in between had spent before, which its postmaster reaped with the rest', () => {
+    // backend 7 had spent 8 s in its life by `before`, then 0.3 s more, then ended: the
+    // postmaster (1) now carries all 8.3 s as reaped-children time
+    const before = times([
+      [1, 'postgres', 1, 0.5],
+      [7, 'postgres', 6, 2],
+    ]);
+    const after = times([[1, 'postgres', 1 + 6.2, 0.5 + 2.1]]);
+    const { cpuMs, kernelMs } = sharedServiceCpu(before, after);
+    expect(cpuMs.postgres).toBeCloseTo(300);
+    expect(kernelMs.postgres).toBeCloseTo(100);
+  });
+
+  it('never answers less than nothing', () => {
+    const { cpuMs } = sharedServiceCpu(times([[9, 'redis', 3, 1]]), times([]));
+    expect(cpuMs.redis).toBe(0);
+  });
+});
