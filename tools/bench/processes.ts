@@ -113,6 +113,14 @@ export function cpuTimes(pid: number): { user: number; system: number } | null {
   return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S }; // utime, stime
 }
 
+/** CPU seconds of a process's main thread alone (a Node process's event loop); null when it is gone. */
+export function mainThreadCpuSeconds(pid: number): number | null {
+  const stat = readProc(pid, `task/${pid}/stat`);
+  if (!stat) return null;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
 /** CPU time (user + system, all threads) a process has used so far, in seconds; null when it is gone. */
 export function cpuSeconds(pid: number): number | null {
   const t = cpuTimes(pid);
@@ -195,8 +203,8 @@ const SHARED_SERVICES: Record<string, string> = {
  * CPU seconds (user, system) of every process of the shared services by pid, with the
  * children they have reaped (a Postgres backend that ended counts in the postmaster's).
  */
-export function sharedServiceTimes(): Map<number, { service: string; user: number; system: number }> {
-  const times = new Map<number, { service: string; user: number; system: number }>();
+export function sharedServiceTimes(): Map<number, { service: string; user: number; system: number; parent: number }> {
+  const times = new Map<number, { service: string; user: number; system: number; parent: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readProc(Number(entry), 'stat');
@@ -206,7 +214,7 @@ export function sharedServiceTimes(): Map<number, { service: string; user: numbe
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // utime, stime, cutime, cstime
     const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(f[i]) / CLOCK_TICKS_PER_S);
-    times.set(Number(entry), { service, user: utime + cutime, system: stime + cstime });
+    times.set(Number(entry), { service, user: utime + cutime, system: stime + cstime, parent: Number(f[1]) });
   }
   return times;
 }
@@ -216,30 +224,34 @@ export function sharedServiceTimes(): Map<number, { service: string; user: numbe
  * {@link sharedServiceTimes}; a process new in `after` counts from 0. A process that ended in
  * between (a Postgres backend whose pool let it go) reaches `after` as part of its parent's
  * reaped-children time with everything it ever spent, so what it had spent by `before` is
- * taken off again: otherwise a backend that lived for minutes and ended during a one-second
- * figure would add its whole life to it.
+ * taken off that parent's growth again: otherwise a backend that lived for minutes and ended
+ * during a one-second figure would add its whole life to it. Only where the parent is one of
+ * these processes and grew by at least that much: a process something else reaped (a
+ * health check's own Erlang VM) simply drops out, as one not yet reaped when its parent was
+ * read does.
  */
 export function sharedServiceCpu(
   before: ReturnType<typeof sharedServiceTimes>,
   after: ReturnType<typeof sharedServiceTimes>,
 ): { cpuMs: Record<string, number>; kernelMs: Record<string, number> } {
-  const cpuMs: Record<string, number> = {};
-  const kernelMs: Record<string, number> = {};
+  const grown = new Map<number, { cpu: number; kernel: number; service: string }>();
   for (const [pid, b] of after) {
     const a = before.get(pid) ?? { user: 0, system: 0 };
-    cpuMs[b.service] = (cpuMs[b.service] ?? 0) + (b.user + b.system - a.user - a.system) * 1000;
-    kernelMs[b.service] = (kernelMs[b.service] ?? 0) + (b.system - a.system) * 1000;
+    grown.set(pid, { cpu: (b.user + b.system - a.user - a.system) * 1000, kernel: (b.system - a.system) * 1000, service: b.service });
   }
   for (const [pid, a] of before) {
-    if (after.has(pid)) continue;
-    cpuMs[a.service] = (cpuMs[a.service] ?? 0) - (a.user + a.system) * 1000;
-    kernelMs[a.service] = (kernelMs[a.service] ?? 0) - a.system * 1000;
+    const parent = after.has(pid) ? undefined : grown.get(a.parent);
+    const lived = (a.user + a.system) * 1000;
+    if (!parent || parent.cpu < lived) continue;
+    parent.cpu -= lived;
+    parent.kernel = Math.max(0, parent.kernel - a.system * 1000);
   }
-  // clock ticks as float seconds: a difference of none can come out as -1e-16 (and a process
-  // whose parent is not one of these, so that nothing reaped it here, must not make a service negative)
-  for (const service of Object.keys(cpuMs)) {
-    cpuMs[service] = Math.max(0, cpuMs[service]);
-    kernelMs[service] = Math.max(0, kernelMs[service]);
+  const cpuMs: Record<string, number> = {};
+  const kernelMs: Record<string, number> = {};
+  for (const g of grown.values()) {
+    // clock ticks as float seconds: a difference of none can come out as -1e-16
+    cpuMs[g.service] = (cpuMs[g.service] ?? 0) + Math.max(0, g.cpu);
+    kernelMs[g.service] = (kernelMs[g.service] ?? 0) + Math.max(0, g.kernel);
   }
   return { cpuMs, kernelMs };
 }

@@ -36,6 +36,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
   const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
   const shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
+  const storeThread: Record<Path, number[]> = { platform: [], reference: [], direct: [] };
   const pipeline = await startReferencePipeline(ctx);
   /** One upload through the gateway, or through the reference pipeline at `apiUrl`. */
   const upload = async (tag: string, apiUrl?: string, payload = jwe) => {
@@ -79,6 +80,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           const ms = timed.result;
           cpu.platform.push(timed.cpuMs);
           shared.platform.push(timed.shared);
+          storeThread.platform.push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
           kernel.platform.push(timed.kernelMs);
           stalls.push(await watch.stop());
           rss.push(figures);
@@ -90,6 +92,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           const timed = await withCpu(ctx, () => upload(`ref-${rep}`, pipeline.apiUrl), pipeline.pidsWithStore());
           cpu.reference.push(timed.cpuMs);
           shared.reference.push(timed.shared);
+          storeThread.reference.push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
           kernel.reference.push(timed.kernelMs);
           referenceStalls.push(await pipeline.lag());
           reference.push(mib / (timed.result / 1000));
@@ -98,6 +101,7 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           const timed = await withCpu(ctx, put, storePids(ctx));
           cpu.direct.push(timed.cpuMs);
           shared.direct.push(timed.shared);
+          storeThread.direct.push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
           kernel.direct.push(timed.kernelMs);
           direct.push(mib / (timed.result / 1000));
         }
@@ -167,11 +171,18 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   }
   const durationMs = (rates: number[]) => rates.map((r) => (mib / r) * 1000);
   results.push(
-    ...cpuBoundRows(b, 'upload', cpu, shared, {
-      platform: durationMs(platform),
-      reference: durationMs(reference),
-      direct: durationMs(direct),
-    }),
+    ...cpuBoundRows(
+      b,
+      'upload',
+      cpu,
+      shared,
+      {
+        platform: durationMs(platform),
+        reference: durationMs(reference),
+        direct: durationMs(direct),
+      },
+      storeThread,
+    ),
   );
 
   results.push(...gcResult(b, 'garbage collection during the upload', gc));

@@ -116,6 +116,7 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
   const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
   const shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
+  const storeThread: Record<Path, number[]> = { platform: [], reference: [], direct: [] };
   const pipeline: ReferencePipeline | null = await startReferencePipeline(ctx);
   const started = performance.now();
   try {
@@ -134,9 +135,10 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         if (who === 'platform') {
           const watch = await watchStalls(ctx);
           const gcWatch = await watchGc(ctx);
-          const { result, cpuMs, kernelMs, shared: services } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `${rep}`));
+          const { result, cpuMs, kernelMs, shared: services, mainThreadMs } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `${rep}`));
           platform.push(result);
           shared.platform.push(services);
+          storeThread.platform.push(mainThreadMs['local-s3'] ?? Number.NaN);
           cpu.platform.push(cpuMs);
           kernel.platform.push(kernelMs);
           stalls.push(await watch.stop());
@@ -149,16 +151,25 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
             cpuMs,
             kernelMs,
             shared: services,
+            mainThreadMs,
           } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl), pids);
           reference.push(result);
           shared.reference.push(services);
+          storeThread.reference.push(mainThreadMs['local-s3'] ?? Number.NaN);
           cpu.reference.push(cpuMs);
           kernel.reference.push(kernelMs);
           referenceStalls.push(await pipeline!.lag());
         } else {
-          const { result, cpuMs, kernelMs, shared: services } = await withCpu(ctx, () => directBurst(ctx, n, jwe), storePids(ctx));
+          const {
+            result,
+            cpuMs,
+            kernelMs,
+            shared: services,
+            mainThreadMs,
+          } = await withCpu(ctx, () => directBurst(ctx, n, jwe), storePids(ctx));
           direct.push(result);
           shared.direct.push(services);
+          storeThread.direct.push(mainThreadMs['local-s3'] ?? Number.NaN);
           cpu.direct.push(cpuMs);
           kernel.direct.push(kernelMs);
         }
@@ -256,7 +267,14 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   }
   const wallMs = (runs: BurstRun[]) => runs.filter((r) => r.ms.length).map((r) => r.wallMs); // not the warm-up or the profiled burst
   results.push(
-    ...cpuBoundRows(b, 'burst', cpu, shared, { platform: wallMs(platform), reference: wallMs(reference), direct: wallMs(direct) }),
+    ...cpuBoundRows(
+      b,
+      'burst',
+      cpu,
+      shared,
+      { platform: wallMs(platform), reference: wallMs(reference), direct: wallMs(direct) },
+      storeThread,
+    ),
   );
   results.push(...gcResult(b, 'garbage collection during a burst', gc));
   results.push(...stallResults(b, stalls, { op: '<', target: STALL_GOAL_MS }));

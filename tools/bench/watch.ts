@@ -5,7 +5,7 @@
  * growth of every process, the local S3 store included.
  */
 import { availableParallelism } from 'node:os';
-import { cpuTimes, sharedServiceCpu, sharedServiceTimes } from './processes';
+import { cpuTimes, mainThreadCpuSeconds, sharedServiceCpu, sharedServiceTimes } from './processes';
 import { PATH_NAMES, Path } from './reference/pipeline';
 import type { AppName, BenchContext, BenchResult, Goal, RssFigures } from './types';
 import { median, round } from './util';
@@ -158,14 +158,28 @@ export async function withCpu<T>(
   ctx: BenchContext,
   fn: () => Promise<T>,
   pids: Record<string, number> = platformPids(ctx),
-): Promise<{ result: T; cpuMs: Record<string, number>; kernelMs: Record<string, number>; shared: SharedCpu }> {
+): Promise<{
+  result: T;
+  cpuMs: Record<string, number>;
+  kernelMs: Record<string, number>;
+  shared: SharedCpu;
+  /** of each process's main thread alone (its event loop) */
+  mainThreadMs: Record<string, number>;
+}> {
   const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuTimes(pid)]));
+  const mainBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, mainThreadCpuSeconds(pid)]));
   // a platform elsewhere (no local pids): this machine's services are not its
   const local = Object.keys(pids).length > 0;
   const sharedBefore = local ? sharedServiceTimes() : new Map();
   const self0 = process.cpuUsage();
   const result = await fn();
   const self = process.cpuUsage(self0);
+  const mainThreadMs: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const a = mainBefore[name];
+    const b = mainThreadCpuSeconds(pid);
+    if (a !== null && b !== null) mainThreadMs[name] = (b - a) * 1000;
+  }
   const shared = local ? sharedServiceCpu(sharedBefore, sharedServiceTimes()) : { cpuMs: {}, kernelMs: {} };
   const cpuMs: Record<string, number> = { 'bench client': (self.user + self.system) / 1000 };
   // in the kernel: socket and file copies, which no change to our code removes
@@ -177,7 +191,7 @@ export async function withCpu<T>(
     cpuMs[name] = (b.user + b.system - a.user - a.system) * 1000;
     kernelMs[name] = (b.system - a.system) * 1000;
   }
-  return { result, cpuMs, kernelMs, shared };
+  return { result, cpuMs, kernelMs, shared, mainThreadMs };
 }
 
 /**
@@ -213,15 +227,25 @@ export function cpuBoundRows(
   cpu: Record<Path, Array<Record<string, number>>>,
   shared: Record<Path, SharedCpu[]>,
   wallMs: Record<Path, number[]>,
+  /** the store's event-loop thread's CPU in each repetition, per path */
+  storeThreadMs?: Record<Path, number[]>,
 ): BenchResult[] {
   const cores = availableParallelism();
   // Postgres, RabbitMQ and Redis work for the platform only: during the other paths they
   // finish the platform's earlier work, which is not theirs
   const totals = (path: Path) => cpu[path].map((r, i) => sum(r) + (path === 'platform' ? sum(shared[path][i]?.cpuMs ?? {}) : 0));
+  // near 1: the store's one JavaScript thread was busy all along, whatever the cores had left
+  const storeLoop = (path: Path) => {
+    const ms = storeThreadMs?.[path] ?? [];
+    if (!ms.length || ms.length !== wallMs[path].length) return '';
+    return `; the store's event-loop thread busy ${ms.map((t, i) => round(t / wallMs[path][i])).join(', ')} of it`;
+  };
   const results: BenchResult[] = [];
   for (const path of ['platform', 'reference', 'direct'] as const) {
     const cpuMs = totals(path);
     if (!cpuMs.length || cpuMs.length !== wallMs[path].length) continue;
+    // a platform elsewhere (BENCH_GATEWAY_URL): only the bench client was measured
+    if (Object.keys(cpu[path][0]).every((name) => name === 'bench client')) continue;
     const busy = cpuMs.map((ms, i) => round(ms / cores / wallMs[path][i]));
     results.push({
       benchmark,
@@ -229,7 +253,7 @@ export function cpuBoundRows(
       value: round(median(busy)),
       unit: '',
       reps: busy,
-      note: `measured processes' CPU ÷ ${cores} ÷ the ${what}'s duration (${cpuMs.map((ms, i) => `${round(ms)} ms CPU in ${round(wallMs[path][i])} ms`).join(', ')}); near 1: bound by the CPU`,
+      note: `measured processes' CPU ÷ ${cores} ÷ the ${what}'s duration (${cpuMs.map((ms, i) => `${round(ms)} ms CPU in ${round(wallMs[path][i])} ms`).join(', ')}); near 1: bound by the CPU${storeLoop(path)}`,
     });
   }
   const direct = totals('direct');

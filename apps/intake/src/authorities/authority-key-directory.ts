@@ -24,7 +24,11 @@ type Answer = Set<string> | null;
  */
 @Injectable()
 export class AuthorityKeyDirectory {
-  private readonly lookups = new FreshLookups<Answer>((authorityId) => this.fetch(authorityId));
+  private readonly lookups = new FreshLookups<Answer>((authorityId) => this.fetch(authorityId), {
+    // the client gives up after 3 s itself; this is the backstop
+    timeoutMs: 5_000,
+    timedOut: () => ApiError.unavailable('The authority key directory is unavailable; retry later'),
+  });
 
   constructor(private readonly client: RoutingEngineClient) {}
 

@@ -1,7 +1,7 @@
 import { FreshLookups } from './fresh-lookups';
 
 /** Lookups the test answers (or fails) one by one, each with the value current when it was sent. */
-function controlled() {
+function controlled(timeoutMs = 60_000) {
   const pending: Array<{ resolve: (v: string) => void; reject: (e: Error) => void; valueAtSend: string }> = [];
   const state = { value: 'v1', sent: 0 };
   const lookups = new FreshLookups<string>(
@@ -10,13 +10,14 @@ function controlled() {
         state.sent++;
         pending.push({ resolve, reject, valueAtSend: `${key}:${state.value}` });
       }),
+    { timeoutMs: timeoutMs, timedOut: () => new Error('timed out') },
   );
   const answer = () => {
     const p = pending.shift()!;
     p.resolve(p.valueAtSend);
   };
   const fail = () => pending.shift()!.reject(new Error('down'));
-  return { lookups, state, answer, fail };
+  return { lookups, state, answer, fail, pending };
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -52,6 +53,30 @@ describe('FreshLookups', () => {
     expect(state.sent).toBe(2);
     answer();
     expect(await queued).toBe('a:v1');
+    expect(lookups.size).toBe(0);
+  });
+
+  it('fails the callers of a lookup that hangs, and the next caller starts a new one', async () => {
+    const { lookups, state, answer } = controlled(30);
+    const stuck = lookups.get('a'); // never answered
+    const queued = lookups.get('a');
+    await expect(stuck).rejects.toThrow('timed out');
+    await tick();
+    expect(state.sent).toBe(2); // the queued caller got a lookup of its own
+    answer(); // the stuck one's answer, late: nobody waits for it any more
+    answer();
+    expect(await queued).toBe('a:v1');
+    expect(lookups.size).toBe(0);
+  });
+
+  it('fails the callers of a fetch that throws at once, without keeping the key', async () => {
+    const lookups = new FreshLookups<string>(
+      () => {
+        throw new Error('at once');
+      },
+      { timeoutMs: 60_000, timedOut: () => new Error('timed out') },
+    );
+    await expect(lookups.get('a')).rejects.toThrow('at once');
     expect(lookups.size).toBe(0);
   });
 });
