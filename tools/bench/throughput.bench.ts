@@ -3,10 +3,10 @@ import { Agent } from 'node:http';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import { uploadDocument } from './http';
-import { PATH_NAMES, Path, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
+import { PATH_NAMES, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, RssFigures } from './types';
 import { MiB, median, round, sleep } from './util';
-import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, storePids, watchGc, watchStalls, withCpu, withRss } from './watch';
+import { PathCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, storePids, watchGc, watchStalls, withRss } from './watch';
 
 const SIZE = 50 * MiB;
 const RSS_GOAL_MIB = 64;
@@ -33,10 +33,8 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
   const rss: Array<Record<string, RssFigures>> = [];
   const stalls: Array<Record<string, number | null>> = [];
   const gc: Array<Record<string, number | null>> = [];
-  const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
-  const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
-  const shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
-  const storeThread: Record<Path, number[]> = { platform: [], reference: [], direct: [] };
+  const paths = new PathCpu(ctx);
+  const { cpu, kernel, shared, storeThread } = paths;
   const pipeline = await startReferencePipeline(ctx);
   /** One upload through the gateway, or through the reference pipeline at `apiUrl`. */
   const upload = async (tag: string, apiUrl?: string, payload = jwe) => {
@@ -75,13 +73,8 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           );
           const watch = await watchStalls(ctx);
           const gcWatch = await watchGc(ctx);
-          const { result: timed, rss: figures } = await withRss(ctx, () => withCpu(ctx, () => upload(`${rep}`)));
+          const { result: ms, rss: figures } = await withRss(ctx, () => paths.measure('platform', () => upload(`${rep}`)));
           gc.push(await gcWatch.stop());
-          const ms = timed.result;
-          cpu.platform.push(timed.cpuMs);
-          shared.platform.push(timed.shared);
-          storeThread.platform.push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
-          kernel.platform.push(timed.kernelMs);
           stalls.push(await watch.stop());
           rss.push(figures);
           platform.push(mib / (ms / 1000));
@@ -89,21 +82,12 @@ export async function benchUploadThroughput(ctx: BenchContext): Promise<BenchRes
           if (!pipeline) continue;
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same upload through the reference pipeline`);
           await pipeline.lag();
-          const timed = await withCpu(ctx, () => upload(`ref-${rep}`, pipeline.apiUrl), pipeline.pidsWithStore());
-          cpu.reference.push(timed.cpuMs);
-          shared.reference.push(timed.shared);
-          storeThread.reference.push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
-          kernel.reference.push(timed.kernelMs);
+          const ms = await paths.measure('reference', () => upload(`ref-${rep}`, pipeline.apiUrl), pipeline.pidsWithStore());
           referenceStalls.push(await pipeline.lag());
-          reference.push(mib / (timed.result / 1000));
+          reference.push(mib / (ms / 1000));
         } else if (s3) {
           ctx.log(`throughput: repetition ${rep}/${ctx.reps}: the same bytes PUT straight to the store`);
-          const timed = await withCpu(ctx, put, storePids(ctx));
-          cpu.direct.push(timed.cpuMs);
-          shared.direct.push(timed.shared);
-          storeThread.direct.push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
-          kernel.direct.push(timed.kernelMs);
-          direct.push(mib / (timed.result / 1000));
+          direct.push(mib / ((await paths.measure('direct', put, storePids(ctx))) / 1000));
         }
       }
     }

@@ -3,10 +3,10 @@ import { Agent } from 'node:http';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { directS3Client } from './direct-s3';
 import { uploadDocument } from './http';
-import { PATH_NAMES, Path, ReferencePipeline, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
+import { PATH_NAMES, ReferencePipeline, referenceRatioRows, startReferencePipeline } from './reference/pipeline';
 import type { BenchContext, BenchResult, UploadOutcome } from './types';
 import { MiB, median, percentile, round, sleep, tally } from './util';
-import { SharedCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, storePids, watchGc, watchStalls, withCpu } from './watch';
+import { PathCpu, cpuBoundRows, gcResult, sharedCpuRow, stallResults, storePids, watchGc, watchStalls } from './watch';
 
 const ROUTED_OR_LATER = new Set(['ROUTED', 'ASSIGNED', 'EXPORTED']);
 const STALL_GOAL_MS = 50;
@@ -113,10 +113,8 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
   const stalls: Array<Record<string, number | null>> = [];
   const referenceStalls: Array<Record<string, number | null>> = [];
   const gc: Array<Record<string, number | null>> = [];
-  const cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
-  const kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
-  const shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
-  const storeThread: Record<Path, number[]> = { platform: [], reference: [], direct: [] };
+  const paths = new PathCpu(ctx);
+  const { cpu, kernel, shared, storeThread } = paths;
   const pipeline: ReferencePipeline | null = await startReferencePipeline(ctx);
   const started = performance.now();
   try {
@@ -135,43 +133,17 @@ export async function benchConcurrentUploads(ctx: BenchContext): Promise<BenchRe
         if (who === 'platform') {
           const watch = await watchStalls(ctx);
           const gcWatch = await watchGc(ctx);
-          const { result, cpuMs, kernelMs, shared: services, mainThreadMs } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `${rep}`));
-          platform.push(result);
-          shared.platform.push(services);
-          storeThread.platform.push(mainThreadMs['local-s3'] ?? Number.NaN);
-          cpu.platform.push(cpuMs);
-          kernel.platform.push(kernelMs);
+          platform.push(await paths.measure('platform', () => burst(ctx, tokens, jwe, `${rep}`)));
           stalls.push(await watch.stop());
           gc.push(await gcWatch.stop());
         } else if (who === 'reference') {
           await pipeline!.lag();
-          const pids = pipeline!.pidsWithStore();
-          const {
-            result,
-            cpuMs,
-            kernelMs,
-            shared: services,
-            mainThreadMs,
-          } = await withCpu(ctx, () => burst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl), pids);
-          reference.push(result);
-          shared.reference.push(services);
-          storeThread.reference.push(mainThreadMs['local-s3'] ?? Number.NaN);
-          cpu.reference.push(cpuMs);
-          kernel.reference.push(kernelMs);
+          reference.push(
+            await paths.measure('reference', () => burst(ctx, tokens, jwe, `ref-${rep}`, pipeline!.apiUrl), pipeline!.pidsWithStore()),
+          );
           referenceStalls.push(await pipeline!.lag());
         } else {
-          const {
-            result,
-            cpuMs,
-            kernelMs,
-            shared: services,
-            mainThreadMs,
-          } = await withCpu(ctx, () => directBurst(ctx, n, jwe), storePids(ctx));
-          direct.push(result);
-          shared.direct.push(services);
-          storeThread.direct.push(mainThreadMs['local-s3'] ?? Number.NaN);
-          cpu.direct.push(cpuMs);
-          kernel.direct.push(kernelMs);
+          direct.push(await paths.measure('direct', () => directBurst(ctx, n, jwe), storePids(ctx)));
         }
         await sleep(1000); // let the routing of the burst settle a little before the next
       }

@@ -195,6 +195,29 @@ export async function withCpu<T>(
 }
 
 /**
+ * The CPU of each path's loads, one entry per repetition: its processes' (the platform's
+ * when no pids are given), their kernel part, the shared services' and the store's
+ * event-loop thread's.
+ */
+export class PathCpu {
+  readonly cpu: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  readonly kernel: Record<Path, Array<Record<string, number>>> = { platform: [], reference: [], direct: [] };
+  readonly shared: Record<Path, SharedCpu[]> = { platform: [], reference: [], direct: [] };
+  readonly storeThread: Record<Path, number[]> = { platform: [], reference: [], direct: [] };
+
+  constructor(private readonly ctx: BenchContext) {}
+
+  async measure<T>(path: Path, load: () => Promise<T>, pids?: Record<string, number>): Promise<T> {
+    const timed = await withCpu(this.ctx, load, pids);
+    this.cpu[path].push(timed.cpuMs);
+    this.kernel[path].push(timed.kernelMs);
+    this.shared[path].push(timed.shared);
+    this.storeThread[path].push(timed.mainThreadMs['local-s3'] ?? Number.NaN);
+    return timed.result;
+  }
+}
+
+/**
  * The shared services' CPU per unit of work (`per` uploads) as one row, the median of the
  * runs, split by service in the note; null when none of them runs on this machine.
  */
