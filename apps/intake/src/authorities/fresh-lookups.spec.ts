@@ -10,14 +10,14 @@ function controlled(timeoutMs = 60_000) {
         state.sent++;
         pending.push({ resolve, reject, valueAtSend: `${key}:${state.value}` });
       }),
-    { timeoutMs: timeoutMs, timedOut: () => new Error('timed out') },
+    { timeoutMs, timedOut: () => new Error('timed out') },
   );
   const answer = () => {
     const p = pending.shift()!;
     p.resolve(p.valueAtSend);
   };
   const fail = () => pending.shift()!.reject(new Error('down'));
-  return { lookups, state, answer, fail, pending };
+  return { lookups, state, answer, fail };
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -39,8 +39,10 @@ describe('FreshLookups', () => {
     expect(await other).toBe('b:v1');
     expect(await Promise.all(late)).toEqual(['a:v2', 'a:v2']);
     expect(lookups.size).toBe(0); // nothing kept
-    void lookups.get('a');
+    const again = lookups.get('a');
     expect(state.sent).toBe(4); // and nothing remembered: a new caller, a new lookup
+    answer();
+    expect(await again).toBe('a:v2');
   });
 
   it('gives a failure only to the callers of the failed lookup; the queued ones get a lookup of their own', async () => {
