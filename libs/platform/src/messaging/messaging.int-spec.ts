@@ -67,6 +67,17 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
     return { threadId, documentId: randomUUID(), officialId: 'official-1' };
   }
 
+  /** A running bus of its own service and schema that records the thread ids of the claims it is handed, in order. */
+  async function claimRecorder(service: string, schema: string): Promise<string[]> {
+    const received: string[] = [];
+    await bus(service, await dataSourceFor(schema))
+      .on('thread.claimed', async (data) => {
+        received.push(data.threadId);
+      })
+      .start();
+    return received;
+  }
+
   function envelopeOf(data: ReturnType<typeof claimed>) {
     return { id: randomUUID(), type: 'thread.claimed', occurredAt: new Date().toISOString(), correlationId: 'c', causationId: null, data };
   }
@@ -170,13 +181,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
   });
 
   it('publishes an event committed before a crash once the relay runs again', async () => {
-    const ds = await dataSourceFor('svc_d');
-    const received: string[] = [];
-    await bus('svc-d', ds)
-      .on('thread.claimed', async (data) => {
-        received.push(data.threadId);
-      })
-      .start();
+    const received = await claimRecorder('svc-d', 'svc_d');
     const crashedDs = await dataSourceFor('crashy');
     const crashed = bus('crashy', crashedDs, { relayEnabled: false });
     await crashed.start();
@@ -203,13 +208,7 @@ describe('Messaging over the real RabbitMQ and Postgres', () => {
   });
 
   it('relays a transaction of more events than one batch at once, and finds a row no commit announced at the next poll', async () => {
-    const ds = await dataSourceFor('svc_e');
-    const received: string[] = [];
-    await bus('svc-e', ds)
-      .on('thread.claimed', async (data) => {
-        received.push(data.threadId);
-      })
-      .start();
+    const received = await claimRecorder('svc-e', 'svc_e');
     // batches of two and no poll for a minute: only full batches going on relay all five now
     const batchedDs = await dataSourceFor('batched');
     const batched = bus('batched', batchedDs, { relayBatchSize: 2, relayIntervalMs: 60_000 });
